@@ -1,0 +1,1 @@
+"""Contract families: one module per family, its docstring the contract it enforces."""

@@ -1,0 +1,94 @@
+"""The ledger of objects the harness created, and their removal at the end of the run.
+
+Every response the harness receives passes ``Ledger.observe``. A ``201 Created`` answer
+whose body names an object of a collection that has a ``DELETE /collection/{param}``
+operation is recorded with that delete route (the parameter's value is the body field of
+the same name: ``{id}`` -> ``id``, ``{name}`` -> ``name``). Only 201s count: a 200 from a
+graceful create may be an object that existed before the run, and is never removed.
+``cleanup`` deletes in reverse creation order (children before parents), ignoring 404s,
+and runs at the end of the session, after failures and after Ctrl-C too.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+import httpx
+
+from restcontract.spec import Spec
+
+
+@dataclass(frozen=True)
+class Created:
+    operation: str  # the create operation that made it
+    delete_path: str  # concrete route, relative to the API root: /flows/3f2a...
+
+
+class Ledger:
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.created: list[Created] = []
+        self._lock = threading.Lock()
+        self._delete_routes = self._index_delete_routes(spec)
+
+    @staticmethod
+    def _index_delete_routes(spec: Spec) -> dict[str, tuple[str, str]]:
+        """collection prefix (``/flows``) -> (delete route template, body field)."""
+        routes = {}
+        for op in spec:
+            match = re.fullmatch(r"(/.+)/{([^}]+)}", op.route)
+            if op.method == "DELETE" and match and "{" not in match.group(1):
+                param = match.group(2)
+                field = "id" if param.startswith("id") else param
+                routes.setdefault(match.group(1), (op.route, field))
+        return routes
+
+    def delete_route_for(self, operation: str) -> tuple[str, str] | None:
+        """The delete route template and body field for objects created by ``operation``."""
+        method, route = operation.split(" ", 1)
+        if method not in ("POST", "PUT"):
+            return None
+        prefix = route.rstrip("/")
+        return self._delete_routes.get(prefix)
+
+    def observe(self, operation: str | None, status: int, body: object) -> None:
+        if operation is None or status != 201 or not isinstance(body, dict):
+            return
+        found = self.delete_route_for(operation)
+        if found is None:
+            return
+        template, field = found
+        value = body.get(field)
+        if not isinstance(value, str) or not value:
+            return
+        path = re.sub(r"{[^}]+}", value.replace("/", "%2F"), template)
+        with self._lock:
+            self.created.append(Created(operation, path))
+
+    def record(self, operation: str, delete_path: str) -> None:
+        """Record an object created some other way (factories call this)."""
+        with self._lock:
+            self.created.append(Created(operation, delete_path))
+
+    def cleanup(self, client: httpx.Client) -> tuple[int, list[str]]:
+        """Delete everything recorded; return (deleted, problems)."""
+        deleted, problems = 0, []
+        with self._lock:
+            pending, self.created = list(reversed(self.created)), []
+        seen = set()
+        for item in pending:
+            if item.delete_path in seen:
+                continue
+            seen.add(item.delete_path)
+            try:
+                response = client.delete(item.delete_path)
+            except httpx.HTTPError as exc:
+                problems.append(f"DELETE {item.delete_path}: {exc}")
+                continue
+            if response.status_code < 300:
+                deleted += 1
+            elif response.status_code != 404:
+                problems.append(f"DELETE {item.delete_path}: HTTP {response.status_code}")
+        return deleted, problems

@@ -1,0 +1,484 @@
+"""The pytest plugin: options, the target, one context per test, the gate and the reports.
+
+Flow of a run:
+1. ``pytest_configure`` reads the options and creates the ``Harness`` (spec loaded lazily).
+2. After collection, the target is prepared: ``--base-url`` is checked with one request, or
+   an embedded Prefect server is started (while the first tests are set up).
+3. Each test gets a ``ContractContext`` (fixture ``contract``) that knows its operation and
+   check family; checks call ``contract.report(finding)``.
+4. After each test, its findings are compared with the baseline: new ones fail the test,
+   accepted ones do not; the result is recorded per (operation, check).
+5. At the end, created objects are removed, and the reports are written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from restcontract import reporting
+from restcontract.baseline import Baseline
+from restcontract.errors import ContractError
+from restcontract.findings import Finding, dedupe, scrub
+from restcontract.ledger import Ledger
+from restcontract.spec import Spec, default_spec_path, load_spec
+from restcontract.state import ACCEPTED, EXCLUDED, FAILED, PASSED, SKIPPED, RunState
+from restcontract.tables.safety import BODY_OVERRIDES, DESTRUCTIVE, EXCLUDED as ALWAYS_EXCLUDED
+from restcontract.target import Target, TargetDied, check_reachable
+
+FAMILIES = {
+    "conformance": "schema conformance of every operation (schemathesis fuzzing)",
+    "graceful_create": "POST /collection/ answers 201 when new, 200 (same object) or 409 when the natural key exists",
+    "not_found": "an id that does not exist gives 404 with a JSON body, never 2xx or 5xx",
+    "idempotency": "GET/PUT/DELETE and read-only POST actions are idempotent",
+    "filtering": "filter/count/paginate answers agree with an oracle evaluated on seeded objects",
+    "guidelines": "the document follows the published REST guidelines (static lint)",
+    "lifecycle": "create -> read -> update -> read -> list -> delete -> read(404) for every collection",
+    "drift": "the served document matches the checked-in one",
+}
+HARNESS_KEY = pytest.StashKey["Harness"]()
+CONTEXT_KEY = pytest.StashKey["ContractContext"]()
+
+
+def _positive_int(value: str) -> int:
+    import argparse
+
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value!r}")
+    return number
+
+
+def _header(value: str) -> tuple[str, str]:
+    import argparse
+
+    name, sep, content = value.partition(":")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME:VALUE, got {value!r}")
+    return name.strip(), content.strip()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("restcontract", "restcontract: contract tests of the Prefect REST API")
+    group.addoption("--spec", metavar="PATH", help="OpenAPI document to test against (default: the newest spec/prefect-*.json)")
+    group.addoption("--max-examples", type=_positive_int, default=None, metavar="N",
+                    help="generated cases per operation in the fuzzing phase (default 10)")
+    group.addoption("--seed", type=int, default=0, help="generation seed; the same seed gives the same requests (default 0)")
+    group.addoption("--contract-report", metavar="PATH", help="write the JSON report here")
+    group.addoption("--contract-html", metavar="PATH", help="write the single-file HTML report here")
+    group.addoption("--contract-markdown", metavar="PATH", help="write a short markdown summary here")
+    group.addoption("--baseline", metavar="FILE", default="auto",
+                    help="accepted deviations (default: spec/baseline-<spec name>.json; 'none' to disable)")
+    group.addoption("--update-baseline", action="store_true", help="rewrite the baseline from this run's findings")
+    group.addoption("--strict-baseline", action="store_true", help="fail when baseline entries no longer reproduce")
+    group.addoption("--allow-destructive", action="store_true",
+                    help="also run operations that can destroy data the harness did not create (live targets)")
+    group.addoption("--api-key", default=os.environ.get("PREFECT_API_KEY"), metavar="KEY",
+                    help="sent as 'Authorization: Bearer KEY' (default: $PREFECT_API_KEY); never printed")
+    group.addoption("--header", action="append", type=_header, default=[], metavar="NAME:VALUE",
+                    help="extra request header, repeatable")
+    group.addoption("--api-version", metavar="X.Y.Z", help="send X-PREFECT-API-VERSION")
+    group.addoption("--request-timeout", type=float, default=30.0, metavar="SECONDS", help="per-request timeout")
+    group.addoption("--embedded-db", choices=("sqlite", "postgresql"), default="sqlite",
+                    help="database of the embedded server (default sqlite)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in FAMILIES.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    config.stash[HARNESS_KEY] = Harness(config)
+    Harness.current = config.stash[HARNESS_KEY]
+
+
+class Harness:
+    """Everything one pytest process knows about the run."""
+
+    current: "Harness | None" = None
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.option = config.option
+        self.run = RunState()
+        self.is_controller = bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+        self._spec: Spec | None = None
+        self._target: Target | None = None
+        self._server = None
+        self.ledger: Ledger | None = None
+        self.baseline = Baseline(None)
+        self.uses_target = False
+
+    # -- spec ---------------------------------------------------------------------------
+    @property
+    def spec_path(self) -> str:
+        return self.option.spec or str(default_spec_path())
+
+    @property
+    def spec(self) -> Spec:
+        if self._spec is None:
+            self._spec = load_spec(self.spec_path)
+        return self._spec
+
+    def baseline_path(self) -> Path | None:
+        value = self.option.baseline
+        if value == "none":
+            return None
+        if value == "auto":
+            spec = Path(self.spec_path)
+            return spec.with_name(f"baseline-{spec.stem}.json")
+        return Path(value)
+
+    @property
+    def is_live(self) -> bool:
+        return bool(self.option.base_url)
+
+    def exclusion(self, operation: str) -> str | None:
+        """Why an operation is not run on this target, or None."""
+        if operation in ALWAYS_EXCLUDED:
+            return ALWAYS_EXCLUDED[operation]
+        if self.is_live and operation in DESTRUCTIVE and not self.option.allow_destructive:
+            return f"destructive on a live target ({DESTRUCTIVE[operation]}); --allow-destructive runs it"
+        return None
+
+    # -- target -------------------------------------------------------------------------
+    def headers(self) -> tuple[dict[str, str], list[str]]:
+        headers, secrets = {}, []
+        if self.option.api_key:
+            headers["Authorization"] = f"Bearer {self.option.api_key}"
+            secrets.append(self.option.api_key)
+        for name, value in self.option.header:
+            headers[name] = value
+            if name.lower() in {"authorization", "x-api-key", "cookie"}:
+                secrets.append(value)
+        if self.option.api_version:
+            headers["X-PREFECT-API-VERSION"] = self.option.api_version
+        return headers, secrets
+
+    def prepare_target(self) -> None:
+        """Check a live target, or start the embedded server (returns before it is ready)."""
+        headers, secrets = self.headers()
+        if self.is_live:
+            base_url = self.option.base_url.rstrip("/")
+            check_reachable(base_url, headers, self.option.request_timeout)
+            self._target = Target(base_url, headers, secrets, self.option.request_timeout, None)
+            self._target.server_version = server_version(self._target)
+        else:
+            from restcontract.embedded import EmbeddedServer
+
+            db_url = None
+            if self.option.embedded_db == "postgresql":
+                from restcontract.postgres import throwaway_database
+
+                db_url = throwaway_database(self)
+            self._server = EmbeddedServer(db_url=db_url).start()
+        self.ledger = Ledger(self.spec)
+        self.baseline = Baseline.load(self.baseline_path())
+
+    @property
+    def target(self) -> Target:
+        if self._target is None:
+            if self._server is None:
+                raise ContractError("the target was not prepared")
+            self._server.wait_ready()
+            headers, secrets = self.headers()
+            self._target = Target(self._server.base_url, headers, secrets, self.option.request_timeout, self._server)
+            self._target.server_version = server_version(self._target)
+        return self._target
+
+    def record_response(self, response) -> None:
+        """Every answer of a ContractClient: count it per operation, and ledger creations."""
+        request = response.request
+        root = httpx.URL(self.target.base_url).path.rstrip("/")
+        route = request.url.path[len(root):] if request.url.path.startswith(root) else request.url.path
+        operation = self.spec.match(request.method, route)
+        if operation is not None:
+            self.run.record_status(operation, response.status_code)
+        if response.status_code == 201 and self.ledger is not None:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            self.ledger.observe(operation, response.status_code, body)
+
+    def target_info(self) -> dict:
+        target = self._target
+        return {
+            "base_url": target.base_url if target else self.option.base_url,
+            "embedded": not self.is_live,
+            "server_version": target.server_version if target else "",
+            "spec": os.path.relpath(self.spec_path) if not os.path.isabs(self.option.spec or "") else self.spec_path,
+        }
+
+    def finish(self) -> list[str]:
+        """Remove what the run created and stop the embedded server; return problems."""
+        problems: list[str] = []
+        if self._target is not None and self.ledger is not None and self.ledger.created:
+            try:
+                deleted, problems = self.ledger.cleanup(self._target.client())
+                self.run.extra["cleanup"] = {"deleted": deleted, "problems": len(problems)}
+            except TargetDied as exc:
+                problems.append(str(exc))
+        if self._server is not None:
+            self._server.stop()
+        return problems
+
+
+def server_version(target: Target) -> str:
+    """Prefect's own version (``/admin/version``); ``/version`` is the API version."""
+    with target.client() as client:
+        for route in ("/admin/version", "/version"):
+            response = client.get(route)
+            if response.status_code == 200:
+                return str(response.json())
+    return ""
+
+
+class ContractContext:
+    """What a check sees: its operation, the target, a recording client, and ``report``."""
+
+    def __init__(self, harness: Harness, item: pytest.Item, operation: str | None, check: str):
+        self.harness = harness
+        self.item = item
+        self.operation = operation
+        self.check = check
+        self.findings: list[Finding] = []
+        self._client = None
+
+    @property
+    def target(self) -> Target:
+        return self.harness.target
+
+    @property
+    def spec(self) -> Spec:
+        return self.harness.spec
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.harness.ledger
+
+    @property
+    def run(self) -> RunState:
+        return self.harness.run
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self.target.client(self.harness.record_response)
+        return self._client
+
+    def report(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def scrub(self, text: str) -> str:
+        return scrub(text, self.target.secrets)
+
+    def apply_overrides(self, case) -> None:
+        overrides = BODY_OVERRIDES.get(self.operation)
+        if overrides and isinstance(case.body, dict):
+            case.body.update(overrides)
+
+    def call_case(self, case):
+        """Send a schemathesis case to the target; record the answer like every other call."""
+        import uuid
+
+        import requests
+
+        from restcontract.serve import REQUEST_ID_HEADER
+
+        base_url = self.target.base_url
+        if self.spec.prefix and base_url.endswith(self.spec.prefix):
+            base_url = base_url[: -len(self.spec.prefix)]
+        headers = dict(self.target.headers, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
+        try:
+            response = case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
+        except requests.ConnectionError as exc:
+            if not self.target.alive():
+                self.item.session.shouldstop = f"the server at {self.target.base_url} died mid-run"
+                raise TargetDied(f"the server at {self.target.base_url} stopped answering") from None
+            raise
+        self.run.record_status(self.operation, response.status_code)
+        if response.status_code == 201 and self.ledger is not None:
+            try:
+                self.ledger.observe(self.operation, 201, response.json())
+            except ValueError:
+                pass
+        return response
+
+
+def operation_of(item: pytest.Item, spec: Spec | None) -> str | None:
+    label = getattr(item, "operation_label", None)
+    if label and spec is not None:
+        method, path = label.split(" ", 1)
+        return f"{method} {path[len(spec.prefix):]}" if spec.prefix and path.startswith(spec.prefix) else label
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        value = callspec.params.get("operation")
+        if value is not None:
+            return getattr(value, "key", value)
+    return None
+
+
+def family_of(item: pytest.Item) -> str | None:
+    return next((m.name for m in item.iter_markers() if m.name in FAMILIES), None)
+
+
+def contract_schema():
+    """The schemathesis schema of the document under test, for ``@schema.parametrize()``."""
+    from restcontract.generation import schemathesis_schema
+
+    harness = Harness.current
+    if harness is None:
+        raise ContractError("restcontract plugin is not active")
+    return schemathesis_schema(harness)
+
+
+def spec_under_test() -> Spec:
+    """The document under test, at import time of a test module (for parametrizing)."""
+    harness = Harness.current
+    if harness is None:
+        raise ContractError("restcontract plugin is not active")
+    return harness.spec
+
+
+# -- hooks --------------------------------------------------------------------------------
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    harness = config.stash[HARNESS_KEY]
+    for item in items:
+        if "contract" not in getattr(item, "fixturenames", ()):
+            continue
+        harness.uses_target = True
+        operation = operation_of(item, harness.spec)
+        family = family_of(item)
+        reason = harness.exclusion(operation) if operation else None
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"excluded: {reason}"))
+            if family:
+                harness.run.record_check(operation, family, EXCLUDED, reason)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    harness = session.config.stash[HARNESS_KEY]
+    if harness.uses_target and not harness.is_controller and not session.config.option.collectonly:
+        try:
+            harness.prepare_target()
+        except ContractError as exc:
+            pytest.exit(str(exc), returncode=3)
+
+
+@pytest.fixture
+def contract(request: pytest.FixtureRequest) -> ContractContext:
+    """The per-test context of a contract check (operation, target, client, report)."""
+    harness = request.config.stash[HARNESS_KEY]
+    try:
+        harness.target
+    except ContractError as exc:
+        pytest.exit(str(exc), returncode=3)
+    context = ContractContext(harness, request.node, operation_of(request.node, harness.spec),
+                              family_of(request.node) or "conformance")
+    request.node.stash[CONTEXT_KEY] = context
+    return context
+
+
+@pytest.fixture(scope="session")
+def contract_target(request: pytest.FixtureRequest) -> Target:
+    harness = request.config.stash[HARNESS_KEY]
+    if harness._target is None and harness._server is None:
+        try:
+            harness.prepare_target()
+        except ContractError as exc:
+            pytest.exit(str(exc), returncode=3)
+    target = harness.target
+
+    class _Target:  # a read-only view with a recording client
+        base_url = target.base_url
+        headers = target.headers
+        is_embedded = target.is_embedded
+        server_version = target.server_version
+        client = target.client(harness.record_response)
+
+    return _Target()
+
+
+@pytest.fixture(scope="session")
+def contract_spec(request: pytest.FixtureRequest) -> Spec:
+    return request.config.stash[HARNESS_KEY].spec
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """The gate: a test fails on findings that are not in the baseline, and only on those."""
+    try:
+        result = yield
+    finally:
+        context = item.stash.get(CONTEXT_KEY, None)
+    if context is None or context.operation is None:
+        return result
+    harness = context.harness
+    findings = dedupe(context.findings)
+    new = []
+    for finding in findings:
+        finding.baselined = harness.baseline.accepts(finding)
+        harness.run.add(finding)
+        if not finding.baselined:
+            new.append(finding)
+    outcome = FAILED if new else ACCEPTED if findings else PASSED
+    harness.run.record_check(context.operation, context.check, outcome)
+    if new:
+        lines = [f"{len(new)} new finding(s) on {context.operation} ({context.check}):"]
+        lines += [f.describe() for f in new]
+        if len(findings) > len(new):
+            lines.append(f"({len(findings) - len(new)} more accepted by the baseline)")
+        pytest.fail("\n".join(lines), pytrace=False)
+    return result
+
+
+def pytest_runtest_makereport(item: pytest.Item, call) -> None:
+    if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
+        harness = item.config.stash[HARNESS_KEY]
+        operation, family = operation_of(item, harness._spec), family_of(item)
+        if operation and family:
+            reason = str(call.excinfo.value.msg) if hasattr(call.excinfo.value, "msg") else ""
+            harness.run.record_check(operation, family, SKIPPED, reason)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    data = getattr(node, "workeroutput", {}).get("restcontract")
+    if data:
+        harness = node.config.stash[HARNESS_KEY]
+        harness.run.merge(data["run"])
+        harness.run.extra.setdefault("target", data.get("target"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    harness = session.config.stash[HARNESS_KEY]
+    if not harness.uses_target and not harness.is_controller:
+        return
+    problems = harness.finish()
+    for problem in problems:
+        harness.run.notes.append(f"cleanup: {problem}")
+    if hasattr(session.config, "workerinput"):
+        session.config.workeroutput["restcontract"] = {"run": harness.run.to_dict(), "target": harness.target_info()}
+        return
+    try:
+        gate = reporting.write_all(harness)
+    except ContractError as exc:
+        print(f"restcontract: {exc}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        return
+    if gate and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    harness = config.stash[HARNESS_KEY]
+    if harness.uses_target or harness.is_controller:
+        for line in reporting.terminal_lines(harness):
+            terminalreporter.write_line(line)
+

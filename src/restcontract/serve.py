@@ -1,0 +1,138 @@
+"""Run the real Prefect server for the harness: ``python -m restcontract.serve --port P --home DIR``.
+
+This is the embedded target: the real Prefect application (``create_app(ephemeral=True)``:
+no UI, no background schedulers that would change objects under the harness's feet) on
+uvicorn, with a real SQLite database under ``--home`` (or ``--db-url``). Two wrappers:
+
+- ``ErrorLog``: every exception Prefect raises while answering is appended, with its
+  request id header, to ``--errors`` as one JSON line, so the harness can attach the
+  server-side cause to a 5xx finding;
+- ``FaultInjector`` (self-tests only, ``--faults FILE.py:NAME``): deliberately broken behaviour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import sys
+import traceback
+
+REQUEST_ID_HEADER = "x-restcontract-request"
+
+
+def signature(exc: BaseException) -> dict:
+    """Exception type, message and the innermost frame in Prefect's code: what identifies a bug."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/prefect/" in f.filename.replace("\\", "/")]
+    frame = (ours or frames or [None])[-1]
+    where = ""
+    if frame is not None:
+        path = frame.filename.replace("\\", "/")
+        where = f"{path[path.rfind('/prefect/') + 1:] if '/prefect/' in path else path}:{frame.lineno} in {frame.name}"
+    root = exc
+    while root.__cause__ is not None or root.__context__ is not None:
+        nxt = root.__cause__ or root.__context__
+        if nxt is root:
+            break
+        root = nxt
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    return {
+        "type": f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
+        "message": message[:500],
+        "root": f"{type(root).__qualname__}: {str(root).splitlines()[0][:300] if str(root) else ''}",
+        "frame": where,
+        "traceback": "".join(traceback.format_exception(exc))[-4000:],
+    }
+
+
+def normalize(message: str) -> str:
+    """Strip the varying parts (ids, numbers, quoted values) so equal bugs share a signature."""
+    message = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", message)
+    message = re.sub(r"'[^']*'|\"[^\"]*\"", "<value>", message)
+    message = re.sub(r"\d+", "<n>", message)
+    return message[:200]
+
+
+class ErrorLog:
+    """ASGI middleware: record every exception escaping the app, keyed by the request id header."""
+
+    def __init__(self, app, path: str):
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope, receive, send):
+        started = False
+
+        async def watch(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:  # noqa: BLE001 - the point is to record anything
+            headers = dict(scope.get("headers") or [])
+            record = {
+                "request_id": headers.get(REQUEST_ID_HEADER.encode(), b"").decode(),
+                "method": scope.get("method"),
+                "path": scope.get("path"),
+                **signature(exc),
+            }
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record) + "\n")
+            if not started:
+                raise
+
+
+def load_faults(spec: str):
+    """``path/to/file.py:NAME`` -> the list of faults bound to NAME in that file."""
+    filename, _, name = spec.rpartition(":")
+    module_spec = importlib.util.spec_from_file_location("restcontract_faults", filename)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def build_app(errors: str | None, faults: str | None):
+    from prefect.server.api.server import create_app
+
+    app = create_app(ephemeral=True, final=True)
+    if faults:
+        from restcontract.faults import FaultInjector
+
+        app = FaultInjector(app, load_faults(faults))
+    if errors:
+        app = ErrorLog(app, errors)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m restcontract.serve")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--home", required=True, help="PREFECT_HOME: a temporary directory")
+    parser.add_argument("--db-url", help="database URL (default: SQLite under --home)")
+    parser.add_argument("--errors", help="append server exceptions here as JSON lines")
+    parser.add_argument("--faults", help="FILE.py:NAME, a list of restcontract.faults.Fault")
+    args = parser.parse_args(argv)
+
+    # Settings must be in the environment before Prefect is imported.
+    os.environ["PREFECT_HOME"] = args.home
+    os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = args.db_url or f"sqlite+aiosqlite:///{args.home}/prefect.db"
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ["PREFECT_UI_ENABLED"] = "false"
+    os.environ["PREFECT_SERVER_LOGGING_LEVEL"] = os.environ.get("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+    os.environ.pop("PREFECT_API_URL", None)
+
+    import uvicorn
+
+    app = build_app(args.errors, args.faults)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", lifespan="on", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

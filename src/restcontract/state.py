@@ -1,0 +1,78 @@
+"""What one run saw: responses per operation, a result per (operation, check), and findings.
+
+Everything is plain data so xdist workers can send their part to the controller, which
+merges them (``RunState.merge``) before writing any report.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from restcontract.findings import Finding, dedupe
+
+# Results of one check on one operation, worst last: merging keeps the worst.
+PASSED, ACCEPTED, FAILED = "passed", "accepted", "failed"
+SKIPPED, EXCLUDED, NOT_APPLICABLE = "skipped", "excluded", "not_applicable"
+_RANK = {NOT_APPLICABLE: 0, EXCLUDED: 1, SKIPPED: 2, PASSED: 3, ACCEPTED: 4, FAILED: 5}
+
+
+def worse(a: str | None, b: str) -> str:
+    return b if a is None or _RANK[b] >= _RANK[a] else a
+
+
+@dataclass
+class RunState:
+    statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    checks: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
+    reasons: dict[str, str] = field(default_factory=dict)  # operation -> why excluded/skipped
+    findings: list[Finding] = field(default_factory=list)
+    requests: int = 0
+    notes: list[str] = field(default_factory=list)  # run-level messages (target died, destructive ops excluded)
+    extra: dict = field(default_factory=dict)  # per-family summaries (graceful create classes, ...)
+
+    def record_status(self, operation: str, status: int) -> None:
+        self.statuses[operation][str(status)] += 1
+        self.requests += 1
+
+    def record_check(self, operation: str, check: str, result: str, reason: str = "") -> None:
+        self.checks[operation][check] = worse(self.checks[operation].get(check), result)
+        if reason:
+            self.reasons.setdefault(operation, reason)
+
+    def add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def unique_findings(self) -> list[Finding]:
+        return dedupe(self.findings)
+
+    def with_2xx(self) -> set[str]:
+        return {op for op, counts in self.statuses.items() if any(s.startswith("2") for s in counts)}
+
+    def to_dict(self) -> dict:
+        return {
+            "statuses": {op: dict(c) for op, c in self.statuses.items()},
+            "checks": {op: dict(c) for op, c in self.checks.items()},
+            "reasons": dict(self.reasons),
+            "findings": [f.to_dict() for f in self.findings],
+            "requests": self.requests,
+            "notes": list(self.notes),
+            "extra": dict(self.extra),
+        }
+
+    def merge(self, data: dict) -> None:
+        for op, counts in data.get("statuses", {}).items():
+            self.statuses[op].update(counts)
+        for op, results in data.get("checks", {}).items():
+            for check, result in results.items():
+                self.record_check(op, check, result)
+        for op, reason in data.get("reasons", {}).items():
+            self.reasons.setdefault(op, reason)
+        self.findings += [Finding.from_dict(f) for f in data.get("findings", [])]
+        self.requests += data.get("requests", 0)
+        self.notes += [n for n in data.get("notes", []) if n not in self.notes]
+        for key, value in data.get("extra", {}).items():
+            if isinstance(value, dict):
+                self.extra.setdefault(key, {}).update(value)
+            else:
+                self.extra[key] = value

@@ -1,0 +1,115 @@
+"""The server under test: where it is, how to talk to it, and whether it still answers.
+
+``Target`` holds the API root URL, the headers to send (auth included), the secrets that
+must never be printed, and for the embedded server the process to ask for tracebacks.
+``client()`` is an httpx client that records every response against its operation.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import httpx
+
+from restcontract.errors import TargetError
+from restcontract.serve import REQUEST_ID_HEADER
+from restcontract.spec import describe_http_error
+
+if TYPE_CHECKING:
+    from restcontract.embedded import EmbeddedServer
+
+MAX_RETRY_AFTER = 10.0  # seconds; a longer Retry-After is not waited for
+
+
+class TargetDied(Exception):
+    """The server stopped answering mid-run."""
+
+
+@dataclass
+class Target:
+    base_url: str  # the API root, no trailing slash: http://127.0.0.1:4200/api
+    headers: dict[str, str] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+    timeout: float = 30.0
+    embedded: "EmbeddedServer | None" = None
+    server_version: str = ""
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.embedded is not None
+
+    def alive(self) -> bool:
+        if self.embedded is not None:
+            return self.embedded.alive()
+        try:
+            httpx.get(self.base_url + "/health", headers=self.headers, timeout=5)
+            return True
+        except httpx.HTTPError:
+            return False
+
+    def server_error(self, request_id: str) -> dict | None:
+        """The server-side exception behind a 5xx (embedded server only)."""
+        return self.embedded.error_for(request_id) if self.embedded is not None else None
+
+    def client(self, on_response: Callable[[httpx.Response], None] | None = None) -> "ContractClient":
+        return ContractClient(self, on_response)
+
+
+def check_reachable(base_url: str, headers: dict[str, str], timeout: float) -> str:
+    """One request before any test: return the server version or raise a one-line TargetError."""
+    url = base_url.rstrip("/")
+    try:
+        response = httpx.get(url + "/version", headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise TargetError(f"cannot reach {url}: {describe_http_error(exc)}") from None
+    content_type = response.headers.get("content-type", "")
+    if response.status_code in (401, 403):
+        raise TargetError(f"{url} refused the credentials (HTTP {response.status_code}): check --api-key / --header")
+    if response.status_code == 200 and "json" in content_type:
+        return str(response.json())
+    if not url.endswith("/api"):
+        try:
+            probe = httpx.get(url + "/api/health", headers=headers, timeout=timeout)
+            if probe.status_code == 200 and "json" in probe.headers.get("content-type", ""):
+                raise TargetError(f"{url} is not the API root: did you mean --base-url {url}/api ?")
+        except httpx.HTTPError:
+            pass
+    if "html" in content_type:
+        raise TargetError(f"{url} answered HTML, not the Prefect API: is the base URL the API root (.../api)?")
+    raise TargetError(f"{url} does not look like a Prefect API: GET /version answered HTTP {response.status_code}")
+
+
+class ContractClient(httpx.Client):
+    """httpx client for the checks: request ids, auth headers, 429 handling, death detection."""
+
+    def __init__(self, target: Target, on_response: Callable[[httpx.Response], None] | None):
+        super().__init__(base_url=target.base_url, headers=target.headers, timeout=target.timeout)
+        self.target = target
+        self.on_response = on_response
+
+    def send(self, request: httpx.Request, **kwargs) -> httpx.Response:
+        request.headers[REQUEST_ID_HEADER] = uuid.uuid4().hex
+        for attempt in range(3):
+            try:
+                response = super().send(request, **kwargs)
+            except httpx.TransportError as exc:
+                if not self.target.alive():
+                    raise TargetDied(f"the server at {self.target.base_url} stopped answering: "
+                                     f"{describe_http_error(exc)}") from None
+                raise
+            if response.status_code != 429 or attempt == 2:
+                break
+            time.sleep(retry_after(response.headers.get("retry-after")))
+        if self.on_response is not None:
+            self.on_response(response)
+        return response
+
+
+def retry_after(value: str | None) -> float:
+    try:
+        return min(max(float(value or 1), 0.0), MAX_RETRY_AFTER)
+    except ValueError:
+        return 1.0

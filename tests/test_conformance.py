@@ -1,0 +1,14 @@
+"""Schema conformance of every operation: see ``restcontract.checks.conformance``."""
+
+import pytest
+
+from restcontract.checks import conformance
+from restcontract.plugin import contract_schema
+
+pytestmark = pytest.mark.conformance
+schema = contract_schema()
+
+
+@schema.parametrize()
+def test_conformance(case, contract):
+    conformance.run_case(contract, case)
