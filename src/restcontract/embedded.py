@@ -81,6 +81,14 @@ class EmbeddedServer:
         self.stop()
         raise TargetError(f"embedded Prefect server did not answer within {timeout:.0f} s (log: {self.log_path})")
 
+    def activate(self, *names: str) -> None:
+        """Switch fault sets on (none: the unbroken server). Only with ``faults``."""
+        from restcontract.faults import CONTROL_PATH
+
+        origin = self.base_url.rsplit("/api", 1)[0]
+        response = httpx.put(origin + CONTROL_PATH, json={"active": list(names)}, timeout=10)
+        response.raise_for_status()
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 

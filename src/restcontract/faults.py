@@ -8,9 +8,12 @@ A ``Fault`` matches requests by method and route (relative to the API root, the 
 - ``response(status, body) -> (status, body)``: rewrite Prefect's JSON answer;
 - ``content_type``: replace the response's content type.
 
-Self-tests build lists of faults and start the embedded server with them
-(``python -m restcontract.serve --faults file.py:NAME``). Nothing here mocks Prefect: every
-request not answered by ``respond`` reaches the real application and its real database.
+Faults come in named sets (``{"flows_404": [Fault(...)], ...}``, the ``FAULTS`` dict of each
+module given to ``python -m restcontract.serve --faults PATH``). All sets start inactive, so
+the same process is the unbroken server too; ``PUT /__restcontract__/faults`` with
+``{"active": ["flows_404"]}`` switches sets on, ``{"active": []}`` off again. Self-tests use
+one server for every broken variant. Nothing here mocks Prefect: every request not answered
+by ``respond`` reaches the real application and its real database.
 """
 
 from __future__ import annotations
@@ -37,19 +40,35 @@ class Fault:
         return want_method in ("*", method) and re.fullmatch(pattern, route) is not None
 
 
-class FaultInjector:
-    """ASGI middleware applying the first matching ``Fault`` to each HTTP request under ``root``."""
+CONTROL_PATH = "/__restcontract__/faults"
 
-    def __init__(self, app, faults: list[Fault], root: str = "/api"):
+
+class FaultInjector:
+    """ASGI middleware applying the first matching active ``Fault`` to each request under ``root``."""
+
+    def __init__(self, app, sets: dict[str, list[Fault]], root: str = "/api"):
         self.app = app
-        self.faults = faults
+        self.sets = sets
+        self.active: list[str] = []
         self.root = root
 
+    async def control(self, receive, send):
+        body = _decode(await _read_body(receive))
+        names = body.get("active", []) if isinstance(body, dict) else []
+        unknown = [n for n in names if n not in self.sets]
+        if unknown:
+            return await _send_json(send, 404, {"detail": f"unknown fault sets: {unknown}"}, None)
+        self.active = list(names)
+        await _send_json(send, 200, {"active": self.active}, None)
+
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith(self.root + "/"):
+        if scope["type"] == "http" and scope["path"] == CONTROL_PATH and scope["method"] == "PUT":
+            return await self.control(receive, send)
+        if scope["type"] != "http" or not scope["path"].startswith(self.root + "/") or not self.active:
             return await self.app(scope, receive, send)
         route = scope["path"][len(self.root) :]
-        fault = next((f for f in self.faults if f.matches(scope["method"], route)), None)
+        faults = [f for name in self.active for f in self.sets[name]]
+        fault = next((f for f in faults if f.matches(scope["method"], route)), None)
         if fault is None:
             return await self.app(scope, receive, send)
 

@@ -68,6 +68,8 @@ def _header(value: str) -> tuple[str, str]:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("restcontract", "restcontract: contract tests of the Prefect REST API")
     group.addoption("--spec", metavar="PATH", help="OpenAPI document to test against (default: the newest spec/prefect-*.json)")
+    group.addoption("--operation", action="append", default=[], metavar="'METHOD /path'",
+                    help="run only this operation (repeatable), e.g. --operation 'GET /flows/{id}'")
     group.addoption("--max-examples", type=_positive_int, default=None, metavar="N",
                     help="generated cases per operation in the fuzzing phase (default 10)")
     group.addoption("--seed", type=int, default=0, help="generation seed; the same seed gives the same requests (default 0)")
@@ -347,8 +349,28 @@ def spec_under_test() -> Spec:
 
 
 # -- hooks --------------------------------------------------------------------------------
+def _select_operations(config: pytest.Config, harness: "Harness", items: list[pytest.Item]) -> None:
+    wanted = set(config.option.operation)
+    unknown = sorted(wanted - set(harness.spec.operations))
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], list(harness.spec.operations), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise pytest.UsageError(f"--operation {unknown[0]!r} is not in {harness.spec_path}{hint}")
+    keep, drop = [], []
+    for item in items:
+        operation = operation_of(item, harness.spec)
+        (drop if operation is not None and operation not in wanted else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     harness = config.stash[HARNESS_KEY]
+    if config.option.operation:
+        _select_operations(config, harness, items)
     for item in items:
         if "contract" not in getattr(item, "fixturenames", ()):
             continue

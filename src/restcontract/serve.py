@@ -7,7 +7,8 @@ uvicorn, with a real SQLite database under ``--home`` (or ``--db-url``). Two wra
 - ``ErrorLog``: every exception Prefect raises while answering is appended, with its
   request id header, to ``--errors`` as one JSON line, so the harness can attach the
   server-side cause to a 5xx finding;
-- ``FaultInjector`` (self-tests only, ``--faults FILE.py:NAME``): deliberately broken behaviour.
+- ``FaultInjector`` (self-tests only, ``--faults PATH``): deliberately broken behaviour,
+  switched on and off at run time (see ``restcontract.faults``).
 """
 
 from __future__ import annotations
@@ -88,13 +89,19 @@ class ErrorLog:
                 raise
 
 
-def load_faults(spec: str):
-    """``path/to/file.py:NAME`` -> the list of faults bound to NAME in that file."""
-    filename, _, name = spec.rpartition(":")
-    module_spec = importlib.util.spec_from_file_location("restcontract_faults", filename)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return getattr(module, name)
+def load_faults(path: str) -> dict:
+    """Merge the ``FAULTS`` dicts of a Python file, or of every ``*.py`` file in a directory."""
+    from pathlib import Path
+
+    root = Path(path)
+    files = sorted(root.glob("*.py")) if root.is_dir() else [root]
+    sets: dict = {}
+    for number, filename in enumerate(files):
+        module_spec = importlib.util.spec_from_file_location(f"restcontract_faults_{number}", filename)
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        sets.update(getattr(module, "FAULTS", {}))
+    return sets
 
 
 def build_app(errors: str | None, faults: str | None):
@@ -116,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", required=True, help="PREFECT_HOME: a temporary directory")
     parser.add_argument("--db-url", help="database URL (default: SQLite under --home)")
     parser.add_argument("--errors", help="append server exceptions here as JSON lines")
-    parser.add_argument("--faults", help="FILE.py:NAME, a list of restcontract.faults.Fault")
+    parser.add_argument("--faults", help="a .py file or directory of them, each with a FAULTS dict of fault sets")
     args = parser.parse_args(argv)
 
     # Settings must be in the environment before Prefect is imported.

@@ -80,7 +80,7 @@ def to_findings(ctx: "ContractContext", case, response, group: FailureGroup) -> 
         findings.append(Finding(
             operation=ctx.operation, check=CHECK, rule=rule, kind=kind_of(rule, status),
             message=ctx.scrub(message), detail=detail_of(failure, status, server_error),
-            reproduce=reproduce, server_error=server_error,
+            reproduce=reproduce, server_error=server_error, extra={"status": status},
         ))
     return findings
 

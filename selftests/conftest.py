@@ -1,0 +1,83 @@
+"""Self-test fixtures: one real Prefect server with switchable faults, and a way to run the suite.
+
+``prefect_server`` is the real Prefect app behind ``restcontract.faults.FaultInjector``, with
+every fault set of ``selftests/faults/*.py`` loaded and none active: it is the unbroken
+server until a test switches a set on with ``broken("name")``. ``run_suite`` runs the
+contract suite (``tests/``) in a child pytest process against it and returns the exit code,
+the output and the JSON report, so each self-test asserts on what a user would see.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from restcontract.embedded import EmbeddedServer
+
+ROOT = Path(__file__).resolve().parents[1]
+FAULTS_DIR = Path(__file__).resolve().parent / "faults"
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    output: str
+    report: dict
+
+    def findings(self, operation: str | None = None, check: str | None = None) -> list[dict]:
+        return [f for f in self.report.get("failures", [])
+                if (operation is None or f["operation"] == operation) and (check is None or f["check"] == check)]
+
+    def result(self, operation: str, check: str) -> str | None:
+        return self.report["operations"].get(operation, {}).get("checks", {}).get(check)
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    server = EmbeddedServer(faults=str(FAULTS_DIR)).start()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broken(prefect_server):
+    """``with broken("set_a", "set_b"):`` the server misbehaves as those fault sets say."""
+
+    @contextmanager
+    def activate(*names: str):
+        prefect_server.activate(*names)
+        try:
+            yield prefect_server
+        finally:
+            prefect_server.activate()
+
+    return activate
+
+
+def run_pytest(args: list[str], tmp_path: Path, timeout: float = 900) -> SuiteRun:
+    report_path = tmp_path / f"report-{len(list(tmp_path.glob('report-*.json')))}.json"
+    cmd = [sys.executable, "-m", "pytest", *args, "--contract-report", str(report_path),
+           "-p", "no:cacheprovider", "-q", "--no-header"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    return SuiteRun(proc.returncode, proc.stdout + proc.stderr, report)
+
+
+@pytest.fixture
+def run_suite(prefect_server, tmp_path):
+    """Run ``tests/`` (or the given test files) against the self-test server; no baseline."""
+
+    def run(*args: str, baseline: str = "none") -> SuiteRun:
+        base = ["--base-url", prefect_server.base_url, "--baseline", baseline]
+        if not any(a.startswith("tests") for a in args):
+            base.insert(0, "tests")
+        return run_pytest([*base, *args], tmp_path)
+
+    return run

@@ -1,0 +1,49 @@
+"""The result type of a diff: a ``Change`` with a rule id, a level, a location and a message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Level(IntEnum):
+    """How much a change can hurt an existing client. Ordered, so ``level >= Level.WARN`` works."""
+
+    INFO = 0  # harmless: additions, documentation, widened requests
+    WARN = 1  # may break some clients (strict validators, clients relying on a removed option)
+    ERR = 2  # breaks clients written against the old document
+
+    @classmethod
+    def parse(cls, text: str) -> "Level":
+        """``"err"``/``"ERR"`` -> ``Level.ERR``; raises ``ValueError`` for anything else."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown level {text!r} (expected ERR, WARN or INFO)") from None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between the old and the new document.
+
+    ``location`` is ``METHOD /route`` (relative to the API root), optionally followed by where
+    inside the operation: ``parameter query limit``, ``request application/json#/properties/name``
+    or ``response 200 application/json#/properties/id`` (a JSON pointer into the schema).
+    """
+
+    rule: str
+    level: Level
+    location: str
+    message: str
+    ignored: bool = False
+    reason: str = ""  # why it is ignored, from the ignore file
+
+    def as_dict(self) -> dict:
+        return {
+            "rule": self.rule,
+            "level": self.level.name,
+            "location": self.location,
+            "message": self.message,
+            "ignored": self.ignored,
+            "reason": self.reason,
+        }
