@@ -193,6 +193,15 @@ class Harness:
             self._target.server_version = server_version(self._target)
         return self._target
 
+    @property
+    def objects(self):
+        """The object factories, shared by every test of this process (dependencies are reused)."""
+        if getattr(self, "_objects", None) is None:
+            from restcontract.objects import Objects
+
+            self._objects = Objects(self.target.client(self.record_response), self.spec)
+        return self._objects
+
     def record_response(self, response) -> None:
         """Every answer of a ContractClient: count it per operation, and ledger creations."""
         request = response.request
@@ -267,6 +276,10 @@ class ContractContext:
     @property
     def run(self) -> RunState:
         return self.harness.run
+
+    @property
+    def objects(self):
+        return self.harness.objects
 
     @property
     def client(self):
