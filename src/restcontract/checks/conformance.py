@@ -76,6 +76,8 @@ def to_findings(ctx: "ContractContext", case, response, group: FailureGroup) -> 
     findings = []
     for failure in group.exceptions:
         rule = rule_of(failure)
+        if status >= 500 and rule == "status_code_conformance":
+            continue  # one bug, one finding: not_a_server_error already reports this answer
         message = f"{failure.title} (HTTP {status})\n{failure.message}".strip()
         findings.append(Finding(
             operation=ctx.operation, check=CHECK, rule=rule, kind=kind_of(rule, status),
