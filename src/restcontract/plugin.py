@@ -97,6 +97,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {description}")
     config.stash[HARNESS_KEY] = Harness(config)
     Harness.current = config.stash[HARNESS_KEY]
+    if config.option.spec:
+        Harness.current.spec  # an explicit --spec is checked before anything else runs
 
 
 class Harness:
@@ -119,12 +121,16 @@ class Harness:
     # -- spec ---------------------------------------------------------------------------
     @property
     def spec_path(self) -> str:
-        return self.option.spec or str(default_spec_path())
+        return self.option.spec or str(default_spec_path(self.config.rootpath / "spec"))
 
     @property
     def spec(self) -> Spec:
+        """The document under test; a bad document ends the run with one line."""
         if self._spec is None:
-            self._spec = load_spec(self.spec_path)
+            try:
+                self._spec = load_spec(self.spec_path)
+            except ContractError as exc:
+                pytest.exit(f"restcontract: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
         return self._spec
 
     def baseline_path(self) -> Path | None:

@@ -19,7 +19,6 @@ import yaml
 from restcontract.errors import SpecError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-SPEC_DIR = Path(__file__).resolve().parents[2] / "spec"
 # Prefect 2.x puts its API root into every path; 3.x does not. Keys are relative to the root.
 API_ROOT = "/api"
 
@@ -202,11 +201,11 @@ def _version_key(path: Path) -> tuple:
     return tuple(int(n) if n.isdigit() else -1 for n in re.findall(r"\d+|x", path.stem))
 
 
-def default_spec_path(directory: Path = SPEC_DIR) -> Path:
-    """The newest ``prefect-<version>.json`` in ``spec/``."""
-    candidates = sorted(directory.glob("prefect-*.json"), key=_version_key)
+def default_spec_path(directory: Path | str = "spec") -> Path:
+    """The newest ``prefect-<version>.json`` in ``directory`` (the project's ``spec/``)."""
+    candidates = sorted(Path(directory).glob("prefect-*.json"), key=_version_key)
     if not candidates:
-        raise SpecError(f"no spec documents in {directory}: run `tox -e spec` to generate one")
+        raise SpecError(f"no spec/prefect-*.json in {directory}: pass --spec PATH, or run `tox -e spec`")
     return candidates[-1]
 
 
