@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 
@@ -47,3 +47,37 @@ class Change:
             "ignored": self.ignored,
             "reason": self.reason,
         }
+
+
+@dataclass
+class Report:
+    """A finished diff: the changes (some maybe ignored) and the threshold that fails the run."""
+
+    old: str
+    new: str
+    changes: list[Change]
+    fail_on: Level = Level.ERR
+    unused_ignores: list[str] = field(default_factory=list)  # ignore-file lines that matched nothing
+
+    @property
+    def counted(self) -> list[Change]:
+        return [c for c in self.changes if not c.ignored]
+
+    @property
+    def ignored(self) -> list[Change]:
+        return [c for c in self.changes if c.ignored]
+
+    def failing(self, change: Change) -> bool:
+        return not change.ignored and change.level >= self.fail_on
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {level.name: 0 for level in sorted(Level, reverse=True)}
+        for change in self.counted:
+            counts[change.level.name] += 1
+        counts["ignored"] = len(self.ignored)
+        return counts
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(self.failing(c) for c in self.changes) else 0

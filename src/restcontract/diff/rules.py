@@ -33,8 +33,10 @@ _TABLE: list[Rule] = [
     Rule("operation-deprecated", INFO, "An operation is now marked deprecated."),
     Rule("operation-id-changed", INFO, "The operationId changed (generated clients rename a method)."),
     Rule("path-parameter-renamed", INFO, "A path parameter has a new name; the route is the same."),
-    Rule("security-requirement-added", ERR, "The operation needs credentials that were not needed before."),
-    Rule("security-requirement-removed", INFO, "The operation accepts fewer or no credentials."),
+    Rule("security-requirement-added", ERR, "Some client that could authenticate before cannot now "
+                                            "(credentials now needed, or an accepted scheme dropped)."),
+    Rule("security-requirement-removed", INFO, "Security relaxed: no credentials needed, "
+                                               "or more ways to authenticate."),
     # --- parameters -------------------------------------------------------------------------
     Rule("request-parameter-added-required", ERR, "A new parameter that clients must send."),
     Rule("request-parameter-became-required", ERR, "An optional parameter is now required."),
@@ -62,6 +64,8 @@ _TABLE: list[Rule] = [
     Rule("request-min-items-raised", ERR, "minItems/minProperties raised or added."),
     Rule("request-pattern-added", ERR, "A string that had no pattern must match one now."),
     Rule("request-additional-properties-forbidden", ERR, "An object that accepted extra properties rejects them now."),
+    Rule("request-property-removed-closed", ERR, "A property clients may send is gone from an object with "
+                                                 "additionalProperties: false, so sending it is rejected."),
     Rule("request-property-removed", WARN, "A property is gone; clients that send it are ignored or rejected."),
     Rule("request-pattern-changed", WARN, "The pattern changed; some values that matched may not match now."),
     Rule("request-format-changed", WARN, "A string format (uuid, date-time, ...) was added or changed."),

@@ -61,6 +61,7 @@ class Shape:
     description: str | None = None
     examples: str | None = None  # canonical JSON of the list of examples
     default: Any = MISSING
+    origin: str = ""  # for an anyOf/oneOf alternative: where it sits in its union (``/anyOf/1``)
 
     @property
     def nullable(self) -> bool:
@@ -130,12 +131,13 @@ class ShapeReader:
         return result
 
     def _union(self, node: Node, keyword: str) -> Shape:
-        branches = [self.shape(node.child(keyword, i)) for i in range(len(node.raw[keyword]))]
+        branches = [replace(self.shape(node.child(keyword, i)), origin=f"/{keyword}/{i}")
+                    for i in range(len(node.raw[keyword]))]
         others = [b for b in branches if b.types != frozenset({"null"})]
         if not others:
             return Shape(node.pointer, types=frozenset({"null"}))
         if len(others) == 1:
-            result = others[0]
+            result = replace(others[0], origin="")
         else:
             types = None if any(b.types is None for b in others) else frozenset().union(*(b.types for b in others))
             result = Shape(node.pointer, types=types, variants=tuple(b.without_null() for b in others))

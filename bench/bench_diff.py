@@ -1,0 +1,55 @@
+"""Time the Prefect 2.20.26 -> 3.8.8 spec diff: median of several runs.
+
+    python bench/bench_diff.py [--runs N] [OLD NEW]
+
+Loading (JSON parsing, $ref checks) and diffing are timed separately; the target is a
+diff under 2 s. Counts per level are printed too, so a change in the numbers is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from restcontract.diff import diff_specs  # noqa: E402
+from restcontract.spec import load_spec  # noqa: E402
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", nargs="?", default=str(ROOT / "spec/prefect-2.20.26.json"))
+    parser.add_argument("new", nargs="?", default=str(ROOT / "spec/prefect-3.8.8.json"))
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    load_times, diff_times, changes = [], [], []
+    for _ in range(args.runs):
+        (old, new), load_time = timed(lambda: (load_spec(args.old), load_spec(args.new)))
+        changes, diff_time = timed(diff_specs, old, new)
+        load_times.append(load_time)
+        diff_times.append(diff_time)
+    counts = Counter(c.level.name for c in changes)
+    print(f"{Path(args.old).name} -> {Path(args.new).name}: {len(old)} -> {len(new)} operations, "
+          f"{counts['ERR']} ERR, {counts['WARN']} WARN, {counts['INFO']} INFO")
+    print(f"load (both documents): median {statistics.median(load_times):.3f} s")
+    print(f"diff:                  median {statistics.median(diff_times):.3f} s "
+          f"(min {min(diff_times):.3f}, max {max(diff_times):.3f}, {args.runs} runs)")
+    total = statistics.median(a + b for a, b in zip(load_times, diff_times))
+    print(f"load + diff:           median {total:.3f} s (target: under 2 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
