@@ -17,6 +17,7 @@ from restcontract.errors import ContractError
 from restcontract.findings import Finding
 
 UNREVIEWED = "UNREVIEWED: explain why this deviation is accepted"
+REQUIRED = ("fingerprint", "operation", "check")  # what the gate and the stale computation read
 
 
 @dataclass
@@ -33,9 +34,19 @@ class Baseline:
             return cls(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            entries = {e["fingerprint"]: e for e in data["entries"]}
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ContractError(f"baseline {path} is not a restcontract baseline: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise ContractError(f"baseline {path} is not a restcontract baseline: not JSON ({exc})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+            raise ContractError(f"baseline {path} is not a restcontract baseline: expected {{\"entries\": [...]}}")
+        entries = {}
+        for number, entry in enumerate(data["entries"], 1):
+            missing = [k for k in REQUIRED if not isinstance(entry, dict) or not isinstance(entry.get(k), str)]
+            if missing:
+                raise ContractError(f"baseline {path} is not a restcontract baseline: entry {number} has no "
+                                    f"{', '.join(missing)}")
+            entry.setdefault("rule", "")
+            entry.setdefault("reason", UNREVIEWED)
+            entries[entry["fingerprint"]] = entry
         return cls(path, entries)
 
     def accepts(self, finding: Finding) -> bool:

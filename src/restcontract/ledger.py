@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+import urllib.parse
 from dataclasses import dataclass
 
 import httpx
@@ -63,7 +64,8 @@ class Ledger:
         value = body.get(field)
         if not isinstance(value, str) or not value:
             return
-        path = re.sub(r"{[^}]+}", value.replace("/", "%2F"), template)
+        path = template.replace(template[template.index("{"):template.index("}") + 1],
+                                urllib.parse.quote(value, safe=""))
         with self._lock:
             self.created.append(Created(operation, path))
 
@@ -84,7 +86,7 @@ class Ledger:
             seen.add(item.delete_path)
             try:
                 response = client.delete(item.delete_path)
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 problems.append(f"DELETE {item.delete_path}: {exc}")
                 continue
             if response.status_code < 300:

@@ -132,6 +132,10 @@ class Objects:
         body = response.json()
         return body[0] if isinstance(body, list) and body else body
 
+    def forget(self) -> None:
+        """Drop the cached ``existing`` objects (after a bulk delete may have removed them)."""
+        self._existing.clear()
+
     def existing(self, collection: str) -> dict:
         """An object of ``collection`` that the harness created (made once, then reused)."""
         if collection not in self._existing:

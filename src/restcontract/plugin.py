@@ -14,7 +14,9 @@ Flow of a run:
 from __future__ import annotations
 
 import os
+import re
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -28,7 +30,8 @@ from restcontract.ledger import Ledger
 from restcontract.spec import Spec, default_spec_path, load_spec
 from restcontract.state import ACCEPTED, EXCLUDED, FAILED, PASSED, SKIPPED, RunState
 from restcontract.tables.safety import BODY_OVERRIDES, DESTRUCTIVE, EXCLUDED as ALWAYS_EXCLUDED
-from restcontract.target import Target, TargetDied, check_reachable
+from restcontract.target import (RETRIES, TRANSIENT, NoAnswer, Target, TargetDied, check_reachable, retry_after,
+                                 transport_failure)
 
 FAMILIES = {
     "conformance": "schema conformance of every operation (schemathesis fuzzing)",
@@ -40,7 +43,13 @@ FAMILIES = {
     "lifecycle": "create -> read -> update -> read -> list -> delete -> read(404) for every collection",
     "drift": "the served document matches the checked-in one",
 }
+# Families that read only the document: running just these starts no server and sends no request.
+OFFLINE_FAMILIES = {"guidelines"}
 HARNESS_KEY = pytest.StashKey["Harness"]()
+# Every --header value is treated as a secret (never printed, redacted in reproductions) unless its
+# name says it is plain metadata: a gateway key in "X-Custom" must not leak into a public CI log.
+NON_SECRET_HEADER = re.compile(r"accept(-.*)?|content-type|user-agent|x-prefect-api-version|x-(request|correlation)-id"
+                               r"|x-team|x-client-name", re.I)
 CONTEXT_KEY = pytest.StashKey["ContractContext"]()
 
 
@@ -110,13 +119,16 @@ class Harness:
         self.config = config
         self.option = config.option
         self.run = RunState()
-        self.is_controller = bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+        # xdist's controller: distribution is on (-n N, or --tx ssh=... --dist load) and this is not a worker
+        self.is_controller = (getattr(config.option, "dist", "no") != "no" and bool(getattr(config.option, "tx", None))
+                              and not hasattr(config, "workerinput") and not config.option.collectonly)
         self._spec: Spec | None = None
         self._target: Target | None = None
         self._server = None
         self.ledger: Ledger | None = None
         self.baseline = Baseline(None)
-        self.uses_target = False
+        self.uses_target = False  # some collected test is a contract check (reports are written)
+        self.needs_target = False  # ... and one of them talks to a server
 
     # -- spec ---------------------------------------------------------------------------
     @property
@@ -162,7 +174,7 @@ class Harness:
             secrets.append(self.option.api_key)
         for name, value in self.option.header:
             headers[name] = value
-            if name.lower() in {"authorization", "x-api-key", "cookie"}:
+            if value and not NON_SECRET_HEADER.fullmatch(name):
                 secrets.append(value)
         if self.option.api_version:
             headers["X-PREFECT-API-VERSION"] = self.option.api_version
@@ -176,6 +188,11 @@ class Harness:
             check_reachable(base_url, headers, self.option.request_timeout)
             self._target = Target(base_url, headers, secrets, self.option.request_timeout, None)
             self._target.server_version = server_version(self._target)
+            from restcontract.serve import remote_errors
+
+            lookup = remote_errors(base_url, headers, self.option.request_timeout)
+            if lookup is not None:  # a restcontract.serve server: 5xx findings get their server-side cause
+                self._target.server_error = lookup
         else:
             from restcontract.embedded import EmbeddedServer
 
@@ -183,7 +200,8 @@ class Harness:
             if self.option.embedded_db == "postgresql":
                 from restcontract.postgres import throwaway_database
 
-                db_url = throwaway_database(self)
+                self._database = throwaway_database(self)
+                db_url = self._database.url
             self._server = EmbeddedServer(db_url=db_url).start()
         self.ledger = Ledger(self.spec)
         self.baseline = Baseline.load(self.baseline_path())
@@ -243,6 +261,8 @@ class Harness:
                 problems.append(str(exc))
         if self._server is not None:
             self._server.stop()
+        if getattr(self, "_database", None) is not None:
+            self._database.stop()
         return problems
 
 
@@ -315,14 +335,24 @@ class ContractContext:
         base_url = self.target.base_url
         if self.spec.prefix and base_url.endswith(self.spec.prefix):
             base_url = base_url[: -len(self.spec.prefix)]
-        headers = dict(self.target.headers, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
-        try:
-            response = case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
-        except requests.ConnectionError as exc:
-            if not self.target.alive():
-                self.item.session.shouldstop = f"the server at {self.target.base_url} died mid-run"
-                raise TargetDied(f"the server at {self.target.base_url} stopped answering") from None
-            raise
+        for attempt in range(RETRIES):
+            headers = dict(self.target.headers, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
+            try:
+                response = case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                timed_out = isinstance(exc, requests.Timeout)
+                failure = transport_failure(self.target, f"{case.method} {case.formatted_path}", timed_out,
+                                            f"no answer within {self.target.timeout:g} s" if timed_out
+                                            else "connection refused")
+                if failure is not None:
+                    raise failure from None
+                raise
+            # 429/503 say "try again later" (Prefect on SQLite answers 503 "database is locked" when its
+            # own background writers hold the lock): only an answer that persists is a finding.
+            if response.status_code not in TRANSIENT or attempt == RETRIES - 1:
+                break
+            self.run.extra["transient_retries"] = self.run.extra.get("transient_retries", 0) + 1
+            time.sleep(retry_after(response.headers.get("retry-after")))
         self.run.record_status(self.operation, response.status_code)
         if response.status_code == 201 and self.ledger is not None:
             try:
@@ -386,8 +416,40 @@ def _select_operations(config: pytest.Config, harness: "Harness", items: list[py
         items[:] = keep
 
 
+def _check_markexpr(config: pytest.Config) -> None:
+    """``-m nosuchmarker``: one line naming the markers that exist, before anything runs."""
+    expr = getattr(config.option, "markexpr", "") or ""
+    words = set(re.findall(r"[A-Za-z_][\w.]*", re.sub(r"\([^)]*\)", "", expr))) - {"and", "or", "not"}
+    known = {re.split(r"[:(]", line, maxsplit=1)[0].strip() for line in config.getini("markers")}
+    known |= {"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"}
+    unknown = sorted(words - known)
+    if unknown:
+        others = sorted(known - set(FAMILIES) - {"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"})
+        raise pytest.UsageError(
+            f"restcontract: -m {expr!r}: unknown marker {', '.join(map(repr, unknown))}; the check families are "
+            f"{', '.join(FAMILIES)}" + (f" (other markers: {', '.join(others)})" if others else ""))
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Give every schemathesis item its operation in the node id (``test_conformance[GET /flows/{id}]``).
+
+    pytest 9.2 builds a Function's id from ``originalname`` and the callspec only; schemathesis
+    4.32 puts the operation in ``name``, so every item got the same id (one JUnit test case
+    name for all operations, ambiguous FAILED lines).
+    """
+    name, original = item.name, getattr(item, "originalname", None)
+    if not getattr(item, "operation_label", None) or not original or name == original or item.nodeid.endswith("]"):
+        return
+    node_id = getattr(item, "_id", None)
+    if node_id is not None and hasattr(node_id, "with_params") and node_id.params is None:
+        item._id = node_id.with_params(name[len(original) + 1:-1])
+    elif hasattr(item, "_nodeid"):
+        item._nodeid = f"{item.parent.nodeid}::{name}"
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     harness = config.stash[HARNESS_KEY]
+    _check_markexpr(config)
     if config.option.operation:
         _select_operations(config, harness, items)
     for item in items:
@@ -396,6 +458,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         harness.uses_target = True
         operation = operation_of(item, harness.spec)
         family = family_of(item)
+        if family not in OFFLINE_FAMILIES:
+            harness.needs_target = True
         reason = harness.exclusion(operation) if operation else None
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"excluded: {reason}"))
@@ -407,43 +471,46 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     harness = session.config.stash[HARNESS_KEY]
     if harness.uses_target and not harness.is_controller and not session.config.option.collectonly:
         try:
-            harness.prepare_target()
+            if harness.needs_target:
+                harness.prepare_target()
+            else:
+                harness.baseline = Baseline.load(harness.baseline_path())
         except ContractError as exc:
-            pytest.exit(str(exc), returncode=3)
+            pytest.exit(f"restcontract: {exc}", returncode=3)
 
 
 @pytest.fixture
 def contract(request: pytest.FixtureRequest) -> ContractContext:
     """The per-test context of a contract check (operation, target, client, report)."""
     harness = request.config.stash[HARNESS_KEY]
+    family = family_of(request.node) or "conformance"
     try:
-        harness.target
+        if family not in OFFLINE_FAMILIES:
+            harness.target
     except ContractError as exc:
-        pytest.exit(str(exc), returncode=3)
-    context = ContractContext(harness, request.node, operation_of(request.node, harness.spec),
-                              family_of(request.node) or "conformance")
+        pytest.exit(f"restcontract: {exc}", returncode=3)
+    context = ContractContext(harness, request.node, operation_of(request.node, harness.spec), family)
     request.node.stash[CONTEXT_KEY] = context
     return context
 
 
 @pytest.fixture(scope="session")
 def contract_target(request: pytest.FixtureRequest) -> Target:
+    """The server under test (for tests outside the check families, such as the drift test)."""
     harness = request.config.stash[HARNESS_KEY]
     if harness._target is None and harness._server is None:
         try:
             harness.prepare_target()
         except ContractError as exc:
-            pytest.exit(str(exc), returncode=3)
-    target = harness.target
+            pytest.exit(f"restcontract: {exc}", returncode=3)
+    return harness.target
 
-    class _Target:  # a read-only view with a recording client
-        base_url = target.base_url
-        headers = target.headers
-        is_embedded = target.is_embedded
-        server_version = target.server_version
-        client = target.client(harness.record_response)
 
-    return _Target()
+@pytest.fixture(scope="session")
+def contract_client(request: pytest.FixtureRequest, contract_target: Target) -> httpx.Client:
+    """An httpx client for the target whose responses count in the report (and in cleanup)."""
+    with contract_target.client(request.config.stash[HARNESS_KEY].record_response) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
@@ -454,25 +521,38 @@ def contract_spec(request: pytest.FixtureRequest) -> Spec:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     """The gate: a test fails on findings that are not in the baseline, and only on those."""
+    stopped = None
     try:
         result = yield
+    except (TargetDied, NoAnswer) as exc:  # one line, not a traceback through requests/httpx
+        stopped, result = str(exc), None
+        if isinstance(exc, TargetDied) and not item.session.shouldstop:
+            item.session.shouldstop = f"restcontract: {exc} mid-run; the reports hold the results so far"
+            item.config.stash[HARNESS_KEY].run.notes.append(f"run stopped early: {exc}; results so far")
     finally:
         context = item.stash.get(CONTEXT_KEY, None)
     if context is None or context.operation is None:
+        if stopped:
+            pytest.fail(f"restcontract: {stopped}", pytrace=False)
         return result
     harness = context.harness
     findings = dedupe(context.findings)
     new = []
     for finding in findings:
-        finding.baselined = harness.baseline.accepts(finding)
+        # --update-baseline accepts this run's findings: they are written to the baseline at the end
+        finding.baselined = harness.baseline.accepts(finding) or bool(harness.option.update_baseline)
         harness.run.add(finding)
         if not finding.baselined:
             new.append(finding)
     outcome = FAILED if new else ACCEPTED if findings else PASSED
     harness.run.record_check(context.operation, context.check, outcome)
-    if new:
-        lines = [f"{len(new)} new finding(s) on {context.operation} ({context.check}):"]
-        lines += [f.describe() for f in new]
+    if stopped:
+        harness.run.record_check(context.operation, context.check, FAILED)
+    if new or stopped:
+        lines = [f"restcontract: {stopped}"] if stopped else []
+        if new:
+            lines.append(f"{len(new)} new finding(s) on {context.operation} ({context.check}):")
+            lines += [f.describe() for f in new]
         if len(findings) > len(new):
             lines.append(f"({len(findings) - len(new)} more accepted by the baseline)")
         pytest.fail("\n".join(lines), pytrace=False)
@@ -508,6 +588,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.config.workeroutput["restcontract"] = {"run": harness.run.to_dict(), "target": harness.target_info()}
         return
     try:
+        if harness.is_controller:  # workers loaded it for their gate; the controller's is for stale/--update-baseline
+            harness.baseline = Baseline.load(harness.baseline_path())
         gate = reporting.write_all(harness)
     except ContractError as exc:
         print(f"restcontract: {exc}", file=sys.stderr)
@@ -522,4 +604,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if harness.uses_target or harness.is_controller:
         for line in reporting.terminal_lines(harness):
             terminalreporter.write_line(line)
+        stale = ((getattr(harness, "report", None) or {}).get("baseline") or {}).get("stale") or []
+        for entry in stale[:20]:
+            terminalreporter.write_line(f"  stale baseline entry {entry['fingerprint']}: {entry['operation']} "
+                                        f"[{entry['check']}/{entry['rule']}] {entry.get('summary', '')}")
+        if stale and not config.option.strict_baseline:
+            terminalreporter.write_line("  (no longer reproduced: remove them, or --strict-baseline to fail on them)")
 

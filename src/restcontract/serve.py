@@ -19,9 +19,12 @@ import json
 import os
 import re
 import sys
+import time
 import traceback
 
 REQUEST_ID_HEADER = "x-restcontract-request"
+ERRORS_PATH = "/__restcontract__/errors"  # ErrorLog answers lookups by request id here
+KEEP = 10_000
 
 
 def signature(exc: BaseException) -> dict:
@@ -63,9 +66,34 @@ class ErrorLog:
     def __init__(self, app, path: str):
         self.app = app
         self.path = path
+        self.recent: dict[str, dict] = {}  # request id -> record, the last KEEP, for ERRORS_PATH
+        self.requests = 0  # HTTP requests answered, and the seconds spent in the app on them (benchmarks)
+        self.busy = 0.0
+
+    async def lookup(self, scope, send):
+        """``GET ERRORS_PATH`` -> how many are kept; ``GET ERRORS_PATH/<request id>`` -> its record or 404.
+
+        Lets a harness that reaches this server only over HTTP (``--base-url``, remote xdist
+        workers) attach the server-side cause to a 5xx the same way an embedded run does."""
+        request_id = scope["path"][len(ERRORS_PATH):].strip("/")
+        if not request_id:
+            status, answer = 200, {"errors": len(self.recent), "requests": self.requests, "server_seconds": self.busy}
+        elif request_id in self.recent:
+            status, answer = 200, self.recent[request_id]
+        else:
+            status, answer = 404, {"detail": "no exception recorded for this request id"}
+        body = json.dumps(answer).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith(ERRORS_PATH):
+            return await self.lookup(scope, send)
         started = False
+        if scope["type"] == "http":
+            self.requests += 1
+            began = time.perf_counter()
 
         async def watch(message):
             nonlocal started
@@ -85,8 +113,15 @@ class ErrorLog:
             }
             with open(self.path, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record) + "\n")
+            if record["request_id"]:
+                self.recent[record["request_id"]] = {k: v for k, v in record.items() if k != "traceback"}
+                while len(self.recent) > KEEP:
+                    self.recent.pop(next(iter(self.recent)))
             if not started:
                 raise
+        finally:
+            if scope["type"] == "http":
+                self.busy += time.perf_counter() - began
 
 
 def load_faults(path: str) -> dict:
@@ -120,6 +155,8 @@ def build_app(errors: str | None, faults: str | None):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m restcontract.serve")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default loopback; 0.0.0.0 for a server shared by remote xdist workers)")
     parser.add_argument("--home", required=True, help="PREFECT_HOME: a temporary directory")
     parser.add_argument("--db-url", help="database URL (default: SQLite under --home)")
     parser.add_argument("--errors", help="append server exceptions here as JSON lines")
@@ -137,9 +174,43 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     app = build_app(args.errors, args.faults)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", lifespan="on", access_log=False)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on", access_log=False)
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def remote_errors(base_url: str, headers: dict[str, str], timeout: float):
+    """For a ``--base-url`` server run by ``restcontract.serve``: a ``server_error(request_id)``
+    lookup over HTTP (``ErrorLog`` at ``ERRORS_PATH``), or None when the server has none."""
+    import time
+
+    import httpx
+
+    origin = base_url.rstrip("/").rsplit("/api", 1)[0] if base_url.rstrip("/").endswith("/api") else base_url.rstrip("/")
+    try:
+        probe = httpx.get(origin + ERRORS_PATH, headers=headers, timeout=timeout)
+        if probe.status_code != 200 or not isinstance(probe.json(), dict) or "errors" not in probe.json():
+            return None
+    except (httpx.HTTPError, ValueError):
+        return None
+
+    def server_error(request_id: str, wait: float = 0.5) -> dict | None:
+        """The record lands just after the response: ask again for up to ``wait`` seconds."""
+        if not request_id:
+            return None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                answer = httpx.get(f"{origin}{ERRORS_PATH}/{request_id}", headers=headers, timeout=timeout)
+                if answer.status_code == 200:
+                    return answer.json()
+            except (httpx.HTTPError, ValueError):
+                return None
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+
+    return server_error

@@ -22,10 +22,16 @@ if TYPE_CHECKING:
     from restcontract.embedded import EmbeddedServer
 
 MAX_RETRY_AFTER = 10.0  # seconds; a longer Retry-After is not waited for
+TRANSIENT = (429, 503)  # "try again later": retried, reported only when the last attempt gets it too
+RETRIES = 3  # attempts per request
 
 
 class TargetDied(Exception):
     """The server stopped answering mid-run."""
+
+
+class NoAnswer(Exception):
+    """One request got no answer within ``--request-timeout`` while the server is still up."""
 
 
 @dataclass
@@ -78,12 +84,13 @@ def check_reachable(base_url: str, headers: dict[str, str], timeout: float) -> s
         except httpx.HTTPError:
             pass
     if "html" in content_type:
-        raise TargetError(f"{url} answered HTML, not the Prefect API: is the base URL the API root (.../api)?")
+        hint = "a web UI or a proxy's login page?" if url.endswith("/api") else "is the base URL the API root (.../api)?"
+        raise TargetError(f"{url} answered HTML, not the Prefect API: {hint}")
     raise TargetError(f"{url} does not look like a Prefect API: GET /version answered HTTP {response.status_code}")
 
 
 class ContractClient(httpx.Client):
-    """httpx client for the checks: request ids, auth headers, 429 handling, death detection."""
+    """httpx client for the checks: request ids, auth headers, 429/503 retries, death detection."""
 
     def __init__(self, target: Target, on_response: Callable[[httpx.Response], None] | None):
         super().__init__(base_url=target.base_url, headers=target.headers, timeout=target.timeout)
@@ -92,15 +99,18 @@ class ContractClient(httpx.Client):
 
     def send(self, request: httpx.Request, **kwargs) -> httpx.Response:
         request.headers[REQUEST_ID_HEADER] = uuid.uuid4().hex
-        for attempt in range(3):
+        for attempt in range(RETRIES):
             try:
                 response = super().send(request, **kwargs)
             except httpx.TransportError as exc:
-                if not self.target.alive():
-                    raise TargetDied(f"the server at {self.target.base_url} stopped answering: "
-                                     f"{describe_http_error(exc)}") from None
+                failure = transport_failure(self.target, f"{request.method} {request.url.path}",
+                                            isinstance(exc, httpx.TimeoutException), describe_http_error(exc))
+                if failure is not None:
+                    raise failure from None
                 raise
-            if response.status_code != 429 or attempt == 2:
+            # 429: rate limited; 503: busy (SQLite answers "database is locked" under load).
+            # Both say "try again": without a retry, cleanup DELETEs would leave objects behind.
+            if response.status_code not in TRANSIENT or attempt == RETRIES - 1:
                 break
             time.sleep(retry_after(response.headers.get("retry-after")))
         if self.on_response is not None:
@@ -108,8 +118,17 @@ class ContractClient(httpx.Client):
         return response
 
 
+def transport_failure(target: Target, request: str, timed_out: bool, detail: str) -> Exception | None:
+    """What a request that got no answer means: the server died, or this one request timed out."""
+    if not target.alive():
+        return TargetDied(f"the server at {target.base_url} stopped answering ({detail})")
+    if timed_out:
+        return NoAnswer(f"{request}: no answer within {target.timeout:g} s (--request-timeout)")
+    return None
+
+
 def retry_after(value: str | None) -> float:
     try:
-        return min(max(float(value or 1), 0.0), MAX_RETRY_AFTER)
+        return min(max(float(value or 0.5), 0.0), MAX_RETRY_AFTER)
     except ValueError:
         return 1.0

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from restcontract import positive
 from restcontract.findings import SERVER_DEFECT, SPEC_GAP, Finding, curl
 from restcontract.serve import REQUEST_ID_HEADER, normalize
 
@@ -89,6 +90,7 @@ def to_findings(ctx: "ContractContext", case, response, group: FailureGroup) -> 
 
 def run_case(ctx: "ContractContext", case) -> None:
     """Send one generated case, record the answer, and report every broken check as a finding."""
+    positive.fill(ctx, case)  # every other case names real objects (restcontract.positive)
     ctx.apply_overrides(case)
     response = ctx.call_case(case)
     try:

@@ -33,7 +33,7 @@ def build(harness: "Harness") -> dict:
         operations[op] = entry
     tested = [op for op, e in operations.items() if any(r in RAN for r in e["checks"].values())]
     excluded = [op for op, e in operations.items() if e["checks"] and all(r == EXCLUDED for r in e["checks"].values())]
-    with_2xx = sorted(run.with_2xx() & set(operations))
+    with_2xx = sorted(run.with_2xx() & set(tested))  # of the tested operations (factories' calls do not count)
     seen = {f.fingerprint for f in findings}
     stale = harness.baseline.stale(seen, ran_pairs(harness))
     target = harness.target_info() if not harness.is_controller else (run.extra.get("target") or harness.target_info())
@@ -53,12 +53,48 @@ def build(harness: "Harness") -> dict:
             "requests": run.requests,
         },
         "excluded": {op: run.reasons.get(op, "") for op in excluded},
-        "without_2xx": sorted(op for op in tested if op not in with_2xx),
+        "without_2xx": _without_2xx(harness, operations, [op for op in tested + excluded if op not in with_2xx], excluded, run),
         "baseline": {"path": str(harness.baseline.path) if harness.baseline.path else None,
                      "stale": stale},
         "notes": list(run.notes),
         "extra": {k: v for k, v in run.extra.items() if k != "target"},
+        "server_errors": server_errors(findings),
     }
+
+
+def server_errors(findings) -> dict[str, dict]:
+    """5xx findings grouped by the server-side cause, across operations: one bug, one group.
+
+    The key is the exception type and its normalized message (not the frame: one bug reached
+    through several routes fails in different callers); without a server-side record
+    (a server not run by ``restcontract.serve``) the key is the status alone."""
+    from restcontract.serve import normalize
+
+    groups: dict[str, dict] = {}
+    for f in sorted(findings, key=lambda f: (f.operation, f.rule, f.fingerprint)):
+        status = (f.extra or {}).get("status")
+        if not isinstance(status, int) or status < 500:
+            continue
+        err = f.server_error or {}
+        key = f"{err['type']}: {normalize(err.get('message', ''))}" if err.get("type") else f"HTTP {status} (no server-side record)"
+        group = groups.setdefault(key, {"count": 0, "operations": [], "frames": [], "fingerprints": [],
+                                        "message": err.get("message", ""), "reproduce": f.reproduce})
+        group["count"] += f.occurrences
+        group["fingerprints"].append(f.fingerprint)
+        if f.operation not in group["operations"]:
+            group["operations"].append(f.operation)
+        if err.get("frame") and err["frame"] not in group["frames"]:
+            group["frames"].append(err["frame"])
+    return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]["operations"]), kv[0])))
+
+
+def _without_2xx(harness: "Harness", operations: dict, without: list[str], excluded: list[str], run) -> dict[str, str]:
+    """Tested operations that never got a 2xx -> the reason the harness believes (``restcontract.graph``)."""
+    from restcontract.graph import Graph, never_2xx_reasons
+
+    filler = getattr(harness, "_positive_filler", None)
+    graph = filler.graph if filler is not None else Graph(harness.spec)
+    return never_2xx_reasons(graph, operations, sorted(without), {op: run.reasons.get(op, "") for op in excluded})
 
 
 def write_all(harness: "Harness") -> bool:
@@ -90,15 +126,31 @@ def terminal_lines(harness: "Harness") -> list[str]:
     lines = ["", "=" * 20 + " restcontract " + "=" * 20]
     t = report["target"]
     where = "embedded Prefect" if t.get("embedded") else t.get("base_url")
+    if not s["requests"] and not t.get("server_version"):
+        where = "none"
     lines.append(f"target: {where} {t.get('server_version', '')}  spec: {t.get('spec')}")
     excluded = report["excluded"]
     text = f"{s['operations']} operations: {s['tested']} tested, {s['excluded']} excluded"
     if excluded:
         text += ": " + ", ".join(sorted(excluded))
     lines.append(text)
-    lines.append(f"{s['with_2xx']} of {s['tested']} tested operations got a 2xx; {s['requests']} requests")
+    if s["requests"]:  # a run of the document-only families (guidelines) sends nothing
+        lines.append(f"{s['with_2xx']} of {s['tested']} tested operations got a 2xx; {s['requests']} requests")
+        for op, reason in sorted(report.get("without_2xx", {}).items()):
+            lines.append(f"  never 2xx: {op}: {reason}")
+    else:
+        lines.append("no requests sent (document-only checks)")
     lines.append(f"findings: {s['failures']} ({s['new_failures']} new, {s['accepted']} accepted by the baseline)"
                  + (f"; {s['stale_baseline']} stale baseline entries" if s["stale_baseline"] else ""))
+    groups = report.get("server_errors", {})
+    if groups:
+        lines.append(f"server errors: {len(groups)} distinct cause(s) behind the 5xx findings")
+        for key, group in groups.items():
+            ops = group["operations"]
+            lines.append(f"  {key} -- {len(ops)} operation(s), {group['count']} answer(s): "
+                         + ", ".join(ops[:4]) + (f", +{len(ops) - 4} more" if len(ops) > 4 else ""))
+            if group["frames"]:
+                lines.append(f"    at {group['frames'][0]}")
     for note in report["notes"]:
         lines.append(f"note: {note}")
     return lines

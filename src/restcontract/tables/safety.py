@@ -10,6 +10,8 @@ DESTRUCTIVE = {
     "POST /flows/bulk_delete": "deletes every flow matching a filter; an empty filter matches all",
     "POST /flow_runs/bulk_delete": "deletes every flow run matching a filter; an empty filter matches all",
     "POST /deployments/bulk_delete": "deletes every deployment matching a filter; an empty filter matches all",
+    "POST /flow_runs/bulk_set_state": "sets the state of every flow run matching a filter (cancels them all with an "
+                                      "empty filter); found by selftests/test_live_safety.py",
     "DELETE /admin/storage": "removes the server's result storage configuration",
     "PUT /admin/storage": "replaces the server's result storage configuration",
     # Prefect 2.x only: these wipe the whole database.

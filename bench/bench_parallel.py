@@ -1,0 +1,222 @@
+"""Scale: the conformance suite serial vs ``-n 2``, restcontract vs the schemathesis CLI, and
+the harness's own overhead per request.
+
+    python bench/bench_parallel.py [--keep DIR] [--skip-embedded]
+
+In one run, at the default budget (``--max-examples`` 10, seed 0):
+
+1. embedded (what a user runs): ``pytest tests/test_conformance.py`` with no ``-n`` and with
+   ``-n 2`` (each worker starts its own Prefect; wall time includes the start-up);
+2. one shared server (``python -m restcontract.serve``, SQLite): restcontract ``--base-url``
+   serial (with the timing plugin below) and ``-n 2``, then the plain schemathesis CLI
+   (``schemathesis run URL/openapi.json --url URL -n 10 --seed 1 --phases examples,fuzzing
+   --exclude-path-regex '^/admin'``) with ``-w 1`` and ``-w 2``.
+
+Requests and server time come from the server itself (``ErrorLog`` counts every request and
+the seconds the app spent on it; ``GET /__restcontract__/errors``), so both tools are
+measured the same way. Overhead: the timing plugin (this file, loaded with ``-p
+bench_parallel`` when ``BENCH_TIMING`` names an output file) sums, over the test calls, the
+time spent waiting for HTTP answers (schemathesis ``case.call`` via
+``ContractContext.call_case``, and every ``ContractClient`` request: reference filling,
+cleanup) and splits the rest into response validation and everything else (Hypothesis
+generation, positive filling logic, pytest). One run on a busy 2-core machine: read ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+SCHEMATHESIS = str(Path(PY).with_name("schemathesis"))
+
+
+# -- the timing plugin (runs inside pytest) --------------------------------------------------
+class _Timer:
+    def __init__(self):
+        self.totals = {"tests": 0.0, "http": 0.0, "validate": 0.0}
+        self.counts = {"tests": 0, "http": 0}
+        self.depth = 0  # nested HTTP waits (a ContractClient call inside call_case) count once
+
+    def wrap(self, owner, name, key):
+        original = getattr(owner, name)
+        timer = self
+
+        def timed(*args, **kwargs):
+            if key == "http":
+                timer.depth += 1
+                if timer.depth > 1:
+                    try:
+                        return original(*args, **kwargs)
+                    finally:
+                        timer.depth -= 1
+            began = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                timer.totals[key] += time.perf_counter() - began
+                if key == "http":
+                    timer.counts["http"] += 1
+                    timer.depth -= 1
+
+        setattr(owner, name, timed)
+
+
+_TIMER: _Timer | None = None
+
+
+def pytest_configure(config):
+    global _TIMER
+    if not os.environ.get("BENCH_TIMING"):
+        return
+    from schemathesis.generation.case import Case
+
+    from restcontract.plugin import ContractContext
+    from restcontract.target import ContractClient
+
+    _TIMER = _Timer()
+    _TIMER.wrap(ContractContext, "call_case", "http")
+    _TIMER.wrap(ContractClient, "send", "http")
+    _TIMER.wrap(Case, "validate_response", "validate")
+
+
+def pytest_runtest_call(item):
+    if _TIMER is not None:
+        item._bench_began = time.perf_counter()
+
+
+def pytest_runtest_teardown(item):
+    if _TIMER is not None and hasattr(item, "_bench_began"):
+        _TIMER.totals["tests"] += time.perf_counter() - item._bench_began
+        _TIMER.counts["tests"] += 1
+
+
+def pytest_sessionfinish(session):
+    if _TIMER is not None:
+        out = Path(f"{os.environ['BENCH_TIMING']}.{os.getpid()}.json")
+        out.write_text(json.dumps({"totals": _TIMER.totals, "counts": _TIMER.counts}))
+
+
+# -- the benchmark ---------------------------------------------------------------------------
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores (nproc {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()}), {model}, Python {platform.python_version()}"
+
+
+def counters(origin: str) -> dict:
+    import httpx
+
+    return httpx.get(origin + "/__restcontract__/errors", timeout=10).json()
+
+
+def timed(cmd: list[str], log: Path, env: dict | None = None, cwd: Path = ROOT) -> tuple[int, float]:
+    began = time.monotonic()
+    with open(log, "w") as fh:
+        code = subprocess.run(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, env=env).returncode
+    return code, time.monotonic() - began
+
+
+def suite_cmd(report: Path, *extra: str) -> list[str]:
+    return [PY, "-m", "pytest", "tests/test_conformance.py", "--baseline", "none", "--contract-report", str(report),
+            "-p", "no:cacheprovider", "-q", "--no-header", *extra]
+
+
+def row(name: str, wall: float, requests: int, server_s: float | None = None, findings: int | None = None) -> dict:
+    return {"run": name, "wall_s": round(wall, 1), "requests": requests, "rps": round(requests / wall, 1),
+            "server_ms_per_req": round(1000 * server_s / requests, 2) if server_s is not None and requests else None,
+            "findings": findings}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", help="keep logs and reports here (default: a temporary directory)")
+    parser.add_argument("--skip-embedded", action="store_true", help="only the shared-server runs")
+    args = parser.parse_args()
+    work = Path(args.keep or tempfile.mkdtemp(prefix="bench-parallel-"))
+    work.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    print(f"machine: {machine()}", flush=True)
+
+    if not args.skip_embedded:
+        for name, extra in (("restcontract embedded, serial", []), ("restcontract embedded, -n 2", ["-n", "2"])):
+            report = work / f"embedded{len(rows)}.json"
+            code, wall = timed(suite_cmd(report, *extra), work / f"embedded{len(rows)}.log")
+            data = json.loads(report.read_text())
+            rows.append(row(name + " (incl. server start)", wall, data["summary"]["requests"],
+                            findings=data["summary"]["failures"]))
+            print(rows[-1], flush=True)
+
+    from restcontract.embedded import EmbeddedServer
+
+    server = EmbeddedServer().start()
+    overhead = None
+    try:
+        server.wait_ready()
+        origin = server.base_url.rsplit("/api", 1)[0]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]))
+        for name, extra, timing in (("restcontract --base-url, serial", [], True),
+                                    ("restcontract --base-url, -n 2", ["-n", "2"], False)):
+            report = work / f"shared{len(rows)}.json"
+            run_env = dict(env, BENCH_TIMING=str(work / "timing")) if timing else env
+            before = counters(origin)
+            plugin = ["-p", "bench_parallel"] if timing else []
+            code, wall = timed(suite_cmd(report, "--base-url", server.base_url, *extra, *plugin),
+                               work / f"shared{len(rows)}.log", run_env)
+            after = counters(origin)
+            data = json.loads(report.read_text())
+            requests = after["requests"] - before["requests"]
+            server_s = after["server_seconds"] - before["server_seconds"]
+            rows.append(row(name, wall, requests, server_s, data["summary"]["failures"]))
+            print(rows[-1], flush=True)
+            if timing:
+                parts = [json.loads(p.read_text()) for p in work.glob("timing.*.json")]
+                totals = {k: sum(p["totals"][k] for p in parts) for k in ("tests", "http", "validate")}
+                http_n = sum(p["counts"]["http"] for p in parts)
+                own = totals["tests"] - totals["http"]
+                overhead = {
+                    "test_time_s": round(totals["tests"], 1), "http_wait_s": round(totals["http"], 1),
+                    "server_s": round(server_s, 1), "http_requests": http_n,
+                    "harness_ms_per_req": round(1000 * own / http_n, 2),
+                    "http_ms_per_req": round(1000 * totals["http"] / http_n, 2),
+                    "validate_ms_per_req": round(1000 * totals["validate"] / http_n, 2),
+                    "overhead_pct_of_request_time": round(100 * own / totals["http"], 1),
+                    "session_wall_s": round(wall, 1),
+                }
+                print("overhead:", overhead, flush=True)
+        for workers in (1, 2):
+            before = counters(origin)
+            cmd = [SCHEMATHESIS, "run", f"{server.base_url}/openapi.json", "--url", server.base_url, "-n", "10",
+                   "--seed", "1", "--phases", "examples,fuzzing", "--exclude-path-regex", "^/admin",
+                   "-w", str(workers), "--continue-on-failure"]
+            code, wall = timed(cmd, work / f"schemathesis-w{workers}.log", cwd=work)  # its .schemathesis/ stays out of the repo
+            after = counters(origin)
+            rows.append(row(f"schemathesis CLI -n 10, -w {workers}", wall, after["requests"] - before["requests"],
+                            after["server_seconds"] - before["server_seconds"]))
+            print(rows[-1], flush=True)
+    finally:
+        server.stop()
+
+    result = {"machine": machine(), "rows": rows, "overhead": overhead, "work": str(work)}
+    (work / "bench.json").write_text(json.dumps(result, indent=2))
+    print("\n| run | wall s | requests | req/s | server ms/req | findings |\n|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['run']} | {r['wall_s']} | {r['requests']} | {r['rps']} | {r['server_ms_per_req'] or ''} | "
+              f"{'' if r['findings'] is None else r['findings']} |")
+    print(f"\noverhead: {overhead}\nlogs: {work}")
+    if not args.keep:
+        print("(temporary directory kept for inspection; remove it when done)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

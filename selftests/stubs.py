@@ -1,0 +1,118 @@
+"""Tiny stdlib HTTP servers for the harness's own error paths (never a stand-in for Prefect).
+
+Each is a context manager running ``http.server.ThreadingHTTPServer`` on a free loopback
+port in a daemon thread; ``url`` is its origin (``http://127.0.0.1:PORT``).
+
+- ``html_server()``: answers every GET with an HTML page (a web UI, not the API);
+- ``hanging_server(seconds, healthy=())``: answers nothing for ``seconds``, except the paths in
+  ``healthy`` (``/api/version``...), which answer JSON at once: a server that passes the
+  start-up check and then hangs;
+- ``throttling_server()``: answers the first request 429 with ``Retry-After: 1``, then 200.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class _Quiet(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep the self-test output clean
+        pass
+
+    def answer(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def _serve(handler: type[BaseHTTPRequestHandler]):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.requests = []  # (method, path, time) of every request, for assertions
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        server.url = f"http://127.0.0.1:{server.server_address[1]}"
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def html_server():
+    class Handler(_Quiet):
+        def do_GET(self):
+            self.server.requests.append(("GET", self.path, time.monotonic()))
+            self.answer(200, b"<!doctype html><html><body><h1>Dashboard</h1></body></html>", "text/html; charset=utf-8")
+
+    with _serve(Handler) as server:
+        yield server
+
+
+@contextmanager
+def hanging_server(seconds: float = 30.0, healthy: tuple[str, ...] = ()):
+    stop = threading.Event()
+
+    class Handler(_Quiet):
+        def do_GET(self):
+            self.server.requests.append((self.command, self.path, time.monotonic()))
+            if self.path in healthy:
+                return self.answer(200, b'"3.8.8"', "application/json")
+            stop.wait(seconds)  # never answers in time
+
+        do_POST = do_GET
+
+    with _serve(Handler) as server:
+        try:
+            yield server
+        finally:
+            stop.set()
+
+
+@contextmanager
+def throttling_server(retry_after: str = "1"):
+    class Handler(_Quiet):
+        def do_GET(self):
+            self.server.requests.append(("GET", self.path, time.monotonic()))
+            if len(self.server.requests) == 1:
+                self.answer(429, b'{"detail":"slow down"}', "application/json", {"Retry-After": retry_after})
+            else:
+                self.answer(200, json.dumps({"ok": True}).encode(), "application/json")
+
+    with _serve(Handler) as server:
+        yield server
+
+
+def run_child(args: list[str], tmp_path, env: dict | None = None, timeout: float = 300):
+    """``run_pytest`` of conftest with extra environment variables (None: unset); returns a ``SuiteRun``."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import ROOT, SuiteRun
+
+    report_path = Path(tmp_path) / f"report-{len(list(Path(tmp_path).glob('report-*.json')))}.json"
+    cmd = [sys.executable, "-m", "pytest", *args, "--contract-report", str(report_path),
+           "-p", "no:cacheprovider", "-q", "--no-header"]
+    child_env = dict(os.environ)
+    for name, value in (env or {}).items():
+        if value is None:
+            child_env.pop(name, None)
+        else:
+            child_env[name] = value
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=child_env)
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    return SuiteRun(proc.returncode, proc.stdout + proc.stderr, report)

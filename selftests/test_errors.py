@@ -1,0 +1,160 @@
+"""Faults of the environment and bad input: one clear line, a non-zero exit, never a traceback.
+
+Stub servers (``selftests/stubs.py``) stand in only for these error paths: a port nobody
+listens on, a web page, a server that hangs, a server that throttles. Everything else runs
+against the real Prefect server of ``conftest.prefect_server``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+import stubs
+from conftest import ROOT
+
+from restcontract.embedded import EmbeddedServer
+from restcontract.target import ContractClient, Target
+
+ONE_OP = ["tests/test_conformance.py", "--baseline", "none", "--operation", "GET /health"]
+USAGE_ERROR, TARGET_ERROR, INTERRUPTED = 4, 3, 2
+
+
+def assert_one_clear_line(run, *needles: str) -> str:
+    assert "Traceback" not in run.output, run.output[-3000:]
+    lines = [line for line in run.output.splitlines() if all(n in line for n in needles)]
+    assert lines, f"no line with {needles}:\n{run.output[-3000:]}"
+    return lines[0]
+
+
+def test_unreachable_base_url(tmp_path):
+    run = stubs.run_child([*ONE_OP, "--base-url", "http://127.0.0.1:9/api"], tmp_path)
+    assert run.returncode == TARGET_ERROR
+    assert_one_clear_line(run, "restcontract: cannot reach http://127.0.0.1:9/api: connection refused")
+
+
+def test_base_url_without_api_prefix_suggests_it(prefect_server, tmp_path):
+    origin = prefect_server.base_url.removesuffix("/api")
+    run = stubs.run_child([*ONE_OP, "--base-url", origin], tmp_path)
+    assert run.returncode == TARGET_ERROR
+    assert_one_clear_line(run, f"did you mean --base-url {origin}/api")
+
+
+@pytest.mark.parametrize("suffix", ["", "/api"])
+def test_server_answering_html(tmp_path, suffix):
+    with stubs.html_server() as server:
+        run = stubs.run_child([*ONE_OP, "--base-url", server.url + suffix], tmp_path)
+    assert run.returncode == TARGET_ERROR
+    assert_one_clear_line(run, "answered HTML, not the Prefect API")
+
+
+SPECS = {
+    "not_json_or_yaml": ("bad.yaml", "a: [b\n  c: {", "is neither JSON nor YAML"),
+    "not_openapi": ("swagger.json", json.dumps({"swagger": "2.0", "paths": {}}), "looks like Swagger 2.0"),
+    "unresolvable_ref": ("ref.json", json.dumps({
+        "openapi": "3.1.0", "info": {"title": "x", "version": "1"},
+        "paths": {"/x": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Nope"}}}}}}}}}), "unresolvable $ref #/components/schemas/Nope"),
+    "missing": (None, None, "spec file not found"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPECS))
+def test_bad_spec(tmp_path, case):
+    name, text, needle = SPECS[case]
+    path = tmp_path / (name or "does-not-exist.json")
+    if text is not None:
+        path.write_text(text)
+    run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--spec", str(path),
+                           "--base-url", "http://127.0.0.1:9/api"], tmp_path)
+    assert run.returncode == USAGE_ERROR
+    line = assert_one_clear_line(run, "restcontract:", needle)
+    assert str(path) in line
+
+
+def test_unknown_marker(tmp_path):
+    run = stubs.run_child([*ONE_OP, "--base-url", "http://127.0.0.1:9/api", "-m", "conformance and nosuchmarker"], tmp_path)
+    assert run.returncode == USAGE_ERROR
+    line = assert_one_clear_line(run, "unknown marker 'nosuchmarker'")
+    assert "conformance" in line and "lifecycle" in line  # the known families are listed
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--embedded-db", "mysql"], "argument --embedded-db: invalid choice: 'mysql'"),
+    (["--max-examples", "0"], "argument --max-examples: expected a positive whole number, got '0'"),
+    (["--header", "no-colon"], "argument --header: expected NAME:VALUE"),
+], ids=["embedded-db", "max-examples", "header"])
+def test_bad_option_value(tmp_path, args, needle):
+    run = stubs.run_child([*ONE_OP, *args], tmp_path)
+    assert run.returncode == USAGE_ERROR
+    assert_one_clear_line(run, needle)
+
+
+def test_server_dies_mid_run(tmp_path):
+    """The run ends with the results so far, says so, exits non-zero, and still writes its reports."""
+    server = EmbeddedServer().start()
+    try:
+        server.wait_ready()
+        report_path, html_path = tmp_path / "report.json", tmp_path / "report.html"
+        cmd = [sys.executable, "-m", "pytest", "tests/test_conformance.py", "--base-url", server.base_url,
+               "--baseline", "none", "--max-examples", "5", "--contract-report", str(report_path),
+               "--contract-html", str(html_path), "-p", "no:cacheprovider", "-q", "--no-header"]
+        child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and child.poll() is None:  # wait until tests are sending requests
+            try:
+                flows = httpx.post(server.base_url + "/flows/filter", json={}, timeout=5).json()
+                if len(flows) >= 3:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        assert child.poll() is None, "the run ended before the server could be killed"
+        server.process.kill()
+        output, _ = child.communicate(timeout=120)
+    finally:
+        server.stop()
+    assert child.returncode == INTERRUPTED, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    assert "stopped answering" in output and "mid-run; the reports hold the results so far" in output, output[-3000:]
+    report = json.loads(report_path.read_text())
+    assert any(note.startswith("run stopped early:") for note in report["notes"])
+    assert report["summary"]["tested"] >= 1 and report["summary"]["requests"] > 0
+    assert html_path.exists() and "run stopped early" in html_path.read_text()
+
+
+def test_server_that_hangs(tmp_path):
+    healthy = ("/api/version", "/api/admin/version")  # passes the start-up check, then hangs
+    with stubs.hanging_server(60, healthy=healthy) as server:
+        started = time.monotonic()
+        run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--base-url", server.url + "/api",
+                               "--operation", "GET /flows/{id}", "--operation", "POST /flows/count",
+                               "--request-timeout", "1", "--max-examples", "2"], tmp_path, timeout=120)
+        elapsed = time.monotonic() - started
+    assert run.returncode == INTERRUPTED, run.output[-3000:]
+    assert "Traceback" not in run.output and "ReadTimeout" not in run.output, run.output[-3000:]
+    assert_one_clear_line(run, "stopped answering (no answer within 1 s)")
+    assert elapsed < 60
+    assert any("run stopped early" in note for note in run.report["notes"])
+
+
+def test_hang_at_start_up(tmp_path):
+    with stubs.hanging_server(60) as server:
+        run = stubs.run_child([*ONE_OP, "--base-url", server.url + "/api", "--request-timeout", "1"], tmp_path, timeout=120)
+    assert run.returncode == TARGET_ERROR
+    assert_one_clear_line(run, f"cannot reach {server.url}/api: timed out")
+
+
+def test_429_retry_after_is_honoured():
+    with stubs.throttling_server("1") as server:
+        client = ContractClient(Target(server.url + "/api", timeout=5), None)
+        response = client.get("/flows/filter")
+        client.close()
+    assert response.status_code == 200
+    assert len(server.requests) == 2
+    waited = server.requests[1][2] - server.requests[0][2]
+    assert 0.9 <= waited < 5, waited

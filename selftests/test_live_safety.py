@@ -1,0 +1,178 @@
+"""A live target keeps what it had: the harness only removes what it created, even after Ctrl-C.
+
+The self-test server plays a live server (``--base-url``). Objects are seeded directly with
+httpx (not through the harness, and not named ``rc-...``), read back, the whole conformance
+suite runs, and every seeded object must still be there and unchanged.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+from conftest import ROOT, run_pytest
+
+from restcontract.tables.safety import DESTRUCTIVE
+
+# Fields the server changes on its own, with time or with unrelated activity, not by a write to the object:
+VOLATILE = {
+    "estimated_start_time_delta",  # flow runs: recomputed from "now" on every read
+    "estimated_run_time",  # flow/task runs: idem
+    "last_polled", "status",  # deployments, work pools, work queues: derived from worker polling and time
+    "is_paused",  # work queues: mirrors the pool's status
+}
+
+
+def seed(client: httpx.Client, tag: str) -> dict[str, str]:
+    """About 50 objects across collections; returns {label: GET route}."""
+    routes: dict[str, str] = {}
+
+    def post(path, body, label, route):
+        for _ in range(10):  # SQLite under a busy server answers 503 ("database is locked") now and then
+            response = client.post(path, json=body)
+            if response.status_code != 503:
+                break
+            time.sleep(0.5)
+        assert response.status_code in (200, 201), f"seeding {path}: {response.status_code} {response.text[:300]}"
+        data = response.json()
+        routes[label] = route.format(**data)
+        return data
+
+    flows = [post("/flows/", {"name": f"keep-{tag}-flow-{i}"}, f"flow {i}", "/flows/{id}") for i in range(6)]
+    for i in range(3):
+        post("/work_pools/", {"name": f"keep-{tag}-pool-{i}", "type": "process"}, f"work pool {i}", "/work_pools/{name}")
+    for i in range(4):
+        post("/deployments/", {"name": f"keep-{tag}-dep-{i}", "flow_id": flows[i]["id"], "work_pool_name": f"keep-{tag}-pool-0",
+                               "tags": ["keep"]}, f"deployment {i}", "/deployments/{id}")
+    runs = [post("/flow_runs/", {"flow_id": flows[i % 3]["id"], "name": f"keep-{tag}-run-{i}", "tags": ["keep"]},
+                 f"flow run {i}", "/flow_runs/{id}") for i in range(6)]
+    for i in range(3):
+        post("/task_runs/", {"flow_run_id": runs[i]["id"], "task_key": f"keep-{tag}-task", "dynamic_key": str(i),
+                             "name": f"keep-{tag}-task-{i}"}, f"task run {i}", "/task_runs/{id}")
+    for i in range(6):
+        post("/variables/", {"name": f"keep_{tag}_var_{i}", "value": {"n": i}}, f"variable {i}", "/variables/{id}")
+    for i in range(2):
+        block_type = post("/block_types/", {"name": f"Keep {tag} Block {i}", "slug": f"keep-{tag}-block-{i}"},
+                          f"block type {i}", "/block_types/{id}")
+        schema = post("/block_schemas/", {"block_type_id": block_type["id"], "capabilities": [], "fields": {
+            "title": f"Keep{i}", "type": "object", "properties": {"x": {"type": "string"}}}}, f"block schema {i}",
+            "/block_schemas/{id}")
+        for j in range(2):
+            post("/block_documents/", {"name": f"keep-{tag}-doc-{i}-{j}", "block_type_id": block_type["id"],
+                                       "block_schema_id": schema["id"], "data": {"x": f"value {j}"}},
+                 f"block document {i}.{j}", "/block_documents/{id}")
+    for i in range(3):
+        post("/concurrency_limits/", {"tag": f"keep-{tag}-tag-{i}", "concurrency_limit": 5 + i},
+             f"concurrency limit {i}", "/concurrency_limits/{id}")
+        post("/v2/concurrency_limits/", {"name": f"keep-{tag}-limit-{i}", "limit": 5 + i},
+             f"global concurrency limit {i}", "/v2/concurrency_limits/{id}")
+        post("/work_queues/", {"name": f"keep-{tag}-queue-{i}"}, f"work queue {i}", "/work_queues/{id}")
+    for i in range(2):
+        post(f"/work_pools/keep-{tag}-pool-1/queues", {"name": f"keep-{tag}-pool-queue-{i}"}, f"pool queue {i}",
+             "/work_pools/keep-" + tag + "-pool-1/queues/{name}")
+        post("/artifacts/", {"key": f"keep-{tag}-artifact-{i}", "type": "markdown", "data": "# kept"}, f"artifact {i}",
+             "/artifacts/{id}")
+        post("/automations/", {"name": f"keep-{tag}-automation-{i}", "enabled": False, "actions": [{"type": "do-nothing"}],
+                               "trigger": {"type": "event", "posture": "Reactive", "expect": ["keep.never"],
+                                           "match": {"prefect.resource.id": f"keep.{tag}"}, "threshold": 1, "within": 0}},
+             f"automation {i}", "/automations/{id}")
+        response = client.put("/saved_searches/", json={"name": f"keep-{tag}-search-{i}", "filters": []})
+        assert response.status_code in (200, 201), response.text
+        routes[f"saved search {i}"] = f"/saved_searches/{response.json()['id']}"
+    return routes
+
+
+def stable(body):
+    if isinstance(body, dict):
+        return {k: stable(v) for k, v in body.items() if k not in VOLATILE}
+    if isinstance(body, list):
+        return [stable(v) for v in body]
+    return body
+
+
+def snapshot(client: httpx.Client, routes: dict[str, str]) -> dict[str, object]:
+    out = {}
+    for label, route in routes.items():
+        response = client.get(route)
+        out[label] = stable(response.json()) if response.status_code == 200 else f"HTTP {response.status_code}"
+    return out
+
+
+def test_seeded_objects_survive_the_whole_suite(prefect_server, tmp_path):
+    with httpx.Client(base_url=prefect_server.base_url, timeout=30) as client:
+        routes = seed(client, uuid.uuid4().hex[:6])
+        assert len(routes) >= 50
+        before = snapshot(client, routes)
+        assert all(isinstance(v, dict) for v in before.values()), before
+
+        run = run_pytest(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
+                          "--max-examples", "3"], tmp_path)
+        assert run.report, run.output[-3000:]
+        after = snapshot(client, routes)
+
+    changed = {label: (before[label], after[label]) for label in routes if before[label] != after[label]}
+    assert not changed, f"{len(changed)} seeded objects changed or vanished: {changed}"
+
+    # Destructive operations were excluded, said so, and never called.
+    report = run.report
+    destructive = [op for op in DESTRUCTIVE if op in report["operations"]]
+    assert destructive, "the spec under test has no destructive operations?"
+    for op in destructive:
+        assert op in report["excluded"] and "destructive on a live target" in report["excluded"][op]
+        assert report["operations"][op]["statuses"] == {}, f"{op} was called: {report['operations'][op]['statuses']}"
+        assert report["operations"][op]["checks"] == {"conformance": "excluded"}
+    assert report["summary"]["tested"] >= 150
+    assert report["extra"]["cleanup"]["deleted"] > 0  # the harness did create (and remove) objects of its own
+
+
+def all_flows(client: httpx.Client) -> dict[str, dict]:
+    flows, offset = {}, 0
+    while True:
+        page = client.post("/flows/filter", json={"limit": 200, "offset": offset}).json()
+        flows.update({f["id"]: f for f in page})
+        if len(page) < 200:
+            return flows
+        offset += 200
+
+
+def test_ctrl_c_still_removes_what_the_run_created(prefect_server, tmp_path):
+    """SIGINT mid-run: pytest runs ``pytest_sessionfinish``, where the ledger removes the run's objects.
+
+    Limitation: an object whose 201 had not reached the harness when the signal landed is not in
+    the ledger and stays; such an object was created at most a moment before the signal.
+    """
+    ops = ["POST /flows/", "GET /flows/{id}", "PATCH /flows/{id}", "GET /flows/name/{name}", "POST /flows/filter"]
+    cmd = [sys.executable, "-m", "pytest", "tests/test_conformance.py", "--base-url", prefect_server.base_url,
+           "--baseline", "none", "--max-examples", "300", "--contract-report", str(tmp_path / "report.json"),
+           *[arg for op in ops for arg in ("--operation", op)], "-p", "no:cacheprovider", "-q", "--no-header"]
+    with httpx.Client(base_url=prefect_server.base_url, timeout=30) as client:
+        before = set(all_flows(client))
+        child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 180
+        created = set()
+        while time.monotonic() < deadline and child.poll() is None:
+            created = set(all_flows(client)) - before
+            if len(created) >= 8:
+                break
+            time.sleep(0.3)
+        if child.poll() is not None:
+            pytest.fail(f"the run ended before it could be interrupted:\n{child.communicate()[0][-3000:]}")
+        interrupted_at = datetime.now(timezone.utc)
+        child.send_signal(signal.SIGINT)
+        output, _ = child.communicate(timeout=120)
+        left = {i: f for i, f in all_flows(client).items() if i not in before}
+
+    assert child.returncode == 2, output[-3000:]  # interrupted
+    assert "KeyboardInterrupt" in output
+    assert created, "the run created no flows before the interrupt"
+    # Whatever the run created is gone, except an object created in the instant the signal landed.
+    late = {i for i, f in left.items()
+            if abs((datetime.fromisoformat(f["created"].replace("Z", "+00:00")) - interrupted_at).total_seconds()) < 1.0}
+    assert set(left) - late == set(), f"{len(left)} flows created by the run survived Ctrl-C: {[f['name'] for f in left.values()]}"
+    assert created - set(left), "nothing was cleaned up"

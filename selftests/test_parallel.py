@@ -1,0 +1,94 @@
+"""pytest-xdist: ``-n 2`` finds what ``-n 0`` finds, and the controller writes one complete report.
+
+Both runs use the shared self-test server (``--base-url``) with conformance faults switched
+on, on a handful of operations. The workers each gate their own tests; the controller merges
+their run states (``pytest_testnodedown``), writes the report and the baseline, and prints
+the terminal summary once. Request counts may differ by a few (the workers each look up the
+server version and fill references on their own), nothing else may.
+"""
+
+import json
+
+import pytest
+
+FAULTS = ["conformance_server_error", "conformance_undocumented_status", "conformance_wrong_type",
+          "diagnosis_same_exception"]
+OPERATIONS = ["POST /flows/paginate", "GET /health", "POST /deployments/count", "POST /flows/count",
+              "POST /flows/", "GET /flows/{id}"]
+ARGS = ["tests/test_conformance.py", *[a for op in OPERATIONS for a in ("--operation", op)], "--max-examples", "5"]
+
+
+def fingerprints(run) -> set[str]:
+    return {f["fingerprint"] for f in run.report["failures"]}
+
+
+@pytest.fixture(scope="module")
+def runs(prefect_server, tmp_path_factory):
+    """(-n 0 run, -n 2 run), same seed, same server, same faults."""
+    from conftest import run_pytest
+
+    tmp = tmp_path_factory.mktemp("parallel")
+    base = [*ARGS, "--base-url", prefect_server.base_url, "--baseline", "none"]
+    prefect_server.activate(*FAULTS)
+    try:
+        return run_pytest([*base, "-n", "0"], tmp), run_pytest([*base, "-n", "2"], tmp)
+    finally:
+        prefect_server.activate()
+
+
+def test_same_findings(runs):
+    serial, parallel = runs
+    assert fingerprints(serial), serial.output[-3000:]
+    assert fingerprints(parallel) == fingerprints(serial), parallel.output[-3000:]
+    assert serial.returncode == parallel.returncode == 1
+
+
+def test_report_is_complete(runs):
+    serial, parallel = runs
+    assert parallel.report["target"]["base_url"] == serial.report["target"]["base_url"]
+    assert set(parallel.report["operations"]) == set(serial.report["operations"])
+    for op in OPERATIONS:
+        entry = parallel.report["operations"][op]
+        assert entry["checks"] == serial.report["operations"][op]["checks"], op
+        assert entry["checks"]["conformance"] in ("passed", "failed")
+        assert sum(entry["statuses"].values()) > 0, op
+    summary = {k: v for k, v in parallel.report["summary"].items() if k != "requests"}
+    assert summary == {k: v for k, v in serial.report["summary"].items() if k != "requests"}
+    assert parallel.report["summary"]["requests"] > 0
+    assert parallel.report["server_errors"].keys() == serial.report["server_errors"].keys()
+    assert all(not f["baselined"] for f in parallel.report["failures"])
+
+
+def test_terminal_summary_printed_once(runs):
+    _, parallel = runs
+    assert parallel.output.count("=== restcontract ===") == 1, parallel.output[-3000:]
+    assert "findings:" in parallel.output
+
+
+def test_baseline_under_xdist(prefect_server, tmp_path):
+    """--update-baseline with -n 2: the controller writes every merged finding and keeps the
+    reasons already written; the next -n 2 run accepts all of them and passes."""
+    from conftest import run_pytest
+
+    baseline = tmp_path / "baseline.json"
+    prefect_server.activate(*FAULTS)
+    try:
+        common = [*ARGS, "--base-url", prefect_server.base_url, "--baseline", str(baseline), "-n", "2"]
+        first = run_pytest([*common, "--update-baseline"], tmp_path)
+        entries = json.loads(baseline.read_text())["entries"]
+        assert {e["fingerprint"] for e in entries} == fingerprints(first), first.output[-3000:]
+        # a person reviews one entry; rewriting must keep the reason
+        entries[0]["reason"] = "reviewed: kept"
+        baseline.write_text(json.dumps({"version": 1, "entries": entries}))
+        second = run_pytest([*common, "--update-baseline"], tmp_path)
+        again = {e["fingerprint"]: e for e in json.loads(baseline.read_text())["entries"]}
+        assert again[entries[0]["fingerprint"]]["reason"] == "reviewed: kept"
+        gated = run_pytest(common, tmp_path)
+    finally:
+        prefect_server.activate()
+    assert gated.returncode == 0, gated.output[-3000:]
+    assert gated.report["summary"]["new_failures"] == 0
+    assert gated.report["summary"]["accepted"] == len(entries)
+    assert all(f["baselined"] for f in gated.report["failures"])
+    assert gated.report["baseline"]["stale"] == []
+    assert second.returncode == 0

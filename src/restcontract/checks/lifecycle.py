@@ -1,0 +1,211 @@
+"""CRUD lifecycle: an object can be created, read, updated, listed, deleted, and is then gone.
+
+Contract (Prefect's REST guidelines: collections are nouns, ``POST /collection/`` creates,
+``GET /collection/{id}`` reads, ``PATCH`` updates, ``POST /collection/filter`` lists, ``DELETE``
+removes; a missing object is a 404): for every collection that has these routes (found from
+the document by ``restcontract.graph.Graph.lifecycles``), in order:
+
+1. create: a valid body (the object factory) is answered 2xx with the object;
+2. read: ``GET /coll/{id}`` answers 200 with the same object;
+3. update (when there is a ``PATCH``/``PUT`` of one object): answered 2xx, and
+4. a read then shows the new value;
+5. filter: ``POST /coll/filter`` (scoped to the object's id, slug or name when the filter
+   allows it, else paged) lists the object;
+6. delete: answered 2xx;
+7. read: 404 (the object is gone);
+8. filter: the object is no longer listed.
+
+Each broken step is one finding (rule = the step), a ``server_defect``: the server breaks
+its own guidelines. Later steps that depend on a broken one are not run. The test's
+operation is the collection's create operation (one test per collection; the create is the
+step every other step depends on).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from restcontract.findings import SERVER_DEFECT, Finding, curl
+from restcontract.graph import Graph, Lifecycle
+from restcontract.objects import ObjectError
+
+if TYPE_CHECKING:
+    from restcontract.plugin import ContractContext
+
+CHECK = "lifecycle"
+# Fields an update sets, in order of preference, and how to make a new value for each.
+UPDATE_FIELDS = ("description", "tags", "limit", "name", "data")
+PAGE = 200
+MAX_PAGES = 25
+
+
+def lifecycles(spec) -> dict[str, Lifecycle]:
+    """Create operation -> its collection's lifecycle."""
+    return {lc.create: lc for lc in Graph(spec).lifecycles()}
+
+
+def _schema_of(spec, operation: str) -> dict:
+    content = spec[operation].definition.get("requestBody", {}).get("content", {})
+    return spec.resolve(content.get("application/json", {}).get("schema", {}))
+
+
+def _types(spec, schema: dict) -> set[str]:
+    schema = spec.resolve(schema)
+    branches = [spec.resolve(b) for b in schema.get("anyOf", schema.get("oneOf", []))] or [schema]
+    return {b.get("type") for b in branches if b.get("type")}
+
+
+def update_plan(ctx: "ContractContext", lc: Lifecycle) -> tuple[str, str, Any, dict] | None:
+    """(update operation, field, new value, body) for this collection, or None."""
+    spec = ctx.spec
+    item = lc.read.split(" ", 1)[1]
+    for method in ("PATCH", "PUT"):
+        operation = f"{method} {item}"
+        if operation not in spec.operations:
+            continue
+        props = _schema_of(spec, operation).get("properties", {})
+        for name in UPDATE_FIELDS:
+            if name not in props or (name == "name" and lc.key_field == "name"):
+                continue
+            types = _types(spec, props[name])
+            value = (ctx.objects.unique(f"updated-{name}") if "string" in types else
+                     [ctx.objects.unique("tag")] if "array" in types else
+                     7 if "integer" in types else
+                     {"restcontract": ctx.objects.unique("data")} if "object" in types else None)
+            if value is None:
+                continue
+            body = ctx.objects.body_for(lc.create) if method == "PUT" else {}
+            if not isinstance(body, dict):
+                body = {}
+            body[name] = value
+            return operation, name, value, body
+    return None
+
+
+def _filter_body(spec, lc: Lifecycle, obj: dict) -> tuple[dict, bool]:
+    """A filter body scoped to the object when the filter allows it; (body, scoped)."""
+    last = lc.collection.split("/")[-1]
+    props = _schema_of(spec, lc.filter).get("properties", {})
+    if last in props:
+        node = spec.resolve(props[last])
+        node = next((spec.resolve(b) for b in node.get("anyOf", [node]) if spec.resolve(b).get("properties")), node)
+        for field in ("id", "slug", "name"):
+            sub = node.get("properties", {}).get(field)
+            if sub is None or obj.get(field) is None:
+                continue
+            sub = spec.resolve(sub)
+            sub = next((spec.resolve(b) for b in sub.get("anyOf", [sub]) if spec.resolve(b).get("properties")), sub)
+            if "any_" in sub.get("properties", {}):
+                return {last: {field: {"any_": [obj[field]]}}}, True
+    return {}, False
+
+
+def _same(expected: Any, got: Any) -> bool:
+    if isinstance(expected, list) and isinstance(got, list):
+        return sorted(map(str, expected)) == sorted(map(str, got))
+    if isinstance(expected, dict) and isinstance(got, dict):
+        return all(got.get(k) == v for k, v in expected.items())
+    return expected == got
+
+
+class Run:
+    def __init__(self, ctx: "ContractContext", lc: Lifecycle):
+        self.ctx, self.lc = ctx, lc
+
+    def fail(self, rule: str, message: str, response=None) -> None:
+        reproduce = ""
+        if response is not None:
+            request = response.request
+            body = request.content.decode("utf-8", "replace") if request.content else None
+            reproduce = curl(request.method, str(request.url), dict(request.headers), body, self.ctx.target.secrets)
+        self.ctx.report(Finding(operation=self.ctx.operation, check=CHECK, rule=rule, kind=SERVER_DEFECT,
+                                message=self.ctx.scrub(message), detail=f"{self.lc.collection}|{rule}",
+                                reproduce=reproduce))
+
+    def path(self, obj: dict) -> str:
+        route = self.lc.read.split(" ", 1)[1]
+        return route.replace("{" + self.lc.key_param + "}", str(obj[self.lc.key_field]).replace("/", "%2F"))
+
+    def listed(self, obj: dict) -> tuple[bool | None, Any]:
+        """Whether the filter lists the object (None: the filter answer was not a list)."""
+        body, scoped = _filter_body(self.ctx.spec, self.lc, obj)
+        route = self.lc.filter.split(" ", 1)[1]
+        key = self.lc.key_field
+        response = None
+        for page in range(1 if scoped else MAX_PAGES):
+            response = self.ctx.client.post(route, json=dict(body, limit=PAGE, offset=page * PAGE))
+            items = response.json() if response.status_code == 200 else None
+            if not isinstance(items, list):
+                return None, response
+            if any(isinstance(i, dict) and i.get(key) == obj[key] for i in items):
+                return True, response
+            if len(items) < PAGE:
+                break
+        return False, response
+
+    def run(self) -> None:
+        ctx, lc = self.ctx, self.lc
+        # 1. create
+        try:
+            response = ctx.objects.create_via(lc.create)
+        except (ObjectError, KeyError) as exc:
+            self.fail("create", f"could not build a create body: {exc}")
+            return
+        body = response.json() if response.status_code < 300 and response.content else None
+        obj = body[0] if isinstance(body, list) and body else body
+        if response.status_code >= 300 or not isinstance(obj, dict) or obj.get(lc.key_field) is None:
+            self.fail("create", f"expected 2xx with the new object from {lc.create}, got HTTP {response.status_code}: "
+                                f"{response.text[:300]}", response)
+            return
+        path = self.path(obj)
+        # 2. read
+        response = ctx.client.get(path)
+        if response.status_code != 200:
+            self.fail("read", f"expected 200 from GET {path} for an object just created, got HTTP "
+                              f"{response.status_code}: {response.text[:300]}", response)
+            return
+        # 3-4. update, read
+        plan = update_plan(ctx, lc)
+        if plan is not None:
+            operation, name, value, update = plan
+            method = operation.split(" ", 1)[0]
+            response = ctx.client.request(method, path, json=update)
+            if response.status_code >= 300:
+                self.fail("update", f"expected 2xx from {method} {path} setting {name!r}, got HTTP "
+                                    f"{response.status_code}: {response.text[:300]}", response)
+            else:
+                response = ctx.client.get(path)
+                got = response.json().get(name) if response.status_code == 200 else None
+                if response.status_code != 200 or not _same(value, got):
+                    self.fail("read_after_update", f"expected GET {path} to show {name}={value!r} after {method}, "
+                                                   f"got HTTP {response.status_code} with {name}={got!r}", response)
+        # 5. filter: found
+        found, response = self.listed(obj)
+        if not found:
+            self.fail("filter", f"expected {lc.filter} to list the object {obj[lc.key_field]}, "
+                                f"got HTTP {response.status_code}" + ("" if found is None else " without it"), response)
+        # 6. delete
+        response = ctx.client.delete(path)
+        if response.status_code >= 300:
+            self.fail("delete", f"expected 2xx from DELETE {path}, got HTTP {response.status_code}: "
+                                f"{response.text[:300]}", response)
+            return
+        # 7. read: 404
+        response = ctx.client.get(path)
+        if response.status_code != 404:
+            self.fail("read_after_delete", f"expected 404 from GET {path} after DELETE, got HTTP "
+                                           f"{response.status_code}", response)
+        # 8. filter: not found
+        found, response = self.listed(obj)
+        if found:
+            self.fail("filter_after_delete", f"expected {lc.filter} not to list the deleted object "
+                                             f"{obj[lc.key_field]}", response)
+
+
+def run_lifecycle(ctx: "ContractContext") -> None:
+    lc = lifecycles(ctx.spec).get(ctx.operation)
+    if lc is None:
+        import pytest
+
+        pytest.skip(f"{ctx.operation} creates no collection with a full lifecycle")
+    Run(ctx, lc).run()

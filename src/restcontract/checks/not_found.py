@@ -1,0 +1,157 @@
+"""Not found: an id that names nothing is answered 404, with a body that says what was not found.
+
+Contract (Prefect's REST guidelines: "``GET /collection/:id`` gets a specific member of the
+collection by ID", "``DELETE /collection/:id`` deletes a specific member", "``POST
+/collection/:id/action``..."; a member that does not exist cannot be got, changed, deleted or
+acted on): for every operation whose path names an object (``{id}``, ``{name}``, ``{slug}``,
+``{key}``, ``{id_or_name}``..., actions such as ``/{id}/set_state`` included), with its last
+path parameter naming no object (a random UUID, or a unique name) and every other path
+parameter naming a REAL object, and a valid body (``Objects.body_for``) so a 422 cannot mask
+the answer:
+
+1. the answer is **404** with a JSON body that says what was not found (``detail`` or
+   ``exception_message``): never 2xx (nothing was found, so nothing can have been done), never
+   5xx, never another status;
+2. where a UUID is expected, a malformed id (``not-a-uuid``) is a 4xx, never 5xx or 2xx.
+
+The error body's shape (which key carries the message) is recorded per operation in the
+report (``extra["not_found_shapes"]``). Kinds: Prefect's document declares 404 on no
+operation, so every correct 404 is also a ``spec_gap`` (``undocumented_404``); a 404 whose body
+uses another key than the document's own error model (``detail``, the key of
+``HTTPValidationError`` and of most 404s) is a ``spec_gap`` too (``error_shape``): the server
+still says what was not found, as the guidelines ask, but in a shape no document describes,
+so a client cannot rely on one. A 2xx, a 5xx, another status or a 404 without a message is a
+``server_defect``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+import pytest
+
+from restcontract.checks.graceful_create import expand, finding, graph_of, json_of, pool_of
+from restcontract.findings import SERVER_DEFECT, SPEC_GAP
+from restcontract.objects import ObjectError
+from restcontract.tables.keys import NOT_OBJECT_PARAMS
+
+if TYPE_CHECKING:
+    from restcontract.plugin import ContractContext
+
+CHECK = "not_found"
+MESSAGE_KEYS = ("detail", "exception_message", "message", "error")
+MALFORMED = "not-a-uuid"
+
+
+def not_found_operations(spec) -> list[str]:
+    """Operations whose last path parameter names an object (found from the document)."""
+    from restcontract.graph import Graph
+
+    graph = Graph(spec)
+    out = []
+    for op in spec:
+        params = op.path_parameters
+        if not params or params[-1] in NOT_OBJECT_PARAMS:
+            continue
+        source = graph.path_sources(op).get(params[-1])
+        if source is not None and not source.collection:
+            continue  # a constant (``tables.references.PATH_CONSTANTS``), not an object
+        out.append(op.key)
+    return sorted(out)
+
+
+def is_uuid_parameter(spec, operation: str, name: str) -> bool:
+    for param in spec[operation].definition.get("parameters", []):
+        if param.get("in") == "path" and param.get("name") == name:
+            schema = spec.resolve(param.get("schema", {}))
+            branches = [spec.resolve(b) for b in schema.get("anyOf", schema.get("oneOf", []))] or [schema]
+            return any(b.get("format") == "uuid" for b in branches)
+    return False
+
+
+def documented_error_key(spec, operation: str) -> str:
+    """The message key of the document's own error model (``HTTPValidationError.detail``)."""
+    for status, response in spec[operation].definition.get("responses", {}).items():
+        if status.startswith("4"):
+            schema = spec.resolve(response.get("content", {}).get("application/json", {}).get("schema", {}))
+            for key in MESSAGE_KEYS:
+                if key in schema.get("properties", {}):
+                    return key
+    return "detail"
+
+
+def shape_of(body) -> str | None:
+    """Which key carries the error message; None when the body says nothing."""
+    if isinstance(body, dict):
+        for key in MESSAGE_KEYS:
+            if isinstance(body.get(key), str) and body[key].strip():
+                return key
+    return None
+
+
+def request_body(ctx: "ContractContext", operation: str):
+    content = ctx.spec[operation].definition.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return None
+    try:
+        return ctx.objects.body_for(operation)
+    except (ObjectError, KeyError):
+        return {}
+
+
+def run_not_found(ctx: "ContractContext") -> None:
+    operation = ctx.operation
+    method, route = operation.split(" ", 1)
+    params = ctx.spec[operation].path_parameters
+    missing = params[-1]
+    graph, pool = graph_of(ctx), pool_of(ctx)
+    sources = graph.path_sources(operation)
+    values = {}
+    for name in params[:-1]:
+        if name not in sources:
+            pytest.skip(f"no real object can fill {{{name}}}: cannot isolate the missing {{{missing}}}")
+        values[name] = pool.value(sources[name])
+    uuid_param = is_uuid_parameter(ctx.spec, operation, missing)
+    values[missing] = str(uuid.uuid4()) if uuid_param else ctx.objects.unique("missing")
+    body = request_body(ctx, operation)
+    send = {"json": body} if body is not None else {}
+
+    response = ctx.client.request(method, expand(route, values), **send)
+    status = response.status_code
+    answer = json_of(response)
+    what = f"{{{missing}}} naming no object"
+    if status == 404:
+        shape = shape_of(answer)
+        ctx.run.extra.setdefault("not_found_shapes", {})[operation] = shape or "none"
+        if shape is None:
+            ctx.report(finding(ctx, CHECK, "error_body", SERVER_DEFECT,
+                               f"404 for {what}, but the body does not say what was not found: {response.text[:200]!r}",
+                               "404-no-message", response))
+        elif shape != documented_error_key(ctx.spec, operation):
+            ctx.report(finding(ctx, CHECK, "error_shape", SPEC_GAP,
+                               f"404 for {what} carries its message in {shape!r}, not in "
+                               f"{documented_error_key(ctx.spec, operation)!r} like the document's error model and "
+                               f"most 404s: {response.text[:200]}", shape, response))
+        if "404" not in ctx.spec[operation].declared_statuses:
+            ctx.report(finding(ctx, CHECK, "undocumented_404", SPEC_GAP,
+                               f"404 for {what} (as the guidelines imply), but the document declares only "
+                               + ", ".join(sorted(ctx.spec[operation].declared_statuses)), "404", response))
+    elif status >= 500:
+        ctx.report(finding(ctx, CHECK, "missing_id_5xx", SERVER_DEFECT,
+                           f"HTTP {status} for {what}, expected 404: {response.text[:200]}", str(status), response))
+    elif status < 300:
+        ctx.report(finding(ctx, CHECK, "missing_id_2xx", SERVER_DEFECT,
+                           f"HTTP {status} for {what}, expected 404 (nothing was found, so nothing was done): "
+                           f"{response.text[:200]!r}", str(status), response))
+    else:
+        ctx.report(finding(ctx, CHECK, "missing_id_status", SERVER_DEFECT,
+                           f"HTTP {status} for {what}, expected 404: {response.text[:200]}", str(status), response))
+
+    if uuid_param:
+        values[missing] = MALFORMED
+        bad = ctx.client.request(method, expand(route, values), **send)
+        if bad.status_code >= 500 or bad.status_code < 400:
+            ctx.report(finding(ctx, CHECK, "malformed_id", SERVER_DEFECT,
+                               f"HTTP {bad.status_code} for a malformed {{{missing}}} ({MALFORMED!r} where a UUID is "
+                               f"expected), expected a 4xx: {bad.text[:200]}", str(bad.status_code), bad))

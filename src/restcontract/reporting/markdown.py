@@ -1,0 +1,77 @@
+"""A markdown summary short enough for a PR comment (at most ~60 lines, no links).
+
+Counts, the first new findings (operation, check/rule, kind, one-line message), the first
+stale baseline entries, and run notes. The full detail lives in the HTML and JSON reports.
+URLs are kept inside code spans so that nothing renders as a link.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_FINDINGS = 20
+MAX_STALE = 8
+MAX_NOTES = 4
+MAX_MESSAGE = 110
+
+
+def _cell(text: str, limit: int = MAX_MESSAGE) -> str:
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = text.replace("|", "\\|").replace("`", "'")
+    return re.sub(r"(?:https?|ftp)://\S+|www\.\S+", lambda m: f"`{m.group(0)}`", text)  # no autolinks
+
+
+def _code(text: str) -> str:
+    return "`" + str(text).replace("`", "'").replace("|", "\\|") + "`"
+
+
+def render(report: dict) -> str:
+    s = report["summary"]
+    target = report.get("target") or {}
+    stale = (report.get("baseline") or {}).get("stale") or []
+    # server defects first: they are the ones a reviewer must not miss
+    new = sorted((f for f in report.get("failures", []) if not f.get("baselined")),
+                 key=lambda f: (f.get("kind") != "server_defect", f["operation"], f["check"], f["rule"]))
+    ok = not new
+    lines = [f"### restcontract: {'✅ no new findings' if ok else f'❌ {len(new)} new finding(s)'}", ""]
+    where = "embedded Prefect" if target.get("embedded") else _code(target.get("base_url", ""))
+    version = f" {target['server_version']}" if target.get("server_version") else ""
+    baseline = (report.get("baseline") or {}).get("path")
+    lines.append(f"Target: {where}{version} · spec {_code(target.get('spec', ''))} · "
+                 + (f"baseline {_code(baseline)}" if baseline else "no baseline"))
+    lines += ["",
+              "| operations | tested | excluded | tested with 2xx | requests | new | accepted | stale baseline |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|",
+              f"| {s['operations']} | {s['tested']} | {s['excluded']} | {s['with_2xx']} | {s['requests']} "
+              f"| {s['new_failures']} | {s['accepted']} | {s['stale_baseline']} |", ""]
+    if new:
+        shown = new[:MAX_FINDINGS]
+        lines.append(f"**New findings** ({len(new)}" + (f", first {len(shown)}" if len(new) > len(shown) else "") + ")")
+        lines += ["", "| operation | check | kind | message |", "|---|---|---|---|"]
+        for f in shown:
+            first = " — ".join(line.strip() for line in (f.get("message") or "").splitlines()[:2] if line.strip())
+            lines.append(f"| {_code(f['operation'])} | {_cell(f['check'] + '/' + f['rule'], 60)} "
+                         f"| {_cell(f['kind'].replace('_', ' '), 20)} | {_cell(first)} |")
+        lines.append("")
+        lines.append("Accept a deviation by adding its fingerprint to the baseline with a reason "
+                     "(`--update-baseline`, then edit the `UNREVIEWED` reasons).")
+        lines.append("")
+    if stale:
+        shown = stale[:MAX_STALE]
+        lines.append(f"**Stale baseline entries** ({len(stale)}" + (f", first {len(shown)}" if len(stale) > len(shown) else "")
+                     + "): accepted deviations that no longer reproduce; remove them.")
+        lines.append("")
+        for e in shown:
+            lines.append(f"- {_code(e.get('fingerprint', ''))} {_code(e.get('operation', ''))} "
+                         f"{_cell(e.get('check', '') + '/' + e.get('rule', ''), 60)}: {_cell(e.get('summary', ''), 90)}")
+        lines.append("")
+    notes = report.get("notes") or []
+    for note in notes[:MAX_NOTES]:
+        lines.append(f"> {_cell(note, 200)}")
+    if len(notes) > MAX_NOTES:
+        lines.append(f"> … and {len(notes) - MAX_NOTES} more notes")
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + "\n"
