@@ -96,11 +96,18 @@ def redact_headers(headers: dict[str, str], secrets: Iterable[str] = ()) -> dict
     return out
 
 
+# Headers curl sets itself, or that only the transport needs: left out of reproductions.
+TRANSPORT_HEADERS = {"host", "content-length", "connection", "accept-encoding", "user-agent",
+                     "x-restcontract-request"}
+
+
 def curl(method: str, url: str, headers: dict[str, str] | None = None, body: Any = None,
          secrets: Iterable[str] = ()) -> str:
     """A copy-pasteable curl command with secret header values replaced by ``[REDACTED]``."""
     parts = ["curl", "-X", method.upper(), shlex.quote(url)]
     for name, value in redact_headers(dict(headers or {}), secrets).items():
+        if name.lower() in TRANSPORT_HEADERS or (name.lower() == "accept" and value == "*/*"):
+            continue
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     if body is not None:
         if not isinstance(body, (str, bytes)):

@@ -26,6 +26,7 @@ from restcontract import reporting
 from restcontract.baseline import Baseline
 from restcontract.errors import ContractError
 from restcontract.findings import Finding, dedupe, scrub
+from restcontract.generation import without_local_constants
 from restcontract.ledger import Ledger
 from restcontract.spec import Spec, default_spec_path, load_spec
 from restcontract.state import ACCEPTED, EXCLUDED, FAILED, PASSED, SKIPPED, RunState
@@ -106,6 +107,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {description}")
     config.stash[HARNESS_KEY] = Harness(config)
     Harness.current = config.stash[HARNESS_KEY]
+    without_local_constants()  # the same seed sends the same requests wherever restcontract is installed
     if config.option.spec:
         Harness.current.spec  # an explicit --spec is checked before anything else runs
 
