@@ -7,10 +7,16 @@ the same name: ``{id}`` -> ``id``, ``{name}`` -> ``name``). Only 201s count: a 2
 graceful create may be an object that existed before the run, and is never removed.
 ``cleanup`` deletes in reverse creation order (children before parents), ignoring 404s,
 and runs at the end of the session, after failures and after Ctrl-C too.
+
+Side effects the server creates without a 201 of their own are in ``tables/safety.py``:
+``DEPENDENTS`` (a run's result artifacts, deleted with the run) and ``IMPLICIT`` (objects
+created on first use: ``snapshot`` notes which are absent before the run, ``cleanup`` deletes
+them last).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import urllib.parse
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 import httpx
 
 from restcontract.spec import Spec
+from restcontract.tables.safety import DEPENDENTS, IMPLICIT
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,15 @@ class Ledger:
         with self._lock:
             self.created.append(Created(operation, delete_path))
 
+    def snapshot(self, client: httpx.Client) -> None:
+        """Before the run: note the ``IMPLICIT`` objects that do not exist yet (live targets)."""
+        for path in IMPLICIT:
+            try:
+                if client.get(path).status_code == 404:
+                    self.record("(implicit)", path)
+            except httpx.HTTPError:
+                pass
+
     def cleanup(self, client: httpx.Client) -> tuple[int, list[str]]:
         """Delete everything recorded; return (deleted, problems)."""
         deleted, problems = 0, []
@@ -84,13 +100,35 @@ class Ledger:
             if item.delete_path in seen:
                 continue
             seen.add(item.delete_path)
-            try:
-                response = client.delete(item.delete_path)
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                problems.append(f"DELETE {item.delete_path}: {exc}")
-                continue
-            if response.status_code < 300:
-                deleted += 1
-            elif response.status_code != 404:
-                problems.append(f"DELETE {item.delete_path}: HTTP {response.status_code}")
+            paths = self._dependents(client, item.delete_path, problems) + [item.delete_path]
+            for path in paths:
+                try:
+                    response = client.delete(path)
+                except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                    problems.append(f"DELETE {path}: {exc}")
+                    continue
+                if response.status_code < 300:
+                    deleted += 1
+                elif response.status_code != 404:
+                    problems.append(f"DELETE {path}: HTTP {response.status_code}")
         return deleted, problems
+
+    @staticmethod
+    def _dependents(client: httpx.Client, delete_path: str, problems: list[str]) -> list[str]:
+        """Delete routes of what the server hung on the object at ``delete_path`` (``DEPENDENTS``)."""
+        collection, _, value = delete_path.rpartition("/")
+        paths = []
+        for filter_route, body, delete_route in DEPENDENTS.get(collection, ()):
+            body = json.loads(json.dumps(body).replace('"{id}"', json.dumps(urllib.parse.unquote(value))))
+            try:
+                response = client.post(filter_route, json=body)
+            except httpx.HTTPError as exc:
+                problems.append(f"POST {filter_route}: {exc}")
+                continue
+            try:
+                found = response.json() if response.status_code == 200 else []
+            except ValueError:
+                found = []
+            if isinstance(found, list):
+                paths += [delete_route.replace("{id}", str(o["id"])) for o in found if isinstance(o, dict) and "id" in o]
+        return paths

@@ -206,6 +206,9 @@ class Harness:
                 db_url = self._database.url
             self._server = EmbeddedServer(db_url=db_url).start()
         self.ledger = Ledger(self.spec)
+        if self._target is not None:  # live: the server outlives the run (an embedded one is thrown away)
+            with self._target.client() as client:
+                self.ledger.snapshot(client)
         self.baseline = Baseline.load(self.baseline_path())
 
     @property

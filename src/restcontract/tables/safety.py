@@ -30,3 +30,23 @@ BODY_OVERRIDES = {
     "POST /automations/": {"enabled": False},
     "PUT /automations/{id}": {"enabled": False},
 }
+
+# Objects the server creates as a side effect of the harness's requests, never answered with a
+# 201 of their own, so the ledger would not see them (found by a live run that left them behind).
+#
+# DEPENDENTS: before deleting an object of the collection, delete what the server hung on it.
+# ``POST /flow_runs/{id}/set_state`` (and task runs) with ``state.data`` stores a result artifact
+# with the run's id; deleting the run leaves the artifact.
+#   collection -> [(filter route, filter body with "{id}", delete route with "{id}")]
+DEPENDENTS = {
+    "/flow_runs": [("/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": ["{id}"]}}}, "/artifacts/{id}")],
+    "/task_runs": [("/artifacts/filter", {"artifacts": {"task_run_id": {"any_": ["{id}"]}}}, "/artifacts/{id}")],
+}
+
+# IMPLICIT: objects the server creates on first use. If one is absent when the run starts, the
+# run is taken to have created it, and it is deleted at the end.
+#   object route -> why it appears
+IMPLICIT = {
+    "/work_pools/default-agent-pool": "created with its 'default' queue by the first POST /work_queues/ "
+                                      "without a work pool",
+}
