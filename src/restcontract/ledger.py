@@ -87,8 +87,8 @@ class Ledger:
             try:
                 if client.get(path).status_code == 404:
                     self.record("(implicit)", path)
-            except httpx.HTTPError:
-                pass
+            except Exception:  # noqa: BLE001 - a best effort: the run reports an unusable target itself
+                return
 
     def cleanup(self, client: httpx.Client) -> tuple[int, list[str]]:
         """Delete everything recorded; return (deleted, problems)."""
