@@ -178,9 +178,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
 
 def remote_errors(base_url: str, headers: dict[str, str], timeout: float):
     """For a ``--base-url`` server run by ``restcontract.serve``: a ``server_error(request_id)``
@@ -214,3 +211,7 @@ def remote_errors(base_url: str, headers: dict[str, str], timeout: float):
             time.sleep(0.05)
 
     return server_error
+
+
+if __name__ == "__main__":
+    sys.exit(main())
