@@ -115,8 +115,32 @@ def test_stale_only_among_checks_that_ran(tmp_path):
     baseline = Baseline(path)
     baseline.write([finding], {("GET /health", "conformance")})
     loaded = Baseline.load(path)
-    assert loaded.stale(set(), {("POST /flows/", "conformance")}) == []
-    assert [e["fingerprint"] for e in loaded.stale(set(), {("GET /health", "conformance")})] == [finding.fingerprint]
+    assert loaded.stale([], {("POST /flows/", "conformance")}) == []
+    assert [e["fingerprint"] for e in loaded.stale([], {("GET /health", "conformance")})] == [finding.fingerprint]
+
+
+def test_a_5xx_without_server_record_matches_by_operation_and_status(tmp_path):
+    """Live servers give no server-side cause: their 5xx match the embedded baseline's by operation and status."""
+    from restcontract.baseline import Baseline
+    from restcontract.findings import SERVER_DEFECT, Finding
+
+    def five_xx(status, server_error):
+        detail = f"ST|500|{status}" + (f"|{server_error['type']}" if server_error else "")
+        return Finding("POST /flows/paginate", "conformance", "not_a_server_error", SERVER_DEFECT,
+                       f"Server error (HTTP {status})\nboom", detail, server_error=server_error,
+                       extra={"status": status})
+
+    embedded = five_xx(500, {"type": "RuntimeError", "message": "boom", "frame": "x.py:1 in f"})
+    path = tmp_path / "b.json"
+    Baseline(path).write([embedded], {("POST /flows/paginate", "conformance")})
+    loaded = Baseline.load(path)
+    live = five_xx(500, None)
+    assert live.fingerprint != embedded.fingerprint
+    assert loaded.accepts(live)
+    assert loaded.stale([live], {("POST /flows/paginate", "conformance")}) == []
+    assert not loaded.accepts(five_xx(503, None))  # another status is another defect
+    other_cause = five_xx(500, {"type": "KeyError", "message": "k", "frame": "y.py:2 in g"})
+    assert not loaded.accepts(other_cause)  # with a server-side record, only the exact cause is accepted
 
 
 @pytest.mark.parametrize("text, needle", [

@@ -50,12 +50,21 @@ class Baseline:
         return cls(path, entries)
 
     def accepts(self, finding: Finding) -> bool:
-        return finding.fingerprint in self.entries
+        if finding.fingerprint in self.entries:
+            return True
+        return unattributed(finding) and coarse_key(finding.operation, finding.check, finding.rule,
+                                                    summary_of(finding)) in self._coarse_keys()
 
-    def stale(self, seen: set[str], ran: set[tuple[str, str]]) -> list[dict]:
+    def stale(self, findings: list[Finding], ran: set[tuple[str, str]]) -> list[dict]:
         """Entries not reproduced by this run, among the (operation, check) pairs that ran."""
+        seen = {f.fingerprint for f in findings}
+        seen_coarse = {coarse_key(f.operation, f.check, f.rule, summary_of(f)) for f in findings if unattributed(f)}
         return [e for fp, e in sorted(self.entries.items())
-                if fp not in seen and (e["operation"], e["check"]) in ran]
+                if fp not in seen and coarse_key(e["operation"], e["check"], e["rule"], e.get("summary", "")) not in
+                seen_coarse and (e["operation"], e["check"]) in ran]
+
+    def _coarse_keys(self) -> set[tuple[str, str, str, str]]:
+        return {coarse_key(e["operation"], e["check"], e["rule"], e.get("summary", "")) for e in self.entries.values()}
 
     def write(self, findings: list[Finding], ran: set[tuple[str, str]]) -> Path:
         """Rewrite from ``findings``; keep reasons; keep entries of checks that did not run."""
@@ -70,7 +79,7 @@ class Baseline:
                 "check": finding.check,
                 "rule": finding.rule,
                 "kind": finding.kind,
-                "summary": finding.message.splitlines()[0][:200],
+                "summary": summary_of(finding),
                 "reason": old.get("reason", UNREVIEWED),
             }
         ordered = sorted(kept.values(), key=lambda e: (e["operation"], e["check"], e["rule"], e["fingerprint"]))
@@ -78,3 +87,22 @@ class Baseline:
                              encoding="utf-8")
         self.entries = {e["fingerprint"]: e for e in ordered}
         return self.path
+
+
+def summary_of(finding: Finding) -> str:
+    return finding.message.splitlines()[0][:200] if finding.message else ""
+
+
+def unattributed(finding: Finding) -> bool:
+    """A 5xx without the server-side record (a live server not run by ``restcontract.serve``).
+
+    On the embedded server a 5xx finding's fingerprint includes the exception behind it, so
+    the checked-in baseline names causes. A plain live server gives no cause: its 5xx is
+    accepted when the baseline accepts a 5xx of the same operation, check, rule and status
+    (``coarse_key``), and such a match also keeps those entries from going stale.
+    """
+    return finding.server_error is None and int((finding.extra or {}).get("status", 0)) >= 500
+
+
+def coarse_key(operation: str, check: str, rule: str, summary: str) -> tuple[str, str, str, str]:
+    return operation, check, rule, summary

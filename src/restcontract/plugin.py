@@ -348,10 +348,10 @@ class ContractContext:
                 timed_out = isinstance(exc, requests.Timeout)
                 failure = transport_failure(self.target, f"{case.method} {case.formatted_path}", timed_out,
                                             f"no answer within {self.target.timeout:g} s" if timed_out
-                                            else "connection refused")
+                                            else str(exc)[:160], last=attempt == RETRIES - 1)
                 if failure is not None:
                     raise failure from None
-                raise
+                continue
             # 429/503 say "try again later" (Prefect on SQLite answers 503 "database is locked" when its
             # own background writers hold the lock): only an answer that persists is a finding.
             if response.status_code not in TRANSIENT or attempt == RETRIES - 1:

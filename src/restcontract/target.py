@@ -104,10 +104,11 @@ class ContractClient(httpx.Client):
                 response = super().send(request, **kwargs)
             except httpx.TransportError as exc:
                 failure = transport_failure(self.target, f"{request.method} {request.url.path}",
-                                            isinstance(exc, httpx.TimeoutException), describe_http_error(exc))
+                                            isinstance(exc, httpx.TimeoutException), describe_http_error(exc),
+                                            last=attempt == RETRIES - 1)
                 if failure is not None:
                     raise failure from None
-                raise
+                continue
             # 429: rate limited; 503: busy (SQLite answers "database is locked" under load).
             # Both say "try again": without a retry, cleanup DELETEs would leave objects behind.
             if response.status_code not in TRANSIENT or attempt == RETRIES - 1:
@@ -118,12 +119,17 @@ class ContractClient(httpx.Client):
         return response
 
 
-def transport_failure(target: Target, request: str, timed_out: bool, detail: str) -> Exception | None:
-    """What a request that got no answer means: the server died, or this one request timed out."""
+def transport_failure(target: Target, request: str, timed_out: bool, detail: str, last: bool) -> Exception | None:
+    """What a request that got no answer means: the server died, this one request timed out, or
+    (None) the connection dropped and the request is worth sending again: a reused keep-alive
+    connection that the server closed at the same moment is reset, measured against a live
+    ``prefect server start``."""
     if not target.alive():
         return TargetDied(f"the server at {target.base_url} stopped answering ({detail})")
     if timed_out:
         return NoAnswer(f"{request}: no answer within {target.timeout:g} s (--request-timeout)")
+    if last:
+        return NoAnswer(f"{request}: no answer in {RETRIES} attempts ({detail})")
     return None
 
 

@@ -34,8 +34,7 @@ def build(harness: "Harness") -> dict:
     tested = [op for op, e in operations.items() if any(r in RAN for r in e["checks"].values())]
     excluded = [op for op, e in operations.items() if e["checks"] and all(r == EXCLUDED for r in e["checks"].values())]
     with_2xx = sorted(run.with_2xx() & set(tested))  # of the tested operations (factories' calls do not count)
-    seen = {f.fingerprint for f in findings}
-    stale = harness.baseline.stale(seen, ran_pairs(harness))
+    stale = harness.baseline.stale(findings, ran_pairs(harness))
     target = harness.target_info() if not harness.is_controller else (run.extra.get("target") or harness.target_info())
     return {
         "target": target,
