@@ -95,6 +95,24 @@ def throttling_server(retry_after: str = "1"):
         yield server
 
 
+@contextmanager
+def dropping_server(drops: int = 1):
+    """Closes the connection without an answer ``drops`` times (a reset keep-alive), then answers 200."""
+    class Handler(_Quiet):
+        def do_GET(self):
+            self.server.requests.append(("GET", self.path, time.monotonic()))
+            if self.path.endswith("/health"):
+                return self.answer(200, b'"ok"', "application/json")
+            if len([r for r in self.server.requests if not r[1].endswith("/health")]) <= drops:
+                self.close_connection = True
+                self.connection.shutdown(2)  # no status line: the client sees the connection drop
+                return
+            self.answer(200, json.dumps({"ok": True}).encode(), "application/json")
+
+    with _serve(Handler) as server:
+        yield server
+
+
 def run_child(args: list[str], tmp_path, env: dict | None = None, timeout: float = 300):
     """``run_pytest`` of conftest with extra environment variables (None: unset); returns a ``SuiteRun``."""
     import os

@@ -18,7 +18,7 @@ import stubs
 from conftest import ROOT
 
 from restcontract.embedded import EmbeddedServer
-from restcontract.target import ContractClient, Target
+from restcontract.target import ContractClient, NoAnswer, Target
 
 ONE_OP = ["tests/test_conformance.py", "--baseline", "none", "--operation", "GET /health"]
 USAGE_ERROR, TARGET_ERROR, INTERRUPTED = 4, 3, 2
@@ -147,6 +147,20 @@ def test_hang_at_start_up(tmp_path):
         run = stubs.run_child([*ONE_OP, "--base-url", server.url + "/api", "--request-timeout", "1"], tmp_path, timeout=120)
     assert run.returncode == TARGET_ERROR
     assert_one_clear_line(run, f"cannot reach {server.url}/api: timed out")
+
+
+def test_a_dropped_connection_is_sent_again():
+    with stubs.dropping_server(drops=1) as server:
+        with ContractClient(Target(server.url + "/api", timeout=5), None) as client:
+            response = client.get("/flows/filter")
+    assert response.status_code == 200
+
+
+def test_a_connection_that_always_drops_is_one_line():
+    with stubs.dropping_server(drops=10) as server:
+        with ContractClient(Target(server.url + "/api", timeout=5), None) as client:
+            with pytest.raises(NoAnswer, match=r"GET /api/flows/filter: no answer in 3 attempts"):
+                client.get("/flows/filter")
 
 
 def test_429_retry_after_is_honoured():
