@@ -95,9 +95,6 @@ class Graph:
     def top_level(self) -> set[str]:
         return {c for c in self.producers if "{" not in c}
 
-    def has_producer(self, collection: str) -> bool:
-        return collection in self.producers
-
     # -- consumers ------------------------------------------------------------------------
     def _by_name(self, name: str) -> Source | None:
         """``flow_id`` -> flows.id, ``work_pool_name`` -> work_pools.name, ``flow_run_ids`` -> [flow_runs.id]."""
