@@ -192,9 +192,8 @@ class Harness:
             self._target.server_version = server_version(self._target)
             from restcontract.serve import remote_errors
 
-            lookup = remote_errors(base_url, headers, self.option.request_timeout)
-            if lookup is not None:  # a restcontract.serve server: 5xx findings get their server-side cause
-                self._target.server_error = lookup
+            # a restcontract.serve server: 5xx findings get their server-side cause
+            self._target.error_lookup = remote_errors(base_url, headers, self.option.request_timeout)
         else:
             from restcontract.embedded import EmbeddedServer
 

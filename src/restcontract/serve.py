@@ -182,16 +182,17 @@ def main(argv: list[str] | None = None) -> int:
 def remote_errors(base_url: str, headers: dict[str, str], timeout: float):
     """For a ``--base-url`` server run by ``restcontract.serve``: a ``server_error(request_id)``
     lookup over HTTP (``ErrorLog`` at ``ERRORS_PATH``), or None when the server has none."""
-    import time
-
     import httpx
 
     origin = base_url.rstrip("/").rsplit("/api", 1)[0] if base_url.rstrip("/").endswith("/api") else base_url.rstrip("/")
+    client = httpx.Client(base_url=origin, headers=headers, timeout=timeout)  # one per run, not one per lookup
     try:
-        probe = httpx.get(origin + ERRORS_PATH, headers=headers, timeout=timeout)
+        probe = client.get(ERRORS_PATH)
         if probe.status_code != 200 or not isinstance(probe.json(), dict) or "errors" not in probe.json():
+            client.close()
             return None
     except (httpx.HTTPError, ValueError):
+        client.close()
         return None
 
     def server_error(request_id: str, wait: float = 0.5) -> dict | None:
@@ -201,7 +202,7 @@ def remote_errors(base_url: str, headers: dict[str, str], timeout: float):
         deadline = time.monotonic() + wait
         while True:
             try:
-                answer = httpx.get(f"{origin}{ERRORS_PATH}/{request_id}", headers=headers, timeout=timeout)
+                answer = client.get(f"{ERRORS_PATH}/{request_id}")
                 if answer.status_code == 200:
                     return answer.json()
             except (httpx.HTTPError, ValueError):
@@ -211,7 +212,6 @@ def remote_errors(base_url: str, headers: dict[str, str], timeout: float):
             time.sleep(0.05)
 
     return server_error
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -42,6 +42,8 @@ class Target:
     timeout: float = 30.0
     embedded: "EmbeddedServer | None" = None
     server_version: str = ""
+    # a --base-url server run by restcontract.serve: request id -> its exception (serve.remote_errors)
+    error_lookup: Callable[[str], dict | None] | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -57,8 +59,10 @@ class Target:
             return False
 
     def server_error(self, request_id: str) -> dict | None:
-        """The server-side exception behind a 5xx (embedded server only)."""
-        return self.embedded.error_for(request_id) if self.embedded is not None else None
+        """The server-side exception behind a 5xx (a server run by ``restcontract.serve`` only)."""
+        if self.embedded is not None:
+            return self.embedded.error_for(request_id)
+        return self.error_lookup(request_id) if self.error_lookup is not None else None
 
     def client(self, on_response: Callable[[httpx.Response], None] | None = None) -> "ContractClient":
         return ContractClient(self, on_response)

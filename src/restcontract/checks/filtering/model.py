@@ -147,6 +147,13 @@ STATE = Group({"type": Field("scalar", get("state_type")), "name": Field("scalar
 NAME_SORTS = {"NAME_ASC": (get("name"), False), "NAME_DESC": (get("name"), True),
               "CREATED_DESC": (get("created"), True), "UPDATED_DESC": (get("updated"), True)}
 
+# flow runs and task runs sort alike (flow runs add START_TIME_*)
+RUN_SORTS = {"ID_DESC": (get("id"), True),
+             "EXPECTED_START_TIME_ASC": (get("expected_start_time"), False),
+             "EXPECTED_START_TIME_DESC": (get("expected_start_time"), True),
+             "NAME_ASC": (get("name"), False), "NAME_DESC": (get("name"), True),
+             "NEXT_SCHEDULED_START_TIME_ASC": (get("next_scheduled_start_time"), False),
+             "END_TIME_DESC": (get("end_time"), True)}
 COLLECTIONS: dict[str, Coll] = {c.name: c for c in [
     Coll("flows", {"id": ID, "name": NAME, "tags": TAGS,
                    "deployment": Field("special", get("id"), custom=_flow_deployment)},
@@ -161,14 +168,9 @@ COLLECTIONS: dict[str, Coll] = {c.name: c for c in [
         "idempotency_key": Field("scalar", get("idempotency_key"), scoped=True),
     }, relations={"flows": _by("flows", "flow_id"), "deployments": _by("deployments", "deployment_id"),
                   "task_runs": _by("task_runs", "id", "flow_run_id")},
-        sorts={"ID_DESC": (get("id"), True),
+        sorts={**RUN_SORTS,
                "START_TIME_ASC": (coalesce("start_time", "expected_start_time"), False),
-               "START_TIME_DESC": (coalesce("start_time", "expected_start_time"), True),
-               "EXPECTED_START_TIME_ASC": (get("expected_start_time"), False),
-               "EXPECTED_START_TIME_DESC": (get("expected_start_time"), True),
-               "NAME_ASC": (get("name"), False), "NAME_DESC": (get("name"), True),
-               "NEXT_SCHEDULED_START_TIME_ASC": (get("next_scheduled_start_time"), False),
-               "END_TIME_DESC": (get("end_time"), True)},
+               "START_TIME_DESC": (coalesce("start_time", "expected_start_time"), True)},
         read=lambda o: f"/flow_runs/{o['id']}"),
     Coll("task_runs", {
         "id": ID, "name": NAME, "tags": TAGS, "state": STATE,
@@ -177,12 +179,7 @@ COLLECTIONS: dict[str, Coll] = {c.name: c for c in [
         "flow_run_id": Field("special", get("flow_run_id"), scoped=True, custom=_task_flow_run_id),
     }, relations={"flow_runs": _by("flow_runs", "flow_run_id"), "flows": _via_flow_run("flows", "flow_id"),
                   "deployments": _via_flow_run("deployments", "deployment_id")},
-        sorts={"ID_DESC": (get("id"), True),
-               "EXPECTED_START_TIME_ASC": (get("expected_start_time"), False),
-               "EXPECTED_START_TIME_DESC": (get("expected_start_time"), True),
-               "NAME_ASC": (get("name"), False), "NAME_DESC": (get("name"), True),
-               "NEXT_SCHEDULED_START_TIME_ASC": (get("next_scheduled_start_time"), False),
-               "END_TIME_DESC": (get("end_time"), True)},
+        sorts=RUN_SORTS,
         read=lambda o: f"/task_runs/{o['id']}"),
     Coll("deployments", {
         "id": ID, "name": NAME, "tags": TAGS, "paused": Field("bool", get("paused")),
