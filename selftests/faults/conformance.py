@@ -11,6 +11,16 @@ def _drop_required(status, body):
     return status, body
 
 
+def _every_other_503():
+    """503 on every other answer: the first attempt of each request, never its retry."""
+    calls = {"n": 0}
+
+    def response(status, body):
+        calls["n"] += 1
+        return (503, {"exception_message": "Service Unavailable"}) if calls["n"] % 2 else (status, body)
+    return response
+
+
 FAULTS = {
     # A required field dropped from a response (BlockType requires slug).
     "conformance_missing_field": [Fault("POST /block_types/filter", response=_drop_required)],
@@ -24,4 +34,10 @@ FAULTS = {
     "conformance_server_error": [
         Fault("POST /flows/paginate", respond=lambda body: (500, {"exception_message": "Internal Server Error"}))
     ],
+    # A 503 on every attempt: a retried "try again later" that never passes is still a finding.
+    "conformance_persistent_503": [
+        Fault("POST /variables/count", respond=lambda body: (503, {"exception_message": "Service Unavailable"}))
+    ],
+    # A 503 that passes on the retry (SQLite's "database is locked"): not a finding.
+    "conformance_transient_503": [Fault("POST /work_pools/count", response=_every_other_503())],
 }
