@@ -32,7 +32,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,31 +44,51 @@ SCHEMATHESIS = str(Path(PY).with_name("schemathesis"))
 
 # -- the timing plugin (runs inside pytest) --------------------------------------------------
 class _Timer:
+    """Where the time of the test calls goes (pytest's call phase; setup, teardown and the
+    session's cleanup are outside).
+
+    ``http``: the intervals during which a request is on the wire (``ContractContext.call_case``
+    and every ``ContractClient`` request, from any thread; nested calls count once).
+    ``wait``: retry pauses after a 429/503, inside those intervals and taken out of them (a pause
+    is not the server working). The harness's overhead is the time of the test calls during
+    which no request is on the wire: generating cases (Hypothesis, schemathesis), filling them,
+    checking answers, pytest. With the pipeline (``restcontract.pipeline``) generation overlaps
+    the requests; with ``RESTCONTRACT_PIPELINE=0`` it does not. ``cpu``: the process's CPU time
+    during the test calls (all threads): the harness's work whether it overlaps or not.
+    """
+
     def __init__(self):
-        self.totals = {"tests": 0.0, "http": 0.0, "validate": 0.0}
-        self.counts = {"tests": 0, "http": 0}
-        self.depth = 0  # nested HTTP waits (a ContractClient call inside call_case) count once
+        self.tests: list[tuple[float, float]] = []
+        self.http: list[tuple[float, float]] = []
+        self.wait = 0.0
+        self.validate = 0.0
+        self.cpu = 0.0
+        self.local = threading.local()  # per-thread nesting depth of HTTP waits
+        self.in_test = False
 
     def wrap(self, owner, name, key):
         original = getattr(owner, name)
         timer = self
 
         def timed(*args, **kwargs):
-            if key == "http":
-                timer.depth += 1
-                if timer.depth > 1:
-                    try:
-                        return original(*args, **kwargs)
-                    finally:
-                        timer.depth -= 1
+            if not timer.in_test:
+                return original(*args, **kwargs)
+            depth = getattr(timer.local, "depth", 0)
+            if key == "http" and depth:
+                return original(*args, **kwargs)
+            timer.local.depth = depth + (key == "http")
             began = time.perf_counter()
             try:
                 return original(*args, **kwargs)
             finally:
-                timer.totals[key] += time.perf_counter() - began
+                ended = time.perf_counter()
+                timer.local.depth = depth
                 if key == "http":
-                    timer.counts["http"] += 1
-                    timer.depth -= 1
+                    timer.http.append((began, ended))
+                elif key == "wait":
+                    timer.wait += ended - began
+                else:
+                    timer.validate += ended - began
 
         setattr(owner, name, timed)
 
@@ -80,30 +102,65 @@ def pytest_configure(config):
         return
     from schemathesis.generation.case import Case
 
-    from restcontract.plugin import ContractContext
-    from restcontract.target import ContractClient
+    from restcontract import plugin, target
 
     _TIMER = _Timer()
-    _TIMER.wrap(ContractContext, "call_case", "http")
-    _TIMER.wrap(ContractClient, "send", "http")
+    _TIMER.wrap(plugin.ContractContext, "call_case", "http")
+    _TIMER.wrap(target.ContractClient, "send", "http")
     _TIMER.wrap(Case, "validate_response", "validate")
+    for module in (plugin, target):  # the retry pauses: ``time.sleep`` as those modules see it
+        module.time = types.SimpleNamespace(**{k: getattr(time, k) for k in dir(time) if not k.startswith("_")})
+        _TIMER.wrap(module.time, "sleep", "wait")
 
 
 def pytest_runtest_call(item):
     if _TIMER is not None:
-        item._bench_began = time.perf_counter()
+        _TIMER.in_test = True
+        item._bench_began = (time.perf_counter(), time.process_time())
 
 
 def pytest_runtest_teardown(item):
     if _TIMER is not None and hasattr(item, "_bench_began"):
-        _TIMER.totals["tests"] += time.perf_counter() - item._bench_began
-        _TIMER.counts["tests"] += 1
+        began, cpu = item._bench_began
+        _TIMER.tests.append((began, time.perf_counter()))
+        _TIMER.cpu += time.process_time() - cpu
+        _TIMER.in_test = False
 
 
 def pytest_sessionfinish(session):
     if _TIMER is not None:
         out = Path(f"{os.environ['BENCH_TIMING']}.{os.getpid()}.json")
-        out.write_text(json.dumps({"totals": _TIMER.totals, "counts": _TIMER.counts}))
+        out.write_text(json.dumps({"tests": _TIMER.tests, "http": _TIMER.http, "wait": _TIMER.wait,
+                                   "validate": _TIMER.validate, "cpu": _TIMER.cpu}))
+
+
+def covered(intervals: list) -> float:
+    """Seconds covered by the union of (start, end) intervals."""
+    total, reach = 0.0, float("-inf")
+    for began, ended in sorted(intervals):
+        if ended > reach:
+            total += ended - max(began, reach)
+            reach = ended
+    return total
+
+
+def overhead_of(parts: list[dict], server_s: float, wall: float) -> dict:
+    """The harness's own time per request, from the timing plugin's files (one per process)."""
+    tests = sum(covered(p["tests"]) for p in parts)
+    wait = sum(p["wait"] for p in parts)
+    request = sum(covered(p["http"]) for p in parts) - wait  # time with a request on the wire
+    own = tests - request - wait
+    n = sum(len(p["http"]) for p in parts)
+
+    def ms(seconds):
+        return round(1000 * seconds / n, 2)
+
+    return {
+        "test_time_s": round(tests, 1), "http_requests": n, "server_s": round(server_s, 1),
+        "request_ms": ms(request), "retry_wait_s": round(wait, 1), "harness_ms": ms(own),
+        "harness_cpu_ms": ms(sum(p["cpu"] for p in parts)), "validate_ms": ms(sum(p["validate"] for p in parts)),
+        "overhead_pct_of_request_time": round(100 * own / request, 1), "session_wall_s": round(wall, 1),
+    }
 
 
 # -- the benchmark ---------------------------------------------------------------------------
@@ -180,18 +237,7 @@ def main() -> int:
             print(rows[-1], flush=True)
             if timing:
                 parts = [json.loads(p.read_text()) for p in work.glob("timing.*.json")]
-                totals = {k: sum(p["totals"][k] for p in parts) for k in ("tests", "http", "validate")}
-                http_n = sum(p["counts"]["http"] for p in parts)
-                own = totals["tests"] - totals["http"]
-                overhead = {
-                    "test_time_s": round(totals["tests"], 1), "http_wait_s": round(totals["http"], 1),
-                    "server_s": round(server_s, 1), "http_requests": http_n,
-                    "harness_ms_per_req": round(1000 * own / http_n, 2),
-                    "http_ms_per_req": round(1000 * totals["http"] / http_n, 2),
-                    "validate_ms_per_req": round(1000 * totals["validate"] / http_n, 2),
-                    "overhead_pct_of_request_time": round(100 * own / totals["http"], 1),
-                    "session_wall_s": round(wall, 1),
-                }
+                overhead = overhead_of(parts, server_s, wall)
                 print("overhead:", overhead, flush=True)
         for workers in (1, 2):
             before = counters(origin)

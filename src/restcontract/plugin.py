@@ -28,6 +28,7 @@ from restcontract.errors import ContractError
 from restcontract.findings import Finding, dedupe, scrub
 from restcontract.generation import without_local_constants
 from restcontract.ledger import Ledger
+from restcontract.pipeline import Pipeline
 from restcontract.spec import Spec, default_spec_path, load_spec
 from restcontract.state import ACCEPTED, EXCLUDED, FAILED, PASSED, SKIPPED, RunState
 from restcontract.tables.safety import BODY_OVERRIDES, DESTRUCTIVE, EXCLUDED as ALWAYS_EXCLUDED
@@ -128,6 +129,7 @@ class Harness:
         self._target: Target | None = None
         self._server = None
         self.ledger: Ledger | None = None
+        self.pipeline = Pipeline()  # conformance cases are sent while the next one is generated
         self.baseline = Baseline(None)
         self.uses_target = False  # some collected test is a contract check (reports are written)
         self.needs_target = False  # ... and one of them talks to a server
@@ -319,6 +321,11 @@ class ContractContext:
 
     def report(self, finding: Finding) -> None:
         self.findings.append(finding)
+
+    def submit(self, check, *args) -> None:
+        """Run ``check(self, *args)`` on the harness's pipeline: after the cases submitted before it,
+        while the test goes on (``restcontract.pipeline``). The test is judged once all have run."""
+        self.harness.pipeline.submit(check, self, *args)
 
     def scrub(self, text: str) -> str:
         return scrub(text, self.target.secrets)
@@ -526,8 +533,16 @@ def contract_spec(request: pytest.FixtureRequest) -> Spec:
 def pytest_runtest_call(item: pytest.Item):
     """The gate: a test fails on findings that are not in the baseline, and only on those."""
     stopped = None
+    harness = item.config.stash.get(HARNESS_KEY, None)
     try:
-        result = yield
+        try:
+            result = yield
+        except BaseException:
+            if harness is not None:
+                harness.pipeline.drain(discard=True)  # interrupted: the case on the wire finishes, no more
+            raise
+        if harness is not None:
+            harness.pipeline.drain()  # every case this test generated is answered and checked
     except (TargetDied, NoAnswer) as exc:  # one line, not a traceback through requests/httpx
         stopped, result = str(exc), None
         if isinstance(exc, TargetDied) and not item.session.shouldstop:
