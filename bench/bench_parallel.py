@@ -15,11 +15,11 @@ In one run, at the default budget (``--max-examples`` 10, seed 0):
 Requests and server time come from the server itself (``ErrorLog`` counts every request and
 the seconds the app spent on it; ``GET /__restcontract__/errors``), so both tools are
 measured the same way. Overhead: the timing plugin (this file, loaded with ``-p
-bench_parallel`` when ``BENCH_TIMING`` names an output file) sums, over the test calls, the
-time spent waiting for HTTP answers (schemathesis ``case.call`` via
-``ContractContext.call_case``, and every ``ContractClient`` request: reference filling,
-cleanup) and splits the rest into response validation and everything else (Hypothesis
-generation, positive filling logic, pytest). One run on a busy 2-core machine: read ratios.
+bench_parallel`` when ``BENCH_TIMING`` names an output file) records, during the test calls,
+the intervals with a request on the wire and the retry pauses; the harness's overhead is the
+test-call time with no request on the wire (see ``_Timer``). Run the serial row once more with
+``RESTCONTRACT_PIPELINE=0`` to see it without the pipeline. One run on a busy 2-core machine:
+read ratios.
 """
 
 from __future__ import annotations
