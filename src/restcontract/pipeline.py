@@ -33,8 +33,8 @@ SWITCH_INTERVAL = 0.0005
 
 
 class Pipeline:
-    def __init__(self, enabled: bool | None = None):
-        self.enabled = os.environ.get("RESTCONTRACT_PIPELINE", "1") != "0" if enabled is None else enabled
+    def __init__(self):
+        self.enabled = os.environ.get("RESTCONTRACT_PIPELINE", "1") != "0"
         self._jobs: queue.Queue = queue.Queue(maxsize=DEPTH)
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
