@@ -10,6 +10,7 @@ the output and the JSON report, so each self-test asserts on what a user would s
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -61,11 +62,12 @@ def broken(prefect_server):
     return activate
 
 
-def run_pytest(args: list[str], tmp_path: Path, timeout: float = 900) -> SuiteRun:
+def run_pytest(args: list[str], tmp_path: Path, timeout: float = 900, env: dict | None = None) -> SuiteRun:
     report_path = tmp_path / f"report-{len(list(tmp_path.glob('report-*.json')))}.json"
     cmd = [sys.executable, "-m", "pytest", *args, "--contract-report", str(report_path),
            "-p", "no:cacheprovider", "-q", "--no-header"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env=None if env is None else {**os.environ, **env})
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
     return SuiteRun(proc.returncode, proc.stdout + proc.stderr, report)
 

@@ -1,4 +1,5 @@
-"""pytest-xdist: ``-n 2`` finds what ``-n 0`` finds, and the controller writes one complete report.
+"""pytest-xdist: ``-n 2`` finds what ``-n 0`` finds, and the controller writes one complete report;
+the pipeline (``restcontract.pipeline``) sends exactly what a case-by-case run sends.
 
 Both runs use the shared self-test server (``--base-url``) with conformance faults switched
 on, on a handful of operations. The workers each gate their own tests; the controller merges
@@ -24,27 +25,28 @@ def fingerprints(run) -> set[str]:
 
 @pytest.fixture(scope="module")
 def runs(prefect_server, tmp_path_factory):
-    """(-n 0 run, -n 2 run), same seed, same server, same faults."""
+    """(-n 0 run, -n 2 run, -n 0 run case by case), same seed, same server, same faults."""
     from conftest import run_pytest
 
     tmp = tmp_path_factory.mktemp("parallel")
     base = [*ARGS, "--base-url", prefect_server.base_url, "--baseline", "none"]
     prefect_server.activate(*FAULTS)
     try:
-        return run_pytest([*base, "-n", "0"], tmp), run_pytest([*base, "-n", "2"], tmp)
+        return (run_pytest([*base, "-n", "0"], tmp), run_pytest([*base, "-n", "2"], tmp),
+                run_pytest([*base, "-n", "0"], tmp, env={"RESTCONTRACT_PIPELINE": "0"}))
     finally:
         prefect_server.activate()
 
 
 def test_same_findings(runs):
-    serial, parallel = runs
+    serial, parallel, _ = runs
     assert fingerprints(serial), serial.output[-3000:]
     assert fingerprints(parallel) == fingerprints(serial), parallel.output[-3000:]
     assert serial.returncode == parallel.returncode == 1
 
 
 def test_report_is_complete(runs):
-    serial, parallel = runs
+    serial, parallel, _ = runs
     assert parallel.report["target"]["base_url"] == serial.report["target"]["base_url"]
     assert set(parallel.report["operations"]) == set(serial.report["operations"])
     for op in OPERATIONS:
@@ -60,7 +62,7 @@ def test_report_is_complete(runs):
 
 
 def test_terminal_summary_printed_once(runs):
-    _, parallel = runs
+    _, parallel, _ = runs
     assert parallel.output.count("=== restcontract ===") == 1, parallel.output[-3000:]
     assert "findings:" in parallel.output
 
@@ -92,3 +94,11 @@ def test_baseline_under_xdist(prefect_server, tmp_path):
     assert all(f["baselined"] for f in gated.report["failures"])
     assert gated.report["baseline"]["stale"] == []
     assert second.returncode == 0
+
+
+def test_pipeline_sends_what_a_case_by_case_run_sends(runs):
+    pipelined, _, case_by_case = runs
+    assert fingerprints(pipelined) == fingerprints(case_by_case), pipelined.output[-3000:]
+    assert pipelined.report["summary"] == case_by_case.report["summary"]  # requests included
+    for op in OPERATIONS:
+        assert pipelined.report["operations"][op]["statuses"] == case_by_case.report["operations"][op]["statuses"], op
