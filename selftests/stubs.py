@@ -82,12 +82,14 @@ def hanging_server(seconds: float = 30.0, healthy: tuple[str, ...] = ()):
 
 
 @contextmanager
-def throttling_server(retry_after: str = "1"):
+def throttling_server(retry_after: str | None = "1", throttled: int = 1):
+    """Answers 429 (with ``Retry-After: retry_after`` unless None) ``throttled`` times, then 200."""
     class Handler(_Quiet):
         def do_GET(self):
             self.server.requests.append(("GET", self.path, time.monotonic()))
-            if len(self.server.requests) == 1:
-                self.answer(429, b'{"detail":"slow down"}', "application/json", {"Retry-After": retry_after})
+            if len(self.server.requests) <= throttled:
+                headers = {"Retry-After": retry_after} if retry_after is not None else {}
+                self.answer(429, b'{"detail":"slow down"}', "application/json", headers)
             else:
                 self.answer(200, json.dumps({"ok": True}).encode(), "application/json")
 

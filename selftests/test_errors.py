@@ -18,7 +18,7 @@ import stubs
 from conftest import ROOT
 
 from restcontract.embedded import EmbeddedServer
-from restcontract.target import ContractClient, NoAnswer, Target
+from restcontract.target import BACKOFF, MAX_RETRY_AFTER, ContractClient, NoAnswer, Target, retry_after
 
 ONE_OP = ["tests/test_conformance.py", "--baseline", "none", "--operation", "GET /health"]
 USAGE_ERROR, TARGET_ERROR, INTERRUPTED = 4, 3, 2
@@ -172,3 +172,22 @@ def test_429_retry_after_is_honoured():
     assert len(server.requests) == 2
     waited = server.requests[1][2] - server.requests[0][2]
     assert 0.9 <= waited < 5, waited
+
+
+def test_without_retry_after_the_pauses_grow():
+    with stubs.throttling_server(None, throttled=2) as server:
+        client = ContractClient(Target(server.url + "/api", timeout=5), None)
+        response = client.get("/flows/filter")
+        client.close()
+    assert response.status_code == 200
+    times = [request[2] for request in server.requests]
+    assert len(times) == 3
+    first, second = times[1] - times[0], times[2] - times[1]
+    assert BACKOFF[0] <= first < 5 and BACKOFF[1] <= second < 5, (first, second)
+
+
+def test_retry_pause_follows_retry_after_else_the_backoff():
+    assert [retry_after(None, attempt) for attempt in range(3)] == [BACKOFF[0], BACKOFF[1], BACKOFF[1]]
+    assert retry_after("2", 0) == 2.0
+    assert retry_after("3600", 0) == MAX_RETRY_AFTER
+    assert retry_after("Wed, 21 Oct 2026 07:28:00 GMT", 1) == BACKOFF[1]

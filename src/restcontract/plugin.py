@@ -363,7 +363,7 @@ class ContractContext:
             if response.status_code not in TRANSIENT or attempt == RETRIES - 1:
                 break
             self.run.extra["transient_retries"] = self.run.extra.get("transient_retries", 0) + 1
-            time.sleep(retry_after(response.headers.get("retry-after")))
+            time.sleep(retry_after(response.headers.get("retry-after"), attempt))
         self.run.record_status(self.operation, response.status_code)
         if response.status_code == 201 and self.ledger is not None:
             try:
