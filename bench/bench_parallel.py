@@ -8,7 +8,9 @@ In one run, at the default budget (``--max-examples`` 10, seed 0):
 1. embedded (what a user runs): ``pytest tests/test_conformance.py`` with no ``-n`` and with
    ``-n 2`` (each worker starts its own Prefect; wall time includes the start-up);
 2. one shared server (``python -m restcontract.serve``, SQLite): restcontract ``--base-url``
-   serial (with the timing plugin below) and ``-n 2``, then the plain schemathesis CLI
+   serial (with the timing plugin below) and ``-n 2``; the same cases through schemathesis's
+   pytest integration without restcontract (``plain_schemathesis.py``, with the timing plugin:
+   the reference point for the overhead); then the plain schemathesis CLI
    (``schemathesis run URL/openapi.json --url URL -n 10 --seed 1 --phases examples,fuzzing
    --exclude-path-regex '^/admin'``) with ``-w 1`` and ``-w 2``.
 
@@ -107,6 +109,7 @@ def pytest_configure(config):
     _TIMER = _Timer()
     _TIMER.wrap(plugin.ContractContext, "call_case", "http")
     _TIMER.wrap(target.ContractClient, "send", "http")
+    _TIMER.wrap(Case, "call", "http")  # plain schemathesis (plain_schemathesis.py); nested in call_case otherwise
     _TIMER.wrap(Case, "validate_response", "validate")
     for module in (plugin, target):  # the retry pauses: ``time.sleep`` as those modules see it
         module.time = types.SimpleNamespace(**{k: getattr(time, k) for k in dir(time) if not k.startswith("_")})
@@ -216,7 +219,7 @@ def main() -> int:
     from restcontract.embedded import EmbeddedServer
 
     server = EmbeddedServer().start()
-    overhead = None
+    overhead = plain_overhead = None
     try:
         server.wait_ready()
         origin = server.base_url.rsplit("/api", 1)[0]
@@ -239,6 +242,21 @@ def main() -> int:
                 parts = [json.loads(p.read_text()) for p in work.glob("timing.*.json")]
                 overhead = overhead_of(parts, server_s, wall)
                 print("overhead:", overhead, flush=True)
+        # The reference point: the same cases through schemathesis's pytest integration alone
+        # (plain_schemathesis.py), timed the same way. After restcontract's runs: it cleans up
+        # nothing, and what it leaves (hundreds of MB of logs and events) slows the server.
+        before = counters(origin)
+        plain_env = dict(env, BENCH_TIMING=str(work / "plain"), BENCH_BASE_URL=server.base_url)
+        code, wall = timed([PY, "-m", "pytest", "bench/plain_schemathesis.py", "-p", "no:restcontract",
+                            "-p", "bench_parallel", "-p", "no:cacheprovider", "-q", "-s"],
+                           work / "plain.log", plain_env)
+        after = counters(origin)
+        server_s = after["server_seconds"] - before["server_seconds"]
+        rows.append(row("schemathesis pytest, same cases (no restcontract)", wall,
+                        after["requests"] - before["requests"], server_s))
+        print(rows[-1], flush=True)
+        plain_overhead = overhead_of([json.loads(p.read_text()) for p in work.glob("plain.*.json")], server_s, wall)
+        print("overhead (plain schemathesis):", plain_overhead, flush=True)
         for workers in (1, 2):
             before = counters(origin)
             cmd = [SCHEMATHESIS, "run", f"{server.base_url}/openapi.json", "--url", server.base_url, "-n", "10",
@@ -252,13 +270,14 @@ def main() -> int:
     finally:
         server.stop()
 
-    result = {"machine": machine(), "rows": rows, "overhead": overhead, "work": str(work)}
+    result = {"machine": machine(), "rows": rows, "overhead": overhead, "plain_schemathesis_overhead": plain_overhead,
+              "work": str(work)}
     (work / "bench.json").write_text(json.dumps(result, indent=2))
     print("\n| run | wall s | requests | req/s | server ms/req | findings |\n|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['run']} | {r['wall_s']} | {r['requests']} | {r['rps']} | {r['server_ms_per_req'] or ''} | "
               f"{'' if r['findings'] is None else r['findings']} |")
-    print(f"\noverhead: {overhead}\nlogs: {work}")
+    print(f"\noverhead: {overhead}\nplain schemathesis: {plain_overhead}\nlogs: {work}")
     if not args.keep:
         print("(temporary directory kept for inspection; remove it when done)")
     return 0
