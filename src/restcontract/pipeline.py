@@ -26,6 +26,8 @@ import sys
 import threading
 from typing import Callable
 
+from restcontract import interrupt
+
 DEPTH = 2  # cases generated ahead of the one on the wire
 # How long the generating thread may hold the GIL when the sending thread wants it (Python's
 # default is 5 ms: an answer that has arrived would wait up to that long to be read).
@@ -41,6 +43,7 @@ class Pipeline:
 
     def submit(self, job: Callable, *args) -> None:
         """Run ``job(*args)`` after the jobs already submitted (at once when the pipeline is off)."""
+        interrupt.raise_if_lost()  # a Ctrl-C swallowed while Hypothesis generated this case
         if not self.enabled:
             job(*args)
             return

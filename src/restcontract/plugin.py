@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from restcontract import reporting
+from restcontract import interrupt, reporting
 from restcontract.baseline import Baseline
 from restcontract.errors import ContractError
 from restcontract.findings import Finding, dedupe, scrub
@@ -53,6 +53,7 @@ HARNESS_KEY = pytest.StashKey["Harness"]()
 NON_SECRET_HEADER = re.compile(r"accept(-.*)?|content-type|user-agent|x-prefect-api-version|x-(request|correlation)-id"
                                r"|x-team|x-client-name", re.I)
 CONTEXT_KEY = pytest.StashKey["ContractContext"]()
+SIGINT_KEY = pytest.StashKey[object]()  # the SIGINT handler to restore at the end (interrupt.install)
 
 
 def _positive_int(value: str) -> int:
@@ -109,6 +110,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[HARNESS_KEY] = Harness(config)
     Harness.current = config.stash[HARNESS_KEY]
     without_local_constants()  # the same seed sends the same requests wherever restcontract is installed
+    config.stash[SIGINT_KEY] = interrupt.install()  # a Ctrl-C that Hypothesis's gc callback swallows is raised again
     if config.option.spec:
         Harness.current.spec  # an explicit --spec is checked before anything else runs
 
@@ -527,6 +529,18 @@ def contract_client(request: pytest.FixtureRequest, contract_target: Target) -> 
 @pytest.fixture(scope="session")
 def contract_spec(request: pytest.FixtureRequest) -> Spec:
     return request.config.stash[HARNESS_KEY].spec
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    interrupt.raise_if_lost()
+
+
+def pytest_keyboard_interrupt(excinfo) -> None:
+    interrupt.handled()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    interrupt.restore(config.stash.get(SIGINT_KEY, None))
 
 
 @pytest.hookimpl(wrapper=True)
