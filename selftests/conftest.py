@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -60,6 +61,13 @@ def broken(prefect_server):
             prefect_server.activate()
 
     return activate
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that is sent Ctrl-C. A run started as a background job (``cmd &``,
+    ``nohup``, some CI runners) inherits SIGINT ignored, and Python then never raises
+    ``KeyboardInterrupt``: give the child the default disposition, as an interactive start has."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_pytest(args: list[str], tmp_path: Path, timeout: float = 900, env: dict | None = None) -> SuiteRun:

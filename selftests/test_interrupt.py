@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+from conftest import default_sigint
+
 SCRIPT = """
 import gc, os, signal
 from restcontract import interrupt
@@ -29,7 +31,7 @@ except KeyboardInterrupt:
 
 def run(install: bool) -> str:
     return subprocess.run([sys.executable, "-c", SCRIPT.format(install=install)], capture_output=True, text=True,
-                          timeout=60).stdout
+                          timeout=60, preexec_fn=default_sigint).stdout
 
 
 def test_a_swallowed_ctrl_c_is_raised_again():

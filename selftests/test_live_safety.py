@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from conftest import ROOT, run_pytest
+from conftest import ROOT, default_sigint, run_pytest
 
 from restcontract.tables.safety import DESTRUCTIVE
 
@@ -174,7 +174,8 @@ def test_ctrl_c_still_removes_what_the_run_created(prefect_server, tmp_path):
            *[arg for op in ops for arg in ("--operation", op)], "-p", "no:cacheprovider", "-q", "--no-header"]
     with httpx.Client(base_url=prefect_server.base_url, timeout=30) as client:
         before = set(all_flows(client))
-        child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 preexec_fn=default_sigint)
         deadline = time.monotonic() + 180
         created = set()
         while time.monotonic() < deadline and child.poll() is None:
