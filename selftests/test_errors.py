@@ -174,7 +174,7 @@ def test_429_retry_after_is_honoured():
     assert 0.9 <= waited < 5, waited
 
 
-def test_without_retry_after_the_pauses_grow():
+def test_without_retry_after_the_backoff_is_waited():
     with stubs.throttling_server(None, throttled=2) as server:
         client = ContractClient(Target(server.url + "/api", timeout=5), None)
         response = client.get("/flows/filter")
