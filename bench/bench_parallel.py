@@ -186,6 +186,20 @@ def timed(cmd: list[str], log: Path, env: dict | None = None, cwd: Path = ROOT) 
     return code, time.monotonic() - began
 
 
+def at_server(origin: str, cmd: list[str], log: Path, env: dict | None = None,
+              cwd: Path = ROOT) -> tuple[float, int, float]:
+    """Run ``cmd``; return its wall time and the requests and server seconds the server counted for it."""
+    before = counters(origin)
+    _, wall = timed(cmd, log, env, cwd)
+    after = counters(origin)
+    return wall, after["requests"] - before["requests"], after["server_seconds"] - before["server_seconds"]
+
+
+def timing_parts(work: Path, prefix: str) -> list[dict]:
+    """The timing plugin's files of one run (one per process)."""
+    return [json.loads(p.read_text()) for p in work.glob(f"{prefix}.*.json")]
+
+
 def suite_cmd(report: Path, *extra: str) -> list[str]:
     return [PY, "-m", "pytest", "tests/test_conformance.py", "--baseline", "none", "--contract-report", str(report),
             "-p", "no:cacheprovider", "-q", "--no-header", *extra]
@@ -228,44 +242,34 @@ def main() -> int:
                                     ("restcontract --base-url, -n 2", ["-n", "2"], False)):
             report = work / f"shared{len(rows)}.json"
             run_env = dict(env, BENCH_TIMING=str(work / "timing")) if timing else env
-            before = counters(origin)
             plugin = ["-p", "bench_parallel"] if timing else []
-            code, wall = timed(suite_cmd(report, "--base-url", server.base_url, *extra, *plugin),
-                               work / f"shared{len(rows)}.log", run_env)
-            after = counters(origin)
+            wall, requests, server_s = at_server(origin, suite_cmd(report, "--base-url", server.base_url, *extra, *plugin),
+                                                 work / f"shared{len(rows)}.log", run_env)
             data = json.loads(report.read_text())
-            requests = after["requests"] - before["requests"]
-            server_s = after["server_seconds"] - before["server_seconds"]
             rows.append(row(name, wall, requests, server_s, data["summary"]["failures"]))
             print(rows[-1], flush=True)
             if timing:
-                parts = [json.loads(p.read_text()) for p in work.glob("timing.*.json")]
-                overhead = overhead_of(parts, server_s, wall)
+                overhead = overhead_of(timing_parts(work, "timing"), server_s, wall)
                 print("overhead:", overhead, flush=True)
         # The reference point: the same cases through schemathesis's pytest integration alone
         # (plain_schemathesis.py), timed the same way. After restcontract's runs: it cleans up
         # nothing, and what it leaves (hundreds of MB of logs and events) slows the server.
-        before = counters(origin)
         plain_env = dict(env, BENCH_TIMING=str(work / "plain"), BENCH_BASE_URL=server.base_url)
-        code, wall = timed([PY, "-m", "pytest", "bench/plain_schemathesis.py", "-p", "no:restcontract",
-                            "-p", "bench_parallel", "-p", "no:cacheprovider", "-q", "-s"],
-                           work / "plain.log", plain_env)
-        after = counters(origin)
-        server_s = after["server_seconds"] - before["server_seconds"]
-        rows.append(row("schemathesis pytest, same cases (no restcontract)", wall,
-                        after["requests"] - before["requests"], server_s))
+        wall, requests, server_s = at_server(origin, [PY, "-m", "pytest", "bench/plain_schemathesis.py",
+                                                      "-p", "no:restcontract", "-p", "bench_parallel",
+                                                      "-p", "no:cacheprovider", "-q", "-s"],
+                                             work / "plain.log", plain_env)
+        rows.append(row("schemathesis pytest, same cases (no restcontract)", wall, requests, server_s))
         print(rows[-1], flush=True)
-        plain_overhead = overhead_of([json.loads(p.read_text()) for p in work.glob("plain.*.json")], server_s, wall)
+        plain_overhead = overhead_of(timing_parts(work, "plain"), server_s, wall)
         print("overhead (plain schemathesis):", plain_overhead, flush=True)
         for workers in (1, 2):
-            before = counters(origin)
             cmd = [SCHEMATHESIS, "run", f"{server.base_url}/openapi.json", "--url", server.base_url, "-n", "10",
                    "--seed", "1", "--phases", "examples,fuzzing", "--exclude-path-regex", "^/admin",
                    "-w", str(workers), "--continue-on-failure"]
-            code, wall = timed(cmd, work / f"schemathesis-w{workers}.log", cwd=work)  # its .schemathesis/ stays out of the repo
-            after = counters(origin)
-            rows.append(row(f"schemathesis CLI -n 10, -w {workers}", wall, after["requests"] - before["requests"],
-                            after["server_seconds"] - before["server_seconds"]))
+            # cwd: its .schemathesis/ stays out of the repo
+            wall, requests, server_s = at_server(origin, cmd, work / f"schemathesis-w{workers}.log", cwd=work)
+            rows.append(row(f"schemathesis CLI -n 10, -w {workers}", wall, requests, server_s))
             print(rows[-1], flush=True)
     finally:
         server.stop()
