@@ -8,7 +8,7 @@ In one run, at the default budget (``--max-examples`` 10, seed 0):
 1. embedded (what a user runs): ``pytest tests/test_conformance.py`` with no ``-n`` and with
    ``-n 2`` (each worker starts its own Prefect; wall time includes the start-up);
 2. one shared server (``python -m restcontract.serve``, SQLite): restcontract ``--base-url``
-   serial (with the timing plugin below) and ``-n 2``; the same cases through schemathesis's
+   serial and ``-n 2`` (both with the timing plugin below); the same cases through schemathesis's
    pytest integration without restcontract (``plain_schemathesis.py``, with the timing plugin:
    the reference point for the overhead); then the plain schemathesis CLI
    (``schemathesis run URL/openapi.json --url URL -n 10 --seed 1 --phases examples,fuzzing
@@ -19,7 +19,8 @@ the seconds the app spent on it; ``GET /__restcontract__/errors``), so both tool
 measured the same way. Overhead: the timing plugin (this file, loaded with ``-p
 bench_parallel`` when ``BENCH_TIMING`` names an output file) records, during the test calls,
 the intervals with a request on the wire and the retry pauses; the harness's overhead is the
-test-call time with no request on the wire (see ``_Timer``). Run the serial row once more with
+test-call time with no request on the wire (see ``_Timer``), per process and, for ``-n 2``,
+across the processes (``overhead_of``). Run the serial row once more with
 ``RESTCONTRACT_PIPELINE=0`` to see it without the pipeline. One run on a busy 2-core machine:
 read ratios.
 """
@@ -51,7 +52,7 @@ class _Timer:
 
     ``http``: the intervals during which a request is on the wire (``ContractContext.call_case``
     and every ``ContractClient`` request, from any thread; nested calls count once).
-    ``wait``: retry pauses after a 429/503, inside those intervals and taken out of them (a pause
+    ``waits``: retry pauses after a 429/503, inside those intervals and taken out of them (a pause
     is not the server working). The harness's overhead is the time of the test calls during
     which no request is on the wire: generating cases (Hypothesis, schemathesis), filling them,
     checking answers, pytest. With the pipeline (``restcontract.pipeline``) generation overlaps
@@ -62,7 +63,7 @@ class _Timer:
     def __init__(self):
         self.tests: list[tuple[float, float]] = []
         self.http: list[tuple[float, float]] = []
-        self.wait = 0.0
+        self.waits: list[tuple[float, float]] = []
         self.validate = 0.0
         self.cpu = 0.0
         self.local = threading.local()  # per-thread nesting depth of HTTP waits
@@ -88,7 +89,7 @@ class _Timer:
                 if key == "http":
                     timer.http.append((began, ended))
                 elif key == "wait":
-                    timer.wait += ended - began
+                    timer.waits.append((began, ended))
                 else:
                     timer.validate += ended - began
 
@@ -111,9 +112,9 @@ def pytest_configure(config):
     _TIMER.wrap(target.ContractClient, "send", "http")
     _TIMER.wrap(Case, "call", "http")  # plain schemathesis (plain_schemathesis.py); nested in call_case otherwise
     _TIMER.wrap(Case, "validate_response", "validate")
-    for module in (plugin, target):  # the retry pauses: ``time.sleep`` as those modules see it
-        module.time = types.SimpleNamespace(**{k: getattr(time, k) for k in dir(time) if not k.startswith("_")})
-        _TIMER.wrap(module.time, "sleep", "wait")
+    # the retry pauses (``target.send_with_retries``): ``time.sleep`` as that module sees it
+    target.time = types.SimpleNamespace(**{k: getattr(time, k) for k in dir(time) if not k.startswith("_")})
+    _TIMER.wrap(target.time, "sleep", "wait")
 
 
 def pytest_runtest_call(item):
@@ -133,27 +134,51 @@ def pytest_runtest_teardown(item):
 def pytest_sessionfinish(session):
     if _TIMER is not None:
         out = Path(f"{os.environ['BENCH_TIMING']}.{os.getpid()}.json")
-        out.write_text(json.dumps({"tests": _TIMER.tests, "http": _TIMER.http, "wait": _TIMER.wait,
+        out.write_text(json.dumps({"tests": _TIMER.tests, "http": _TIMER.http, "waits": _TIMER.waits,
                                    "validate": _TIMER.validate, "cpu": _TIMER.cpu}))
 
 
 def covered(intervals: list) -> float:
     """Seconds covered by the union of (start, end) intervals."""
     total, reach = 0.0, float("-inf")
-    for began, ended in sorted(intervals):
+    for began, ended in sorted(map(tuple, intervals)):
         if ended > reach:
             total += ended - max(began, reach)
             reach = ended
     return total
 
 
+def on_the_wire(part: dict) -> list[tuple[float, float]]:
+    """One process's intervals with a request on the wire: each request's interval with the retry
+    pauses inside it cut out (``perf_counter`` is CLOCK_MONOTONIC: comparable across processes)."""
+    pieces = []
+    for began, ended in part["http"]:
+        cursor = began
+        for paused, resumed in sorted(part["waits"]):
+            if cursor <= paused and resumed <= ended:
+                pieces.append((cursor, paused))
+                cursor = resumed
+        pieces.append((cursor, ended))
+    return pieces
+
+
 def overhead_of(parts: list[dict], server_s: float, wall: float) -> dict:
-    """The harness's own time per request, from the timing plugin's files (one per process)."""
+    """The harness's own time per request, from the timing plugin's files (one per process).
+
+    Per process (the goal's measure): in each process, the test-call time with none of *its*
+    requests on the wire, per request, against its time with one. Across processes
+    (``all_processes``, for ``-n 2``): the test-call time of any process with no request of
+    *any* process on the wire, against the time with at least one: how long the server waited
+    for the harness.
+    """
     tests = sum(covered(p["tests"]) for p in parts)
-    wait = sum(p["wait"] for p in parts)
-    request = sum(covered(p["http"]) for p in parts) - wait  # time with a request on the wire
+    wait = sum(ended - began for p in parts for began, ended in p["waits"])
+    request = sum(covered(on_the_wire(p)) for p in parts)
     own = tests - request - wait
     n = sum(len(p["http"]) for p in parts)
+    tests_any = covered([t for p in parts for t in p["tests"]])
+    wire_any = covered([w for p in parts for w in on_the_wire(p)])
+    idle_any = tests_any - covered([w for p in parts for w in on_the_wire(p) + p["waits"]])  # no request, no pause
 
     def ms(seconds):
         return round(1000 * seconds / n, 2)
@@ -163,6 +188,8 @@ def overhead_of(parts: list[dict], server_s: float, wall: float) -> dict:
         "request_ms": ms(request), "retry_wait_s": round(wait, 1), "harness_ms": ms(own),
         "harness_cpu_ms": ms(sum(p["cpu"] for p in parts)), "validate_ms": ms(sum(p["validate"] for p in parts)),
         "overhead_pct_of_request_time": round(100 * own / request, 1), "session_wall_s": round(wall, 1),
+        "all_processes": {"test_time_s": round(tests_any, 1), "wire_s": round(wire_any, 1),
+                          "no_request_pct_of_wire_time": round(100 * idle_any / wire_any, 1)},
     }
 
 
@@ -233,24 +260,24 @@ def main() -> int:
     from restcontract.embedded import EmbeddedServer
 
     server = EmbeddedServer().start()
-    overhead = plain_overhead = None
+    overhead: dict[str, dict] = {}
+    plain_overhead = None
     try:
         server.wait_ready()
         origin = server.base_url.rsplit("/api", 1)[0]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]))
-        for name, extra, timing in (("restcontract --base-url, serial", [], True),
-                                    ("restcontract --base-url, -n 2", ["-n", "2"], False)):
+        for name, extra, timing in (("restcontract --base-url, serial", [], "timing"),
+                                    ("restcontract --base-url, -n 2", ["-n", "2"], "timing-n2")):
             report = work / f"shared{len(rows)}.json"
-            run_env = dict(env, BENCH_TIMING=str(work / "timing")) if timing else env
-            plugin = ["-p", "bench_parallel"] if timing else []
-            wall, requests, server_s = at_server(origin, suite_cmd(report, "--base-url", server.base_url, *extra, *plugin),
+            run_env = dict(env, BENCH_TIMING=str(work / timing))
+            wall, requests, server_s = at_server(origin, suite_cmd(report, "--base-url", server.base_url, *extra,
+                                                                   "-p", "bench_parallel"),
                                                  work / f"shared{len(rows)}.log", run_env)
             data = json.loads(report.read_text())
             rows.append(row(name, wall, requests, server_s, data["summary"]["failures"]))
             print(rows[-1], flush=True)
-            if timing:
-                overhead = overhead_of(timing_parts(work, "timing"), server_s, wall)
-                print("overhead:", overhead, flush=True)
+            overhead[name] = overhead_of(timing_parts(work, timing), server_s, wall)
+            print("overhead:", overhead[name], flush=True)
         # The reference point: the same cases through schemathesis's pytest integration alone
         # (plain_schemathesis.py), timed the same way. After restcontract's runs: it cleans up
         # nothing, and what it leaves (hundreds of MB of logs and events) slows the server.

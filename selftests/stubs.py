@@ -7,7 +7,9 @@ port in a daemon thread; ``url`` is its origin (``http://127.0.0.1:PORT``).
 - ``hanging_server(seconds, healthy=())``: answers nothing for ``seconds``, except the paths in
   ``healthy`` (``/api/version``...), which answer JSON at once: a server that passes the
   start-up check and then hangs;
-- ``throttling_server()``: answers the first request 429 with ``Retry-After: 1``, then 200.
+- ``throttling_server(retry_after, throttled)``: answers the first ``throttled`` requests 429
+  (with that ``Retry-After``, or none), then 200; records each request's id header;
+- ``dropping_server(drops)``: drops the connection ``drops`` times, then answers 200.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def _serve(handler: type[BaseHTTPRequestHandler]):
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     server.requests = []  # (method, path, time) of every request, for assertions
+    server.request_ids = []  # the harness's request id header of every request (throttling_server)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -87,6 +90,7 @@ def throttling_server(retry_after: str | None = "1", throttled: int = 1):
     class Handler(_Quiet):
         def do_GET(self):
             self.server.requests.append(("GET", self.path, time.monotonic()))
+            self.server.request_ids.append(self.headers.get("x-restcontract-request"))
             if len(self.server.requests) <= throttled:
                 headers = {"Retry-After": retry_after} if retry_after is not None else {}
                 self.answer(429, b'{"detail":"slow down"}', "application/json", headers)

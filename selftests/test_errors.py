@@ -18,7 +18,7 @@ import stubs
 from conftest import ROOT
 
 from restcontract.embedded import EmbeddedServer
-from restcontract.target import BACKOFF, MAX_RETRY_AFTER, ContractClient, NoAnswer, Target, retry_after
+from restcontract.target import BACKOFF, MAX_RETRY_AFTER, ContractClient, NoAnswer, Target, retry_after, send_with_retries
 
 ONE_OP = ["tests/test_conformance.py", "--baseline", "none", "--operation", "GET /health"]
 USAGE_ERROR, TARGET_ERROR, INTERRUPTED = 4, 3, 2
@@ -184,6 +184,31 @@ def test_without_retry_after_the_backoff_is_waited():
     assert len(times) == 3
     first, second = times[1] - times[0], times[2] - times[1]
     assert BACKOFF[0] <= first < 5 and BACKOFF[1] <= second < 5, (first, second)
+
+
+def test_each_attempt_has_its_own_request_id():
+    # The server's error log is keyed by request id: the answer that is reported must be the one
+    # its id finds, not the 429 before it.
+    with stubs.throttling_server(None) as server:
+        with ContractClient(Target(server.url + "/api", timeout=5), None) as client:
+            response = client.get("/flows/filter")
+    ids = server.request_ids
+    assert len(ids) == 2 and all(ids) and ids[0] != ids[1], ids
+    assert response.request.headers["x-restcontract-request"] == ids[1]
+
+
+def test_schemathesis_cases_retry_the_same_way():
+    # ``ContractContext.call_case`` sends through ``requests`` (schemathesis's transport); the retry
+    # loop is the same function, fed a ``requests`` attempt.
+    import requests
+
+    retried = []
+    with stubs.throttling_server(None, throttled=2) as server:
+        response = send_with_retries(Target(server.url + "/api", timeout=5), "GET /api/flows/filter",
+                                     lambda: requests.get(server.url + "/api/flows/filter", timeout=5),
+                                     errors=requests.ConnectionError, timeouts=requests.Timeout,
+                                     on_retry=lambda: retried.append(1))
+    assert response.status_code == 200 and len(server.requests) == 3 and len(retried) == 2
 
 
 def test_retry_pause_follows_retry_after_else_the_backoff():

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -32,8 +31,7 @@ from restcontract.pipeline import Pipeline
 from restcontract.spec import Spec, default_spec_path, load_spec
 from restcontract.state import ACCEPTED, EXCLUDED, FAILED, PASSED, SKIPPED, RunState
 from restcontract.tables.safety import BODY_OVERRIDES, DESTRUCTIVE, EXCLUDED as ALWAYS_EXCLUDED
-from restcontract.target import (RETRIES, TRANSIENT, NoAnswer, Target, TargetDied, check_reachable, retry_after,
-                                 transport_failure)
+from restcontract.target import NoAnswer, Target, TargetDied, check_reachable, send_with_retries
 
 FAMILIES = {
     "conformance": "schema conformance of every operation (schemathesis fuzzing)",
@@ -338,7 +336,8 @@ class ContractContext:
             case.body.update(overrides)
 
     def call_case(self, case):
-        """Send a schemathesis case to the target; record the answer like every other call."""
+        """Send a schemathesis case to the target (retried like every other call,
+        ``send_with_retries``); record the answer like every other call."""
         import uuid
 
         import requests
@@ -348,24 +347,17 @@ class ContractContext:
         base_url = self.target.base_url
         if self.spec.prefix and base_url.endswith(self.spec.prefix):
             base_url = base_url[: -len(self.spec.prefix)]
-        for attempt in range(RETRIES):
+
+        def attempt():
             headers = dict(self.target.headers, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
-            try:
-                response = case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                timed_out = isinstance(exc, requests.Timeout)
-                failure = transport_failure(self.target, f"{case.method} {case.formatted_path}", timed_out,
-                                            f"no answer within {self.target.timeout:g} s" if timed_out
-                                            else str(exc)[:160], last=attempt == RETRIES - 1)
-                if failure is not None:
-                    raise failure from None
-                continue
-            # 429/503 say "try again later" (Prefect on SQLite answers 503 "database is locked" when its
-            # own background writers hold the lock): only an answer that persists is a finding.
-            if response.status_code not in TRANSIENT or attempt == RETRIES - 1:
-                break
+            return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
+
+        def on_retry():
             self.run.extra["transient_retries"] = self.run.extra.get("transient_retries", 0) + 1
-            time.sleep(retry_after(response.headers.get("retry-after"), attempt))
+
+        response = send_with_retries(self.target, f"{case.method} {case.formatted_path}", attempt,
+                                     errors=(requests.ConnectionError, requests.Timeout),
+                                     timeouts=requests.Timeout, on_retry=on_retry)
         self.run.record_status(self.operation, response.status_code)
         if response.status_code == 201 and self.ledger is not None:
             try:

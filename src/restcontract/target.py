@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
 
@@ -107,25 +107,45 @@ class ContractClient(httpx.Client):
         self.on_response = on_response
 
     def send(self, request: httpx.Request, **kwargs) -> httpx.Response:
-        request.headers[REQUEST_ID_HEADER] = uuid.uuid4().hex
-        for attempt in range(RETRIES):
-            try:
-                response = super().send(request, **kwargs)
-            except httpx.TransportError as exc:
-                failure = transport_failure(self.target, f"{request.method} {request.url.path}",
-                                            isinstance(exc, httpx.TimeoutException), describe_http_error(exc),
-                                            last=attempt == RETRIES - 1)
-                if failure is not None:
-                    raise failure from None
-                continue
-            # 429: rate limited; 503: busy (SQLite answers "database is locked" under load).
-            # Both say "try again": without a retry, cleanup DELETEs would leave objects behind.
-            if response.status_code not in TRANSIENT or attempt == RETRIES - 1:
-                break
-            time.sleep(retry_after(response.headers.get("retry-after"), attempt))
+        def attempt() -> httpx.Response:
+            request.headers[REQUEST_ID_HEADER] = uuid.uuid4().hex
+            return super(ContractClient, self).send(request, **kwargs)
+
+        response = send_with_retries(self.target, f"{request.method} {request.url.path}", attempt,
+                                     errors=httpx.TransportError, timeouts=httpx.TimeoutException)
         if self.on_response is not None:
             self.on_response(response)
         return response
+
+
+def send_with_retries(target: Target, label: str, attempt: Callable[[], Any], errors: type[Exception] | tuple,
+                      timeouts: type[Exception] | tuple, on_retry: Callable[[], None] | None = None) -> Any:
+    """Send one request (``attempt()``: one try, with a fresh request id; httpx or ``requests``)
+    up to ``RETRIES`` times, and return the answer.
+
+    Tried again: an answer that says "try again later" (429/503: Prefect on SQLite answers 503
+    "database is locked" when its own background writers hold the lock; without a retry, cleanup
+    DELETEs would leave objects behind), after ``Retry-After`` or the backoff; and a dropped
+    connection (``errors``). Only an answer that persists is returned as such. Raises
+    ``TargetDied`` or ``NoAnswer`` when there is no answer to return (``transport_failure``).
+    """
+    for number in range(RETRIES):
+        last = number == RETRIES - 1
+        try:
+            response = attempt()
+        except errors as exc:
+            timed_out = isinstance(exc, timeouts)
+            detail = f"no answer within {target.timeout:g} s" if timed_out else describe_http_error(exc)
+            failure = transport_failure(target, label, timed_out, detail, last)
+            if failure is not None:
+                raise failure from None
+            continue
+        if response.status_code not in TRANSIENT or last:
+            return response
+        if on_retry is not None:
+            on_retry()
+        time.sleep(retry_after(response.headers.get("retry-after"), number))
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def transport_failure(target: Target, request: str, timed_out: bool, detail: str, last: bool) -> Exception | None:
