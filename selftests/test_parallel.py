@@ -61,6 +61,20 @@ def test_report_is_complete(runs):
     assert all(not f["baselined"] for f in parallel.report["failures"])
 
 
+def test_worker_counters_add_up():
+    # Two workers' ``extra``: counters are summed (a merge that kept the last worker's reported
+    # half the cleanup), per-operation maps joined.
+    from restcontract.state import RunState
+
+    run = RunState()
+    run.merge({"extra": {"transient_retries": 2, "cleanup": {"deleted": 4, "problems": 0},
+                         "not_found_shapes": {"GET /flows/{id}": "detail"}}})
+    run.merge({"extra": {"transient_retries": 3, "cleanup": {"deleted": 5, "problems": 1},
+                         "not_found_shapes": {"GET /variables/{id}": "detail"}}})
+    assert run.extra == {"transient_retries": 5, "cleanup": {"deleted": 9, "problems": 1},
+                         "not_found_shapes": {"GET /flows/{id}": "detail", "GET /variables/{id}": "detail"}}
+
+
 def test_terminal_summary_printed_once(runs):
     _, parallel, _ = runs
     assert parallel.output.count("=== restcontract ===") == 1, parallel.output[-3000:]

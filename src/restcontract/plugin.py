@@ -265,6 +265,8 @@ class Harness:
                 self.run.extra["cleanup"] = {"deleted": deleted, "problems": len(problems)}
             except TargetDied as exc:
                 problems.append(str(exc))
+        if self._target is not None:
+            self.run.extra["transient_retries"] = self._target.retries
         if self._server is not None:
             self._server.stop()
         if getattr(self, "_database", None) is not None:
@@ -352,12 +354,8 @@ class ContractContext:
             headers = dict(self.target.headers, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
             return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
 
-        def on_retry():
-            self.run.extra["transient_retries"] = self.run.extra.get("transient_retries", 0) + 1
-
         response = send_with_retries(self.target, f"{case.method} {case.formatted_path}", attempt,
-                                     errors=(requests.ConnectionError, requests.Timeout),
-                                     timeouts=requests.Timeout, on_retry=on_retry)
+                                     errors=(requests.ConnectionError, requests.Timeout), timeouts=requests.Timeout)
         self.run.record_status(self.operation, response.status_code)
         if response.status_code == 201 and self.ledger is not None:
             try:

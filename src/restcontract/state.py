@@ -71,8 +71,21 @@ class RunState:
         self.findings += [Finding.from_dict(f) for f in data.get("findings", [])]
         self.requests += data.get("requests", 0)
         self.notes += [n for n in data.get("notes", []) if n not in self.notes]
-        for key, value in data.get("extra", {}).items():
-            if isinstance(value, dict):
-                self.extra.setdefault(key, {}).update(value)
-            else:
-                self.extra[key] = value
+        merge_extra(self.extra, data.get("extra", {}))
+
+
+def merge_extra(into: dict, data: dict) -> None:
+    """Add a worker's ``extra`` to the run's: per-operation maps are joined (each operation runs
+    on one worker), counters are added up (``transient_retries``, ``cleanup.deleted``...)."""
+    for key, value in data.items():
+        mine = into.get(key)
+        if isinstance(value, dict) and isinstance(mine, dict):
+            merge_extra(mine, value)
+        elif _is_count(value) and _is_count(mine):
+            into[key] = mine + value
+        else:
+            into[key] = dict(value) if isinstance(value, dict) else value
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

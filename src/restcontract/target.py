@@ -49,6 +49,7 @@ class Target:
     server_version: str = ""
     # a --base-url server run by restcontract.serve: request id -> its exception (serve.remote_errors)
     error_lookup: Callable[[str], dict | None] | None = None
+    retries: int = 0  # "try again later" answers retried, by every client and case of this process
 
     @property
     def is_embedded(self) -> bool:
@@ -119,14 +120,15 @@ class ContractClient(httpx.Client):
 
 
 def send_with_retries(target: Target, label: str, attempt: Callable[[], Any], errors: type[Exception] | tuple,
-                      timeouts: type[Exception] | tuple, on_retry: Callable[[], None] | None = None) -> Any:
+                      timeouts: type[Exception] | tuple) -> Any:
     """Send one request (``attempt()``: one try, with a fresh request id; httpx or ``requests``)
     up to ``RETRIES`` times, and return the answer.
 
     Tried again: an answer that says "try again later" (429/503: Prefect on SQLite answers 503
     "database is locked" when its own background writers hold the lock; without a retry, cleanup
     DELETEs would leave objects behind), after ``Retry-After`` or the backoff; and a dropped
-    connection (``errors``). Only an answer that persists is returned as such. Raises
+    connection (``errors``). Only an answer that persists is returned as such; ``target.retries``
+    counts the "try again later" answers that were retried (the report's ``transient_retries``). Raises
     ``TargetDied`` or ``NoAnswer`` when there is no answer to return (``transport_failure``).
     """
     for number in range(RETRIES):
@@ -142,8 +144,7 @@ def send_with_retries(target: Target, label: str, attempt: Callable[[], Any], er
             continue
         if response.status_code not in TRANSIENT or last:
             return response
-        if on_retry is not None:
-            on_retry()
+        target.retries += 1
         time.sleep(retry_after(response.headers.get("retry-after"), number))
     raise AssertionError("unreachable: the last attempt returns or raises")
 
