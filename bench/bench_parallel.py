@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -105,10 +104,10 @@ def pytest_configure(config):
         return
     from schemathesis.generation.case import Case
 
-    from restcontract import plugin, target
+    from restcontract import context, target
 
     _TIMER = _Timer()
-    _TIMER.wrap(plugin.ContractContext, "call_case", "http")
+    _TIMER.wrap(context.ContractContext, "call_case", "http")
     _TIMER.wrap(target.ContractClient, "send", "http")
     _TIMER.wrap(Case, "call", "http")  # plain schemathesis (plain_schemathesis.py); nested in call_case otherwise
     _TIMER.wrap(Case, "validate_response", "validate")

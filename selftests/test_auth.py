@@ -39,7 +39,7 @@ def test_secrets_never_printed(prefect_server, broken, tmp_path):
 
 def test_non_secret_headers_stay_readable(tmp_path):
     """Plain metadata headers (an API version, a team name) are kept in reproductions."""
-    from restcontract.plugin import Harness
+    from restcontract.harness import Harness
 
     class Option:
         api_key = API_KEY

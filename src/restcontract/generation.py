@@ -20,7 +20,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 
 if TYPE_CHECKING:
-    from restcontract.plugin import Harness
+    from restcontract.harness import Harness
 
 DEFAULT_MAX_EXAMPLES = 10
 

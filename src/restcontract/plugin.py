@@ -1,4 +1,5 @@
-"""The pytest plugin: options, the target, one context per test, the gate and the reports.
+"""The pytest plugin: options, hooks and fixtures; the run itself is ``harness.Harness``, what a
+test sees is ``context.ContractContext``.
 
 Flow of a run:
 1. ``pytest_configure`` reads the options and creates the ``Harness`` (spec loaded lazily).
@@ -16,22 +17,20 @@ from __future__ import annotations
 import os
 import re
 import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
 from restcontract import interrupt, reporting
 from restcontract.baseline import Baseline
+from restcontract.context import ContractContext
 from restcontract.errors import ContractError
-from restcontract.findings import Finding, dedupe, scrub
+from restcontract.findings import dedupe
 from restcontract.generation import without_local_constants
-from restcontract.ledger import Ledger
-from restcontract.pipeline import Pipeline
-from restcontract.spec import Spec, default_spec_path, load_spec
-from restcontract.state import ACCEPTED, EXCLUDED, FAILED, PASSED, SKIPPED, RunState
-from restcontract.tables.safety import BODY_OVERRIDES, DESTRUCTIVE, EXCLUDED as ALWAYS_EXCLUDED
-from restcontract.target import NoAnswer, Target, TargetDied, check_reachable, send_with_retries
+from restcontract.harness import Harness
+from restcontract.spec import Spec
+from restcontract.state import ACCEPTED, EXCLUDED, FAILED, PASSED, SKIPPED
+from restcontract.target import NoAnswer, Target, TargetDied
 
 FAMILIES = {
     "conformance": "schema conformance of every operation (schemathesis fuzzing)",
@@ -46,10 +45,6 @@ FAMILIES = {
 # Families that read only the document: running just these starts no server and sends no request.
 OFFLINE_FAMILIES = {"guidelines"}
 HARNESS_KEY = pytest.StashKey["Harness"]()
-# Every --header value is treated as a secret (never printed, redacted in reproductions) unless its
-# name says it is plain metadata: a gateway key in "X-Custom" must not leak into a public CI log.
-NON_SECRET_HEADER = re.compile(r"accept(-.*)?|content-type|user-agent|x-prefect-api-version|x-(request|correlation)-id"
-                               r"|x-team|x-client-name", re.I)
 CONTEXT_KEY = pytest.StashKey["ContractContext"]()
 SIGINT_KEY = pytest.StashKey[object]()  # the SIGINT handler to restore at the end (interrupt.install)
 
@@ -111,258 +106,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SIGINT_KEY] = interrupt.install()  # a Ctrl-C that Hypothesis's gc callback swallows is raised again
     if config.option.spec:
         Harness.current.spec  # an explicit --spec is checked before anything else runs
-
-
-class Harness:
-    """Everything one pytest process knows about the run."""
-
-    current: "Harness | None" = None
-
-    def __init__(self, config: pytest.Config):
-        self.config = config
-        self.option = config.option
-        self.run = RunState()
-        # xdist's controller: distribution is on (-n N, or --tx ssh=... --dist load) and this is not a worker
-        self.is_controller = (getattr(config.option, "dist", "no") != "no" and bool(getattr(config.option, "tx", None))
-                              and not hasattr(config, "workerinput") and not config.option.collectonly)
-        self._spec: Spec | None = None
-        self._target: Target | None = None
-        self._server = None
-        self.ledger: Ledger | None = None
-        self.pipeline = Pipeline()  # conformance cases are sent while the next one is generated
-        self.baseline = Baseline(None)
-        self.uses_target = False  # some collected test is a contract check (reports are written)
-        self.needs_target = False  # ... and one of them talks to a server
-
-    # -- spec ---------------------------------------------------------------------------
-    @property
-    def spec_path(self) -> str:
-        return self.option.spec or str(default_spec_path(self.config.rootpath / "spec"))
-
-    @property
-    def spec(self) -> Spec:
-        """The document under test; a bad document ends the run with one line."""
-        if self._spec is None:
-            try:
-                self._spec = load_spec(self.spec_path)
-            except ContractError as exc:
-                pytest.exit(f"restcontract: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
-        return self._spec
-
-    def baseline_path(self) -> Path | None:
-        value = self.option.baseline
-        if value == "none":
-            return None
-        if value == "auto":
-            spec = Path(self.spec_path)
-            return spec.with_name(f"baseline-{spec.stem}.json")
-        return Path(value)
-
-    @property
-    def is_live(self) -> bool:
-        return bool(self.option.base_url)
-
-    def exclusion(self, operation: str) -> str | None:
-        """Why an operation is not run on this target, or None."""
-        if operation in ALWAYS_EXCLUDED:
-            return ALWAYS_EXCLUDED[operation]
-        if self.is_live and operation in DESTRUCTIVE and not self.option.allow_destructive:
-            return f"destructive on a live target ({DESTRUCTIVE[operation]}); --allow-destructive runs it"
-        return None
-
-    # -- target -------------------------------------------------------------------------
-    def headers(self) -> tuple[dict[str, str], list[str]]:
-        headers, secrets = {}, []
-        if self.option.api_key:
-            headers["Authorization"] = f"Bearer {self.option.api_key}"
-            secrets.append(self.option.api_key)
-        for name, value in self.option.header:
-            headers[name] = value
-            if value and not NON_SECRET_HEADER.fullmatch(name):
-                secrets.append(value)
-        if self.option.api_version:
-            headers["X-PREFECT-API-VERSION"] = self.option.api_version
-        return headers, secrets
-
-    def prepare_target(self) -> None:
-        """Check a live target, or start the embedded server (returns before it is ready)."""
-        headers, secrets = self.headers()
-        if self.is_live:
-            base_url = self.option.base_url.rstrip("/")
-            check_reachable(base_url, headers, self.option.request_timeout)
-            self._target = Target(base_url, headers, secrets, self.option.request_timeout, None)
-            self._target.server_version = server_version(self._target)
-            from restcontract.serve import remote_errors
-
-            # a restcontract.serve server: 5xx findings get their server-side cause
-            self._target.error_lookup = remote_errors(base_url, headers, self.option.request_timeout)
-        else:
-            from restcontract.embedded import EmbeddedServer
-
-            db_url = None
-            if self.option.embedded_db == "postgresql":
-                from restcontract.postgres import throwaway_database
-
-                self._database = throwaway_database(self)
-                db_url = self._database.url
-            self._server = EmbeddedServer(db_url=db_url).start()
-        self.ledger = Ledger(self.spec)
-        if self._target is not None:  # live: the server outlives the run (an embedded one is thrown away)
-            with self._target.client() as client:
-                self.ledger.snapshot(client)
-        self.baseline = Baseline.load(self.baseline_path())
-
-    @property
-    def target(self) -> Target:
-        if self._target is None:
-            if self._server is None:
-                raise ContractError("the target was not prepared")
-            self._server.wait_ready()
-            headers, secrets = self.headers()
-            self._target = Target(self._server.base_url, headers, secrets, self.option.request_timeout, self._server)
-            self._target.server_version = server_version(self._target)
-        return self._target
-
-    @property
-    def objects(self):
-        """The object factories, shared by every test of this process (dependencies are reused)."""
-        if getattr(self, "_objects", None) is None:
-            from restcontract.objects import Objects
-
-            self._objects = Objects(self.target.client(self.record_response), self.spec)
-        return self._objects
-
-    def record_response(self, response) -> None:
-        """Every answer of a ContractClient: count it per operation, and ledger creations."""
-        request = response.request
-        root = httpx.URL(self.target.base_url).path.rstrip("/")
-        route = request.url.path[len(root):] if request.url.path.startswith(root) else request.url.path
-        operation = self.spec.match(request.method, route)
-        if operation is not None:
-            self.run.record_status(operation, response.status_code)
-        if response.status_code == 201 and self.ledger is not None:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            self.ledger.observe(operation, response.status_code, body)
-
-    def target_info(self) -> dict:
-        target = self._target
-        return {
-            "base_url": target.base_url if target else self.option.base_url,
-            "embedded": not self.is_live,
-            "server_version": target.server_version if target else "",
-            "spec": os.path.relpath(self.spec_path) if not os.path.isabs(self.option.spec or "") else self.spec_path,
-        }
-
-    def finish(self) -> list[str]:
-        """Remove what the run created and stop the embedded server; return problems."""
-        problems: list[str] = []
-        if self._target is not None and self.ledger is not None and self.ledger.created:
-            try:
-                deleted, problems = self.ledger.cleanup(self._target.client())
-                self.run.extra["cleanup"] = {"deleted": deleted, "problems": len(problems)}
-            except TargetDied as exc:
-                problems.append(str(exc))
-        if self._target is not None:
-            self.run.extra["transient_retries"] = self._target.retries
-        if self._server is not None:
-            self._server.stop()
-        if getattr(self, "_database", None) is not None:
-            self._database.stop()
-        return problems
-
-
-def server_version(target: Target) -> str:
-    """Prefect's own version (``/admin/version``); ``/version`` is the API version."""
-    with target.client() as client:
-        for route in ("/admin/version", "/version"):
-            response = client.get(route)
-            if response.status_code == 200:
-                return str(response.json())
-    return ""
-
-
-class ContractContext:
-    """What a check sees: its operation, the target, a recording client, and ``report``."""
-
-    def __init__(self, harness: Harness, item: pytest.Item, operation: str | None, check: str):
-        self.harness = harness
-        self.item = item
-        self.operation = operation
-        self.check = check
-        self.findings: list[Finding] = []
-        self._client = None
-
-    @property
-    def target(self) -> Target:
-        return self.harness.target
-
-    @property
-    def spec(self) -> Spec:
-        return self.harness.spec
-
-    @property
-    def ledger(self) -> Ledger:
-        return self.harness.ledger
-
-    @property
-    def run(self) -> RunState:
-        return self.harness.run
-
-    @property
-    def objects(self):
-        return self.harness.objects
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = self.target.client(self.harness.record_response)
-        return self._client
-
-    def report(self, finding: Finding) -> None:
-        self.findings.append(finding)
-
-    def submit(self, check, *args) -> None:
-        """Run ``check(self, *args)`` on the harness's pipeline: after the cases submitted before it,
-        while the test goes on (``restcontract.pipeline``). The test is judged once all have run."""
-        self.harness.pipeline.submit(check, self, *args)
-
-    def scrub(self, text: str) -> str:
-        return scrub(text, self.target.secrets)
-
-    def apply_overrides(self, case) -> None:
-        overrides = BODY_OVERRIDES.get(self.operation)
-        if overrides and isinstance(case.body, dict):
-            case.body.update(overrides)
-
-    def call_case(self, case):
-        """Send a schemathesis case to the target (retried like every other call,
-        ``send_with_retries``); record the answer like every other call."""
-        import uuid
-
-        import requests
-
-        from restcontract.serve import REQUEST_ID_HEADER
-
-        base_url = self.target.base_url
-        if self.spec.prefix and base_url.endswith(self.spec.prefix):
-            base_url = base_url[: -len(self.spec.prefix)]
-
-        def attempt():
-            headers = dict(self.target.headers, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
-            return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
-
-        response = send_with_retries(self.target, f"{case.method} {case.formatted_path}", attempt,
-                                     errors=(requests.ConnectionError, requests.Timeout), timeouts=requests.Timeout)
-        self.run.record_status(self.operation, response.status_code)
-        if response.status_code == 201 and self.ledger is not None:
-            try:
-                self.ledger.observe(self.operation, 201, response.json())
-            except ValueError:
-                pass
-        return response
 
 
 def operation_of(item: pytest.Item, spec: Spec | None) -> str | None:

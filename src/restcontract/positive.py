@@ -32,7 +32,8 @@ from restcontract.objects import ObjectError
 from restcontract.tables.references import PRODUCERS
 
 if TYPE_CHECKING:
-    from restcontract.plugin import ContractContext, Harness
+    from restcontract.context import ContractContext
+    from restcontract.harness import Harness
 
 API_VERSION_HEADER = "x-prefect-api-version"
 SHARE = 2  # one case in SHARE is positive (RESTCONTRACT_POSITIVE_SHARE overrides; 0: none, blind fuzzing only)

@@ -33,7 +33,7 @@ from restcontract.findings import SERVER_DEFECT, SPEC_GAP, Finding, curl
 from restcontract.serve import REQUEST_ID_HEADER, normalize
 
 if TYPE_CHECKING:
-    from restcontract.plugin import ContractContext
+    from restcontract.context import ContractContext
 
 CHECK = "conformance"
 CHECKS = [

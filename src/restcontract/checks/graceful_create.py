@@ -35,7 +35,7 @@ from restcontract.tables.keys import BROKEN, GRACEFUL, KEYS, NO_KEY, STRICT, UPS
 from restcontract.tables.references import REFERENCES
 
 if TYPE_CHECKING:
-    from restcontract.plugin import ContractContext
+    from restcontract.context import ContractContext
 
 CHECK = "graceful_create"
 PAGE = 200

@@ -37,7 +37,7 @@ from restcontract.objects import ObjectError
 from restcontract.tables import volatile
 
 if TYPE_CHECKING:
-    from restcontract.plugin import ContractContext
+    from restcontract.context import ContractContext
 
 CHECK = "idempotency"
 ATTEMPTS = 3  # pairs of reads before a difference is a finding (see check_read)

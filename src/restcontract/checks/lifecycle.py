@@ -30,7 +30,7 @@ from restcontract.graph import Graph, Lifecycle
 from restcontract.objects import ObjectError
 
 if TYPE_CHECKING:
-    from restcontract.plugin import ContractContext
+    from restcontract.context import ContractContext
 
 CHECK = "lifecycle"
 # Fields an update sets, in order of preference, and how to make a new value for each.

@@ -37,7 +37,7 @@ from restcontract.objects import ObjectError
 from restcontract.tables.keys import NOT_OBJECT_PARAMS
 
 if TYPE_CHECKING:
-    from restcontract.plugin import ContractContext
+    from restcontract.context import ContractContext
 
 CHECK = "not_found"
 MESSAGE_KEYS = ("detail", "exception_message", "message", "error")

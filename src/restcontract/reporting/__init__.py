@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from restcontract.state import ACCEPTED, EXCLUDED, FAILED, PASSED
 
 if TYPE_CHECKING:
-    from restcontract.plugin import Harness
+    from restcontract.harness import Harness
 
 RAN = (PASSED, FAILED, ACCEPTED)
 

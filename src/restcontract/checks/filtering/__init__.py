@@ -41,7 +41,7 @@ from restcontract.findings import SERVER_DEFECT, Finding, curl
 from restcontract.spec import Spec
 
 if TYPE_CHECKING:
-    from restcontract.plugin import ContractContext
+    from restcontract.context import ContractContext
 
 CHECK = "filtering"
 ACTIONS = ("filter", "count", "paginate")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from restcontract.checks.filtering.model import COLLECTIONS, World
 
 if TYPE_CHECKING:
-    from restcontract.plugin import ContractContext
+    from restcontract.context import ContractContext
 
 _WORLDS: dict[str, World] = {}  # run id of the factories -> the seeded world
 

@@ -1,0 +1,104 @@
+"""What a check sees: ``ContractContext``, one per test (the ``contract`` fixture).
+
+It knows the test's operation and check family, gives the check a recording httpx client, the
+object factories, the ledger and the run state, collects the check's findings (``report``),
+and sends schemathesis cases (``call_case``) with the same retries and recording as every
+other call. ``submit`` runs a check on the harness's pipeline (``restcontract.pipeline``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from restcontract.findings import Finding, scrub
+from restcontract.ledger import Ledger
+from restcontract.spec import Spec
+from restcontract.state import RunState
+from restcontract.tables.safety import BODY_OVERRIDES
+from restcontract.target import Target, send_with_retries
+
+if TYPE_CHECKING:
+    from restcontract.harness import Harness
+
+
+class ContractContext:
+    """What a check sees: its operation, the target, a recording client, and ``report``."""
+
+    def __init__(self, harness: Harness, item: pytest.Item, operation: str | None, check: str):
+        self.harness = harness
+        self.item = item
+        self.operation = operation
+        self.check = check
+        self.findings: list[Finding] = []
+        self._client = None
+
+    @property
+    def target(self) -> Target:
+        return self.harness.target
+
+    @property
+    def spec(self) -> Spec:
+        return self.harness.spec
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.harness.ledger
+
+    @property
+    def run(self) -> RunState:
+        return self.harness.run
+
+    @property
+    def objects(self):
+        return self.harness.objects
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self.target.client(self.harness.record_response)
+        return self._client
+
+    def report(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def submit(self, check, *args) -> None:
+        """Run ``check(self, *args)`` on the harness's pipeline: after the cases submitted before it,
+        while the test goes on (``restcontract.pipeline``). The test is judged once all have run."""
+        self.harness.pipeline.submit(check, self, *args)
+
+    def scrub(self, text: str) -> str:
+        return scrub(text, self.target.secrets)
+
+    def apply_overrides(self, case) -> None:
+        overrides = BODY_OVERRIDES.get(self.operation)
+        if overrides and isinstance(case.body, dict):
+            case.body.update(overrides)
+
+    def call_case(self, case):
+        """Send a schemathesis case to the target (retried like every other call,
+        ``send_with_retries``); record the answer like every other call."""
+        import uuid
+
+        import requests
+
+        from restcontract.serve import REQUEST_ID_HEADER
+
+        base_url = self.target.base_url
+        if self.spec.prefix and base_url.endswith(self.spec.prefix):
+            base_url = base_url[: -len(self.spec.prefix)]
+
+        def attempt():
+            headers = dict(self.target.headers, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
+            return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
+
+        response = send_with_retries(self.target, f"{case.method} {case.formatted_path}", attempt,
+                                     errors=(requests.ConnectionError, requests.Timeout), timeouts=requests.Timeout)
+        self.run.record_status(self.operation, response.status_code)
+        if response.status_code == 201 and self.ledger is not None:
+            try:
+                self.ledger.observe(self.operation, 201, response.json())
+            except ValueError:
+                pass
+        return response
