@@ -7,12 +7,12 @@ In one run, at the default budget (``--max-examples`` 10, seed 0):
 
 1. embedded (what a user runs): ``pytest tests/test_conformance.py`` with no ``-n`` and with
    ``-n 2`` (each worker starts its own Prefect; wall time includes the start-up);
-2. one shared server (``python -m restcontract.serve``, SQLite): restcontract ``--base-url``
-   serial and ``-n 2`` (both with the timing plugin below); the same cases through schemathesis's
-   pytest integration without restcontract (``plain_schemathesis.py``, with the timing plugin:
-   the reference point for the overhead); then the plain schemathesis CLI
-   (``schemathesis run URL/openapi.json --url URL -n 10 --seed 1 --phases examples,fuzzing
-   --exclude-path-regex '^/admin'``) with ``-w 1`` and ``-w 2``.
+2. a server started by the bench (``python -m restcontract.serve``, SQLite; a fresh one for each
+   run, see ``on_fresh_server``): restcontract ``--base-url`` serial and ``-n 2`` (both with
+   the timing plugin below); the same cases through schemathesis's pytest integration without
+   restcontract (``plain_schemathesis.py``, with the timing plugin: the reference point for the
+   overhead); the plain schemathesis CLI (``schemathesis run URL/openapi.json --url URL -n 10
+   --seed 1 --phases examples,fuzzing --exclude-path-regex '^/admin'``) with ``-w 1`` and ``-w 2``.
 
 Requests and server time come from the server itself (``ErrorLog`` counts every request and
 the seconds the app spent on it; ``GET /__restcontract__/errors``), so both tools are
@@ -38,6 +38,7 @@ import threading
 import time
 import types
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -212,12 +213,22 @@ def timed(cmd: list[str], log: Path, env: dict | None = None, cwd: Path = ROOT) 
     return code, time.monotonic() - began
 
 
-def at_server(origin: str, cmd: list[str], log: Path, env: dict | None = None,
-              cwd: Path = ROOT) -> tuple[float, int, float]:
-    """Run ``cmd``; return its wall time and the requests and server seconds the server counted for it."""
-    before = counters(origin)
-    _, wall = timed(cmd, log, env, cwd)
-    after = counters(origin)
+def on_fresh_server(cmd_for: Callable[[str], list[str]], log: Path, env: dict, cwd: Path = ROOT) -> tuple[float, int, float]:
+    """Start a fresh embedded server (``restcontract.serve``, its own SQLite database), run
+    ``cmd_for(api_root)``, stop the server; return the command's wall time and the requests and
+    server seconds the server counted for it. A fresh server per run: every run leaves logs and
+    events behind, and on a shared server each run is slower than the one before."""
+    from restcontract.embedded import EmbeddedServer
+
+    server = EmbeddedServer().start()
+    try:
+        server.wait_ready()
+        origin = server.base_url.rsplit("/api", 1)[0]
+        before = counters(origin)
+        _, wall = timed(cmd_for(server.base_url), log, dict(env, BENCH_BASE_URL=server.base_url), cwd)
+        after = counters(origin)
+    finally:
+        server.stop()
     return wall, after["requests"] - before["requests"], after["server_seconds"] - before["server_seconds"]
 
 
@@ -240,7 +251,7 @@ def row(name: str, wall: float, requests: int, server_s: float | None = None, fi
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", help="keep logs and reports here (default: a temporary directory)")
-    parser.add_argument("--skip-embedded", action="store_true", help="only the shared-server runs")
+    parser.add_argument("--skip-embedded", action="store_true", help="only the runs against a --base-url server")
     args = parser.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-parallel-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -256,58 +267,45 @@ def main() -> int:
                             findings=data["summary"]["failures"]))
             print(rows[-1], flush=True)
 
-    from restcontract.embedded import EmbeddedServer
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]))
+    plain = [PY, "-m", "pytest", "bench/plain_schemathesis.py", "-p", "no:restcontract", "-p", "bench_parallel",
+             "-p", "no:cacheprovider", "-q", "-s"]  # its server comes from BENCH_BASE_URL
 
-    server = EmbeddedServer().start()
+    def cli(workers: int) -> Callable[[str], list[str]]:
+        return lambda url: [SCHEMATHESIS, "run", f"{url}/openapi.json", "--url", url, "-n", "10", "--seed", "1",
+                            "--phases", "examples,fuzzing", "--exclude-path-regex", "^/admin", "-w", str(workers),
+                            "--continue-on-failure"]
+
+    # (row, timing files' prefix or None, restcontract's report or None, command on the server's API root, cwd)
+    runs = [
+        ("restcontract --base-url, serial", "timing", work / "serial.json",
+         lambda url: suite_cmd(work / "serial.json", "--base-url", url, "-p", "bench_parallel"), ROOT),
+        ("restcontract --base-url, -n 2", "timing-n2", work / "n2.json",
+         lambda url: suite_cmd(work / "n2.json", "--base-url", url, "-n", "2", "-p", "bench_parallel"), ROOT),
+        # the reference point: the same cases through schemathesis's pytest integration alone
+        ("schemathesis pytest, same cases (no restcontract)", "plain", None, lambda url: plain, ROOT),
+        ("schemathesis CLI -n 10, -w 1", None, None, cli(1), work),  # cwd: its .schemathesis/ stays out of the repo
+        ("schemathesis CLI -n 10, -w 2", None, None, cli(2), work),
+    ]
     overhead: dict[str, dict] = {}
-    plain_overhead = None
-    try:
-        server.wait_ready()
-        origin = server.base_url.rsplit("/api", 1)[0]
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]))
-        for name, extra, timing in (("restcontract --base-url, serial", [], "timing"),
-                                    ("restcontract --base-url, -n 2", ["-n", "2"], "timing-n2")):
-            report = work / f"shared{len(rows)}.json"
-            run_env = dict(env, BENCH_TIMING=str(work / timing))
-            wall, requests, server_s = at_server(origin, suite_cmd(report, "--base-url", server.base_url, *extra,
-                                                                   "-p", "bench_parallel"),
-                                                 work / f"shared{len(rows)}.log", run_env)
-            data = json.loads(report.read_text())
-            rows.append(row(name, wall, requests, server_s, data["summary"]["failures"]))
-            print(rows[-1], flush=True)
+    for name, timing, report, cmd_for, cwd in runs:
+        run_env = dict(env, BENCH_TIMING=str(work / timing)) if timing else env
+        log = work / f"{timing or 'cli-' + name[-1]}.log"
+        wall, requests, server_s = on_fresh_server(cmd_for, log, run_env, cwd)
+        findings = json.loads(report.read_text())["summary"]["failures"] if report else None
+        rows.append(row(name, wall, requests, server_s, findings))
+        print(rows[-1], flush=True)
+        if timing:
             overhead[name] = overhead_of(timing_parts(work, timing), server_s, wall)
             print("overhead:", overhead[name], flush=True)
-        # The reference point: the same cases through schemathesis's pytest integration alone
-        # (plain_schemathesis.py), timed the same way. After restcontract's runs: it cleans up
-        # nothing, and what it leaves (hundreds of MB of logs and events) slows the server.
-        plain_env = dict(env, BENCH_TIMING=str(work / "plain"), BENCH_BASE_URL=server.base_url)
-        wall, requests, server_s = at_server(origin, [PY, "-m", "pytest", "bench/plain_schemathesis.py",
-                                                      "-p", "no:restcontract", "-p", "bench_parallel",
-                                                      "-p", "no:cacheprovider", "-q", "-s"],
-                                             work / "plain.log", plain_env)
-        rows.append(row("schemathesis pytest, same cases (no restcontract)", wall, requests, server_s))
-        print(rows[-1], flush=True)
-        plain_overhead = overhead_of(timing_parts(work, "plain"), server_s, wall)
-        print("overhead (plain schemathesis):", plain_overhead, flush=True)
-        for workers in (1, 2):
-            cmd = [SCHEMATHESIS, "run", f"{server.base_url}/openapi.json", "--url", server.base_url, "-n", "10",
-                   "--seed", "1", "--phases", "examples,fuzzing", "--exclude-path-regex", "^/admin",
-                   "-w", str(workers), "--continue-on-failure"]
-            # cwd: its .schemathesis/ stays out of the repo
-            wall, requests, server_s = at_server(origin, cmd, work / f"schemathesis-w{workers}.log", cwd=work)
-            rows.append(row(f"schemathesis CLI -n 10, -w {workers}", wall, requests, server_s))
-            print(rows[-1], flush=True)
-    finally:
-        server.stop()
 
-    result = {"machine": machine(), "rows": rows, "overhead": overhead, "plain_schemathesis_overhead": plain_overhead,
-              "work": str(work)}
+    result = {"machine": machine(), "rows": rows, "overhead": overhead, "work": str(work)}
     (work / "bench.json").write_text(json.dumps(result, indent=2))
     print("\n| run | wall s | requests | req/s | server ms/req | findings |\n|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['run']} | {r['wall_s']} | {r['requests']} | {r['rps']} | {r['server_ms_per_req'] or ''} | "
               f"{'' if r['findings'] is None else r['findings']} |")
-    print(f"\noverhead: {overhead}\nplain schemathesis: {plain_overhead}\nlogs: {work}")
+    print(f"\noverhead: {json.dumps(overhead, indent=1)}\nlogs: {work}")
     if not args.keep:
         print("(temporary directory kept for inspection; remove it when done)")
     return 0
