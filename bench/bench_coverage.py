@@ -2,7 +2,7 @@
 
     python bench/bench_coverage.py [--max-examples N] [--seed S] [--keep DIR]
 
-Starts one embedded Prefect 3.8.8 (``restcontract.embedded``), then runs on it:
+Runs, each on a fresh embedded Prefect 3.8.8 (``bench_parallel.on_fresh_server``):
 
 1. restcontract: ``pytest tests/test_conformance.py --base-url ... --contract-report``
    (``--allow-destructive``, so it tests the same bulk deletes schemathesis does);
@@ -12,8 +12,8 @@ Starts one embedded Prefect 3.8.8 (``restcontract.embedded``), then runs on it:
 
 and prints for each: operations with a 2xx (of the operations it called), requests sent,
 wall time, requests per second. Both runs use the same number of generated cases per
-operation and the same phases. restcontract runs first: it removes what it created, so
-schemathesis starts from the same (almost) empty database. One run on a noisy 2-core
+operation and the same phases, and each starts from an empty database (on a shared server
+the second run would meet the first one's logs and events). One run on a noisy 2-core
 machine: read ratios, not absolute numbers.
 """
 
@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,15 +32,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from restcontract.embedded import EmbeddedServer  # noqa: E402
+from bench_parallel import on_fresh_server  # noqa: E402
 from restcontract.spec import default_spec_path, load_spec  # noqa: E402
-
-
-def run(cmd: list[str], log: Path, cwd: Path = ROOT) -> tuple[int, float]:
-    start = time.perf_counter()
-    with log.open("w") as out:
-        code = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT).returncode
-    return code, time.perf_counter() - start
 
 
 def har_statuses(path: Path, spec) -> tuple[dict[str, Counter], int]:
@@ -70,36 +62,32 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     schemathesis = shutil.which("schemathesis") or str(Path(sys.executable).with_name("schemathesis"))
 
-    server = EmbeddedServer().start()
-    try:
-        server.wait_ready()
-        base = server.base_url  # .../api
-        rows = []
+    rows = []
+    har = work / "schemathesis.har"
+    wall, _, _ = on_fresh_server(
+        lambda base: [schemathesis, "run", f"{base}/openapi.json", "--url", base,
+                      "-n", str(args.max_examples), "--seed", str(args.seed),
+                      "--exclude-path-regex", "^/admin", "--phases", "examples,fuzzing",
+                      "--generation-database", "none", "--no-color", "--continue-on-failure",
+                      "--report", "har", "--report-har-path", str(har)],
+        work / "schemathesis.log", dict(os.environ), cwd=work)  # its .schemathesis/ cache stays out of the project
+    statuses, requests = har_statuses(har, spec)
+    with_2xx = sum(1 for s in statuses.values() if any(k.startswith("2") for k in s))
+    rows.append(("schemathesis CLI", with_2xx, len(statuses), requests, wall))
 
-        report = work / "restcontract.json"
-        code, wall = run([sys.executable, "-m", "pytest", "tests/test_conformance.py", "--base-url", base,
-                          "--contract-report", str(report), "--baseline", "none", "--allow-destructive",
-                          "--max-examples", str(args.max_examples), "--seed", str(args.seed),
-                          "-p", "no:cacheprovider", "-q", "--no-header"], work / "restcontract.log")
-        data = json.loads(report.read_text())
-        ops = {op: e["statuses"] for op, e in data["operations"].items() if e["statuses"]}
-        with_2xx = sum(1 for s in ops.values() if any(k.startswith("2") for k in s))
-        rows.append(("restcontract", with_2xx, len(ops), data["summary"]["requests"], wall))
+    report = work / "restcontract.json"
+    wall, _, _ = on_fresh_server(
+        lambda base: [sys.executable, "-m", "pytest", "tests/test_conformance.py", "--base-url", base,
+                      "--contract-report", str(report), "--baseline", "none", "--allow-destructive",
+                      "--max-examples", str(args.max_examples), "--seed", str(args.seed),
+                      "-p", "no:cacheprovider", "-q", "--no-header"],
+        work / "restcontract.log", dict(os.environ))
+    data = json.loads(report.read_text())
+    ops = {op: e["statuses"] for op, e in data["operations"].items() if e["statuses"]}
+    with_2xx = sum(1 for s in ops.values() if any(k.startswith("2") for k in s))
+    rows.append(("restcontract", with_2xx, len(ops), data["summary"]["requests"], wall))
 
-        har = work / "schemathesis.har"
-        code, wall = run([schemathesis, "run", f"{base}/openapi.json", "--url", base,
-                          "-n", str(args.max_examples), "--seed", str(args.seed),
-                          "--exclude-path-regex", "^/admin", "--phases", "examples,fuzzing",
-                          "--generation-database", "none", "--no-color", "--continue-on-failure",
-                          "--report", "har", "--report-har-path", str(har)], work / "schemathesis.log",
-                         cwd=work)  # its .schemathesis/ cache stays out of the project
-        statuses, requests = har_statuses(har, spec)
-        with_2xx = sum(1 for s in statuses.values() if any(k.startswith("2") for k in s))
-        rows.insert(0, ("schemathesis CLI", with_2xx, len(statuses), requests, wall))
-    finally:
-        server.stop()
-
-    print(f"one embedded Prefect 3.8.8, -n {args.max_examples}, seed {args.seed}, phases examples+fuzzing; "
+    print(f"a fresh embedded Prefect 3.8.8 per tool, -n {args.max_examples}, seed {args.seed}, phases examples+fuzzing; "
           f"logs in {work}")
     print(f"{'tool':<18} {'ops with 2xx':>16} {'requests':>9} {'wall s':>8} {'req/s':>7}")
     for name, got, called, requests, wall in rows:

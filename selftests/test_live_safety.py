@@ -206,3 +206,23 @@ def test_ctrl_c_still_removes_what_the_run_created(prefect_server, tmp_path):
     late = {i for i, f in left.items() if abs(age(f, interrupted_at)) < 1.0}
     assert set(left) - late == set(), f"{len(left)} flows created by the run survived Ctrl-C: {[f['name'] for f in left.values()]}"
     assert created - set(left), "nothing was cleaned up"
+
+
+def test_cleanup_deletes_objects_whose_names_need_encoding(prefect_server):
+    # Fuzzed names reach the ledger too (a work pool named with a control character came up with
+    # --seed 1): the delete URL is built from the name, so it must be percent-encoded, and the
+    # object must really be gone afterwards.
+    from urllib.parse import quote
+
+    from restcontract.ledger import Ledger
+    from restcontract.spec import default_spec_path, load_spec
+    from restcontract.target import Target
+
+    ledger = Ledger(load_spec(default_spec_path(ROOT / "spec")))
+    name = f"rc-selftest {uuid.uuid4().hex[:6]} é\x7f?#"
+    with Target(prefect_server.base_url).client() as client:
+        response = client.post("/work_pools/", json={"name": name})
+        assert response.status_code == 201, response.text
+        ledger.observe("POST /work_pools/", 201, response.json())
+        assert ledger.cleanup(client) == (1, [])
+        assert client.get(f"/work_pools/{quote(name, safe='')}").status_code == 404
