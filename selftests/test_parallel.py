@@ -110,6 +110,24 @@ def test_baseline_under_xdist(prefect_server, tmp_path):
     assert second.returncode == 0
 
 
+def test_pipeline_thread_imports_nothing(prefect_server, tmp_path):
+    # An import on the pipeline thread while Hypothesis walks sys.modules on the test's thread
+    # fails that test ("dictionary changed size during iteration"): the first case, whose sending
+    # imports what requests and schemathesis load lazily, runs on the test's thread.
+    from conftest import ROOT, run_pytest
+
+    record = tmp_path / "imports.txt"
+    prefect_server.activate(*FAULTS)
+    try:
+        run = run_pytest([*ARGS, "--base-url", prefect_server.base_url, "--baseline", "none", "-p", "import_recorder"],
+                         tmp_path, env={"RECORD_IMPORTS": str(record), "PYTHONPATH": str(ROOT / "selftests")})
+    finally:
+        prefect_server.activate()
+    assert run.report["summary"]["requests"] > 0, run.output[-3000:]
+    imported = [line for line in record.read_text().splitlines() if line.startswith("restcontract-pipeline ")]
+    assert imported == [], imported
+
+
 def test_pipeline_sends_what_a_case_by_case_run_sends(runs):
     pipelined, _, case_by_case = runs
     assert fingerprints(pipelined) == fingerprints(case_by_case), pipelined.output[-3000:]

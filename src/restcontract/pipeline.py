@@ -14,6 +14,13 @@ touches the harness's state while a test runs. A test is judged after ``drain``:
 generated has been answered and checked; the first error a case raised (the server died, no
 answer) is raised there, and the test's remaining cases are not sent.
 
+The process's first job runs on the test's thread, and only then does the pipeline thread
+start: the first case is where ``requests`` and schemathesis's transport import what they load
+lazily (its rate limiter, ``multiprocessing``, ``netrc``...). An import on the pipeline thread
+while Hypothesis walks ``sys.modules`` (to describe a lambda) fails the test with
+"dictionary changed size during iteration" (seen once in CI); over the whole suite no other
+case imports anything (``selftests/test_parallel.py::test_pipeline_thread_imports_nothing``).
+
 ``RESTCONTRACT_PIPELINE=0`` sends each case inside the test function instead (for benchmarks,
 and for a debugger that should stop in the test's own thread).
 """
@@ -50,10 +57,20 @@ class Pipeline:
         if self._error is not None:
             return  # an earlier case of this test failed to get an answer: the rest is not sent
         if self._thread is None:
-            sys.setswitchinterval(SWITCH_INTERVAL)
-            self._thread = threading.Thread(target=self._work, name="restcontract-pipeline", daemon=True)
-            self._thread.start()
+            self._first(job, args)
+            return
         self._jobs.put((job, args))
+
+    def _first(self, job: Callable, args: tuple) -> None:
+        """Run the process's first job here (its imports happen on this thread), then start the
+        pipeline thread. An error is kept for ``drain``, as the pipeline thread would keep it."""
+        try:
+            job(*args)
+        except Exception as exc:  # noqa: BLE001 - raised by drain(); Ctrl-C goes through at once
+            self._error = exc
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self._thread = threading.Thread(target=self._work, name="restcontract-pipeline", daemon=True)
+        self._thread.start()
 
     def drain(self, discard: bool = False) -> None:
         """Wait until every submitted job has run; raise the first error one raised.
