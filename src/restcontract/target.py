@@ -7,6 +7,7 @@ must never be printed, and for the embedded server the process to ask for traceb
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -50,6 +51,11 @@ class Target:
     # a --base-url server run by restcontract.serve: request id -> its exception (serve.remote_errors)
     error_lookup: Callable[[str], dict | None] | None = None
     retries: int = 0  # "try again later" answers retried, by every client and case of this process
+    _retries_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count_retry(self) -> None:
+        with self._retries_lock:  # the test's thread and the pipeline's both retry
+            self.retries += 1
 
     @property
     def is_embedded(self) -> bool:
@@ -144,7 +150,7 @@ def send_with_retries(target: Target, label: str, attempt: Callable[[], Any], er
             continue
         if response.status_code not in TRANSIENT or last:
             return response
-        target.retries += 1
+        target.count_retry()
         time.sleep(retry_after(response.headers.get("retry-after"), number))
     raise AssertionError("unreachable: the last attempt returns or raises")
 
