@@ -151,10 +151,10 @@ def covered(intervals: list) -> float:
 def on_the_wire(part: dict) -> list[tuple[float, float]]:
     """One process's intervals with a request on the wire: each request's interval with the retry
     pauses inside it cut out (``perf_counter`` is CLOCK_MONOTONIC: comparable across processes)."""
-    pieces = []
+    pieces, waits = [], sorted(map(tuple, part["waits"]))
     for began, ended in part["http"]:
         cursor = began
-        for paused, resumed in sorted(part["waits"]):
+        for paused, resumed in waits:
             if cursor <= paused and resumed <= ended:
                 pieces.append((cursor, paused))
                 cursor = resumed
@@ -173,12 +173,13 @@ def overhead_of(parts: list[dict], server_s: float, wall: float) -> dict:
     """
     tests = sum(covered(p["tests"]) for p in parts)
     wait = sum(ended - began for p in parts for began, ended in p["waits"])
-    request = sum(covered(on_the_wire(p)) for p in parts)
+    wires = [on_the_wire(p) for p in parts]
+    request = sum(covered(wire) for wire in wires)
     own = tests - request - wait
     n = sum(len(p["http"]) for p in parts)
     tests_any = covered([t for p in parts for t in p["tests"]])
-    wire_any = covered([w for p in parts for w in on_the_wire(p)])
-    idle_any = tests_any - covered([w for p in parts for w in on_the_wire(p) + p["waits"]])  # no request, no pause
+    wire_any = covered([w for wire in wires for w in wire])
+    idle_any = tests_any - covered([w for wire in wires for w in wire] + [w for p in parts for w in p["waits"]])  # no request, no pause
 
     def ms(seconds):
         return round(1000 * seconds / n, 2)
