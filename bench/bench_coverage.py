@@ -80,6 +80,7 @@ def main() -> int:
         lambda base: [sys.executable, "-m", "pytest", "tests/test_conformance.py", "--base-url", base,
                       "--contract-report", str(report), "--baseline", "none", "--allow-destructive",
                       "--max-examples", str(args.max_examples), "--seed", str(args.seed),
+                      "--case-cache", "none",  # generated, like the CLI's, not replayed from an earlier run
                       "-p", "no:cacheprovider", "-q", "--no-header"],
         work / "restcontract.log", dict(os.environ))
     data = json.loads(report.read_text())

@@ -5,6 +5,10 @@ the harness's own overhead per request.
 
 In one run, at the default budget (``--max-examples`` 10, seed 0):
 
+0. every restcontract run twice: first with an empty case store (``--case-cache`` in the bench's
+   directory: Hypothesis generates every case, and the run stores them), then again with that
+   store ("stored cases": the second run of a CI job that keeps ``.restcontract_cache``,
+   ``restcontract.casecache``);
 1. embedded (what a user runs): ``pytest tests/test_conformance.py`` with no ``-n`` and with
    ``-n 2`` (each worker starts its own Prefect; wall time includes the start-up);
 2. a server started by the bench (``python -m restcontract.serve``, SQLite; a fresh one for each
@@ -260,9 +264,13 @@ def main() -> int:
     print(f"machine: {machine()}", flush=True)
 
     if not args.skip_embedded:
-        for name, extra in (("restcontract embedded, serial", []), ("restcontract embedded, -n 2", ["-n", "2"])):
+        # each cold row generates into its own empty store; the row after it replays that store
+        for name, extra, cache in (("restcontract embedded, serial", [], "cases-embedded"),
+                                   ("restcontract embedded, serial, stored cases", [], "cases-embedded"),
+                                   ("restcontract embedded, -n 2", ["-n", "2"], "cases-embedded-n2"),
+                                   ("restcontract embedded, -n 2, stored cases", ["-n", "2"], "cases-embedded-n2")):
             report = work / f"embedded{len(rows)}.json"
-            code, wall = timed(suite_cmd(report, *extra), work / f"embedded{len(rows)}.log")
+            code, wall = timed(suite_cmd(report, "--case-cache", str(work / cache), *extra), work / f"embedded{len(rows)}.log")
             data = json.loads(report.read_text())
             rows.append(row(name + " (incl. server start)", wall, data["summary"]["requests"],
                             findings=data["summary"]["failures"]))
@@ -278,11 +286,18 @@ def main() -> int:
                             "--continue-on-failure"]
 
     # (row, timing files' prefix or None, restcontract's report or None, command on the server's API root, cwd)
+    def restcontract(report: str, cache: str, *extra: str) -> Callable[[str], list[str]]:
+        return lambda url: suite_cmd(work / report, "--base-url", url, "-p", "bench_parallel",
+                                     "--case-cache", str(work / cache), *extra)
+
     runs = [
-        ("restcontract --base-url, serial", "timing", work / "serial.json",
-         lambda url: suite_cmd(work / "serial.json", "--base-url", url, "-p", "bench_parallel"), ROOT),
-        ("restcontract --base-url, -n 2", "timing-n2", work / "n2.json",
-         lambda url: suite_cmd(work / "n2.json", "--base-url", url, "-n", "2", "-p", "bench_parallel"), ROOT),
+        ("restcontract --base-url, serial", "timing", work / "serial.json", restcontract("serial.json", "cases"), ROOT),
+        # the same run again: its cases come from the store the run before filled (restcontract.casecache)
+        ("restcontract --base-url, serial, stored cases", "timing-stored", work / "serial-stored.json",
+         restcontract("serial-stored.json", "cases"), ROOT),
+        ("restcontract --base-url, -n 2", "timing-n2", work / "n2.json", restcontract("n2.json", "cases-n2", "-n", "2"), ROOT),
+        ("restcontract --base-url, -n 2, stored cases", "timing-n2-stored", work / "n2-stored.json",
+         restcontract("n2-stored.json", "cases-n2", "-n", "2"), ROOT),
         # the reference point: the same cases through schemathesis's pytest integration alone
         ("schemathesis pytest, same cases (no restcontract)", "plain", None, lambda url: plain, ROOT),
         ("schemathesis CLI -n 10, -w 1", None, None, cli(1), work),  # cwd: its .schemathesis/ stays out of the repo

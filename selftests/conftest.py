@@ -9,11 +9,14 @@ the output and the JSON report, so each self-test asserts on what a user would s
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,12 @@ from restcontract.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parents[1]
 FAULTS_DIR = Path(__file__).resolve().parent / "faults"
+# One store of generated cases for every child run of the session (``restcontract.casecache``): the
+# first run of an operation generates its cases, later runs replay them; nothing lands in the checkout.
+CASE_CACHE = Path(tempfile.mkdtemp(prefix="restcontract-selftest-cases-"))
+atexit.register(shutil.rmtree, CASE_CACHE, True)
+# What every child pytest run gets besides its own arguments.
+CHILD_FLAGS = ["-p", "no:cacheprovider", "-q", "--no-header", "--case-cache", str(CASE_CACHE)]
 
 
 @dataclass
@@ -72,8 +81,7 @@ def default_sigint() -> None:
 
 def run_pytest(args: list[str], tmp_path: Path, timeout: float = 900, env: dict | None = None) -> SuiteRun:
     report_path = tmp_path / f"report-{len(list(tmp_path.glob('report-*.json')))}.json"
-    cmd = [sys.executable, "-m", "pytest", *args, "--contract-report", str(report_path),
-           "-p", "no:cacheprovider", "-q", "--no-header"]
+    cmd = [sys.executable, "-m", "pytest", *CHILD_FLAGS, *args, "--contract-report", str(report_path)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env=None if env is None else {**os.environ, **env})
     report = json.loads(report_path.read_text()) if report_path.exists() else {}

@@ -126,11 +126,10 @@ def run_child(args: list[str], tmp_path, env: dict | None = None, timeout: float
     import sys
     from pathlib import Path
 
-    from conftest import ROOT, SuiteRun
+    from conftest import CHILD_FLAGS, ROOT, SuiteRun
 
     report_path = Path(tmp_path) / f"report-{len(list(Path(tmp_path).glob('report-*.json')))}.json"
-    cmd = [sys.executable, "-m", "pytest", *args, "--contract-report", str(report_path),
-           "-p", "no:cacheprovider", "-q", "--no-header"]
+    cmd = [sys.executable, "-m", "pytest", *CHILD_FLAGS, *args, "--contract-report", str(report_path)]
     child_env = dict(os.environ)
     for name, value in (env or {}).items():
         if value is None:

@@ -15,7 +15,7 @@ import time
 import httpx
 import pytest
 import stubs
-from conftest import ROOT
+from conftest import CHILD_FLAGS, ROOT
 
 from restcontract.embedded import EmbeddedServer
 from restcontract.target import BACKOFF, MAX_RETRY_AFTER, ContractClient, NoAnswer, Target, retry_after, send_with_retries
@@ -102,7 +102,7 @@ def test_server_dies_mid_run(tmp_path):
         report_path, html_path = tmp_path / "report.json", tmp_path / "report.html"
         cmd = [sys.executable, "-m", "pytest", "tests/test_conformance.py", "--base-url", server.base_url,
                "--baseline", "none", "--max-examples", "5", "--contract-report", str(report_path),
-               "--contract-html", str(html_path), "-p", "no:cacheprovider", "-q", "--no-header"]
+               "--contract-html", str(html_path), *CHILD_FLAGS]
         child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and child.poll() is None:  # wait until tests are sending requests

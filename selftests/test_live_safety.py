@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from conftest import ROOT, default_sigint, run_pytest
+from conftest import CHILD_FLAGS, ROOT, default_sigint, run_pytest
 
 from restcontract.tables.safety import DESTRUCTIVE
 
@@ -171,7 +171,7 @@ def test_ctrl_c_still_removes_what_the_run_created(prefect_server, tmp_path):
     ops = ["POST /flows/", "GET /flows/{id}", "PATCH /flows/{id}", "GET /flows/name/{name}", "POST /flows/filter"]
     cmd = [sys.executable, "-m", "pytest", "tests/test_conformance.py", "--base-url", prefect_server.base_url,
            "--baseline", "none", "--max-examples", "300", "--contract-report", str(tmp_path / "report.json"),
-           *[arg for op in ops for arg in ("--operation", op)], "-p", "no:cacheprovider", "-q", "--no-header"]
+           *[arg for op in ops for arg in ("--operation", op)], *CHILD_FLAGS]
     with httpx.Client(base_url=prefect_server.base_url, timeout=30) as client:
         before = set(all_flows(client))
         child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from restcontract.baseline import Baseline
+from restcontract.casecache import CaseCache
 from restcontract.errors import ContractError
 from restcontract.ledger import Ledger
 from restcontract.pipeline import Pipeline
@@ -48,6 +49,7 @@ class Harness:
         self._server = None
         self.ledger: Ledger | None = None
         self.pipeline = Pipeline()  # conformance cases are sent while the next one is generated
+        self.case_cache = CaseCache.from_option(config.option.case_cache, config.rootpath)  # cases generated before
         self.baseline = Baseline(None)
         self.uses_target = False  # some collected test is a contract check (reports are written)
         self.needs_target = False  # ... and one of them talks to a server
@@ -185,6 +187,9 @@ class Harness:
                 problems.append(str(exc))
         if self._target is not None:
             self.run.extra["transient_retries"] = self._target.retries
+        if self.case_cache.summary() is not None:  # None on the xdist controller: the workers' counts stay
+            self.run.extra["case_cache"] = self.case_cache.summary()
+            self.case_cache.prune()
         if self._server is not None:
             self._server.stop()
         if getattr(self, "_database", None) is not None:

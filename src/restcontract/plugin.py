@@ -93,6 +93,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="extra request header, repeatable")
     group.addoption("--api-version", metavar="X.Y.Z", help="send X-PREFECT-API-VERSION")
     group.addoption("--request-timeout", type=float, default=30.0, metavar="SECONDS", help="per-request timeout")
+    group.addoption("--case-cache", default="auto", metavar="DIR",
+                    help="keep generated cases here and reuse them while nothing that decides them changes "
+                         "(default: .restcontract_cache in the rootdir; 'none' to generate every run)")
     group.addoption("--embedded-db", choices=("sqlite", "postgresql"), default="sqlite",
                     help="database of the embedded server (default sqlite)")
 
@@ -274,6 +277,16 @@ def pytest_keyboard_interrupt(excinfo) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     interrupt.restore(config.stash.get(SIGINT_KEY, None))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function):
+    """A fuzzing test runs from the cases it generated before, if nothing that decides them
+    changed, and otherwise stores what Hypothesis generates (``restcontract.casecache``)."""
+    harness = pyfuncitem.config.stash.get(HARNESS_KEY, None)
+    if harness is not None and harness.case_cache.run(pyfuncitem, harness):
+        return True
+    return None
 
 
 @pytest.hookimpl(wrapper=True)
