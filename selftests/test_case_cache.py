@@ -127,3 +127,23 @@ def test_files_unused_for_30_days_are_pruned(tmp_path):
     cache.replayed = 1
     cache.prune()
     assert not old.exists() and recent.exists()
+
+
+def test_a_test_that_draws_more_than_a_case_generates_every_run(tmp_path):
+    """``@schema.given(n=...)``: the case alone cannot be replayed, so nothing is stored, and the
+    second run works as the first (no server: the test sends nothing)."""
+    test_file = tmp_path / "test_own_strategy.py"
+    test_file.write_text(
+        "from hypothesis import strategies as st\n"
+        "from restcontract.plugin import contract_schema\n"
+        "schema = contract_schema().include(path_regex='^/(health|version)$')  # no schema examples\n\n"
+        "@schema.given(n=st.integers(0, 3))\n"
+        "@schema.parametrize()\n"
+        "def test_own_strategy(case, n):\n"
+        "    assert 0 <= n <= 3 and case.method\n")
+    cache = tmp_path / "cases"
+    for _ in range(2):
+        result = run_pytest([str(test_file), "--spec", str(SPEC), "--case-cache", str(cache)], tmp_path)
+        assert result.returncode == 0, result.output[-2000:]
+        assert "2 passed" in result.output
+    assert not list(cache.glob("cases/*.json"))

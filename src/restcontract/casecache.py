@@ -16,9 +16,10 @@ process.
 Change any of them and the test generates (and stores) afresh; nothing is ever invalidated by
 hand. Files are JSON, never pickle: a cache restored in CI runs no code.
 
-A test's cases are stored only when Hypothesis ran it to the end without an error, and only if
+A test's cases are stored only when Hypothesis ran it to the end without an error, only if
 every case survives the round trip through JSON (a body or metadata value JSON cannot hold is
-generated every time). A stored file that cannot be read is ignored and rewritten.
+generated every time), and only if the case is all Hypothesis draws for it (a test with its own
+``@schema.given`` strategies generates every run). A stored file that cannot be read is ignored and rewritten.
 
 Where: ``--case-cache DIR`` (default ``.restcontract_cache`` in pytest's rootdir; ``none``
 generates every run). CI keeps it between runs like any other cache directory; a file no run
@@ -131,9 +132,10 @@ class CaseCache:
 
         def recording(*args, **kwargs):
             nonlocal storable
-            data = encode(kwargs["case"]) if storable and "case" in kwargs else None
+            drawn = set(kwargs) - set(fixtures)  # what Hypothesis drew for this call
+            data = encode(kwargs["case"]) if storable and not args and drawn == {"case"} else None
             if data is None:
-                storable = False  # one case JSON cannot hold: this test generates every run
+                storable = False  # a case JSON cannot hold, or more than a case (@schema.given): generate every run
             else:
                 recorded.append(data)
             return inner(*args, **kwargs)
