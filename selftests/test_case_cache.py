@@ -31,9 +31,11 @@ def fingerprints(run) -> list[str]:
 
 def test_a_second_run_replays_what_the_first_generated(prefect_server, broken, tmp_path):
     cache = tmp_path / "cases"
-    first = run(prefect_server, tmp_path, cache)
+    first = run(prefect_server, tmp_path, cache, "--api-key", "rc-secret-1234", "--header", "X-Gateway:rc-secret-5678")
     assert first.report["extra"]["case_cache"] == {"directory": str(cache), "replayed": 0, "stored": 3}, first.output[-2000:]
-    assert len(list((cache / "cases").glob("*.json"))) == 3
+    stored = list((cache / "cases").glob("*.json"))
+    assert len(stored) == 3
+    assert not [p for p in stored if "rc-secret" in p.read_text()]  # credentials are added when sending, never stored
     second = run(prefect_server, tmp_path, cache)
     assert second.report["extra"]["case_cache"]["replayed"] == 3 and second.report["extra"]["case_cache"]["stored"] == 0
     assert "3 fuzzing test(s) replayed the cases they generated before" in second.output

@@ -21,6 +21,9 @@ every case survives the round trip through JSON (a body or metadata value JSON c
 generated every time), and only if the case is all Hypothesis draws for it (a test with its own
 ``@schema.given`` strategies generates every run). A stored file that cannot be read is ignored and rewritten.
 
+Stored cases hold no credentials: ``--api-key`` and ``--header`` values are added when a case is
+sent (``ContractContext.call_case``), so a store can go into a shared CI cache.
+
 Where: ``--case-cache DIR`` (default ``.restcontract_cache`` in pytest's rootdir; ``none``
 generates every run). CI keeps it between runs like any other cache directory; a file no run
 has replayed or stored for 30 days is deleted at the end of a run.
