@@ -12,14 +12,14 @@ id and source, the operation, the whole document, the test's Hypothesis settings
 phases, the ``ci`` profile Hypothesis loads under ``CI=true``) and its seed (derived from
 ``--seed``), the versions of schemathesis, Hypothesis and Python, restcontract's generation
 settings (``generation.py``), and the schemathesis hooks and string formats registered in the
-process.
-Change any of them and the test generates (and stores) afresh; nothing is ever invalidated by
-hand. Files are JSON, never pickle: a cache restored in CI runs no code.
+process. Change any of them and the test generates (and stores) afresh; nothing is ever
+invalidated by hand. Files are JSON, never pickle: a cache restored in CI runs no code.
 
 A test's cases are stored only when Hypothesis ran it to the end without an error, only if
 every case survives the round trip through JSON (a body or metadata value JSON cannot hold is
 generated every time), and only if the case is all Hypothesis draws for it (a test with its own
-``@schema.given`` strategies generates every run). A stored file that cannot be read is ignored and rewritten.
+``@schema.given`` strategies generates every run). A stored file that cannot be read is ignored
+and rewritten.
 
 Stored cases hold no credentials: ``--api-key`` and ``--header`` values are added when a case is
 sent (``ContractContext.call_case``), so a store can go into a shared CI cache.

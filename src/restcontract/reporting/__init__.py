@@ -139,8 +139,8 @@ def terminal_lines(harness: "Harness") -> list[str]:
             lines.append(f"  never 2xx: {op}: {reason}")
     else:
         lines.append("no requests sent (document-only checks)")
-    cache = report["extra"].get("case_cache")
-    if cache and (cache["replayed"] or cache["stored"]):
+    cache = report["extra"].get("case_cache")  # present when a fuzzing test used the store
+    if cache:
         lines.append(f"cases: {cache['replayed']} fuzzing test(s) replayed the cases they generated before, "
                      f"{cache['stored']} generated theirs and stored them ({cache['directory']})")
     lines.append(f"findings: {s['failures']} ({s['new_failures']} new, {s['accepted']} accepted by the baseline)"
