@@ -182,8 +182,9 @@ def overhead_of(parts: list[dict], server_s: float, wall: float) -> dict:
     own = tests - request - wait
     n = sum(len(p["http"]) for p in parts)
     tests_any = covered([t for p in parts for t in p["tests"]])
-    wire_any = covered([w for wire in wires for w in wire])
-    idle_any = tests_any - covered([w for wire in wires for w in wire] + [w for p in parts for w in p["waits"]])  # no request, no pause
+    wire_pieces = [w for wire in wires for w in wire]
+    wire_any = covered(wire_pieces)
+    idle_any = tests_any - covered(wire_pieces + [w for p in parts for w in p["waits"]])  # no request, no pause
 
     def ms(seconds):
         return round(1000 * seconds / n, 2)
@@ -285,11 +286,11 @@ def main() -> int:
                             "--phases", "examples,fuzzing", "--exclude-path-regex", "^/admin", "-w", str(workers),
                             "--continue-on-failure"]
 
-    # (row, timing files' prefix or None, restcontract's report or None, command on the server's API root, cwd)
     def restcontract(report: str, cache: str, *extra: str) -> Callable[[str], list[str]]:
         return lambda url: suite_cmd(work / report, "--base-url", url, "-p", "bench_parallel",
                                      "--case-cache", str(work / cache), *extra)
 
+    # (row, timing files' prefix or None, restcontract's report or None, command on the server's API root, cwd)
     runs = [
         ("restcontract --base-url, serial", "timing", work / "serial.json", restcontract("serial.json", "cases"), ROOT),
         # the same run again: its cases come from the store the run before filled (restcontract.casecache)

@@ -187,8 +187,9 @@ class Harness:
                 problems.append(str(exc))
         if self._target is not None:
             self.run.extra["transient_retries"] = self._target.retries
-        if self.case_cache.summary() is not None:  # None on the xdist controller: the workers' counts stay
-            self.run.extra["case_cache"] = self.case_cache.summary()
+        cache_summary = self.case_cache.summary()
+        if cache_summary is not None:  # None on the xdist controller: the workers' counts stay
+            self.run.extra["case_cache"] = cache_summary
             self.case_cache.prune()
         if self._server is not None:
             self._server.stop()
