@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from bench_parallel import on_fresh_server  # noqa: E402
-from restcontract.spec import default_spec_path, load_spec  # noqa: E402
+from restcontract.spec.document import default_spec_path, load_spec  # noqa: E402
 
 
 def har_statuses(path: Path, spec) -> tuple[dict[str, Counter], int]:

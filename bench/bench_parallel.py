@@ -8,7 +8,7 @@ In one run, at the default budget (``--max-examples`` 10, seed 0):
 0. every restcontract run twice: first with an empty case store (``--case-cache`` in the bench's
    directory: Hypothesis generates every case, and the run stores them), then again with that
    store ("stored cases": the second run of a CI job that keeps ``.restcontract_cache``,
-   ``restcontract.casecache``);
+   ``restcontract.cases.store``);
 1. embedded (what a user runs): ``pytest tests/test_conformance.py`` with no ``-n`` and with
    ``-n 2`` (each worker starts its own Prefect; wall time includes the start-up);
 2. a server started by the bench (``python -m restcontract.serve``, SQLite; a fresh one for each
@@ -59,7 +59,7 @@ class _Timer:
     ``waits``: retry pauses after a 429/503, inside those intervals and taken out of them (a pause
     is not the server working). The harness's overhead is the time of the test calls during
     which no request is on the wire: generating cases (Hypothesis, schemathesis), filling them,
-    checking answers, pytest. With the pipeline (``restcontract.pipeline``) generation overlaps
+    checking answers, pytest. With the pipeline (``restcontract.run.pipeline``) generation overlaps
     the requests; with ``RESTCONTRACT_PIPELINE=0`` it does not. ``cpu``: the process's CPU time
     during the test calls (all threads): the harness's work whether it overlaps or not.
     """
@@ -109,7 +109,8 @@ def pytest_configure(config):
         return
     from schemathesis.generation.case import Case
 
-    from restcontract import context, target
+    from restcontract.run import context
+    from restcontract.server import target
 
     _TIMER = _Timer()
     _TIMER.wrap(context.ContractContext, "call_case", "http")
@@ -224,7 +225,7 @@ def on_fresh_server(cmd_for: Callable[[str], list[str]], log: Path, env: dict, c
     ``cmd_for(api_root)``, stop the server; return the command's wall time and the requests and
     server seconds the server counted for it. A fresh server per run: every run leaves logs and
     events behind, and on a shared server each run is slower than the one before."""
-    from restcontract.embedded import EmbeddedServer
+    from restcontract.server.embedded import EmbeddedServer
 
     server = EmbeddedServer().start()
     try:
@@ -293,7 +294,7 @@ def main() -> int:
     # (row, timing files' prefix or None, restcontract's report or None, command on the server's API root, cwd)
     runs = [
         ("restcontract --base-url, serial", "timing", work / "serial.json", restcontract("serial.json", "cases"), ROOT),
-        # the same run again: its cases come from the store the run before filled (restcontract.casecache)
+        # the same run again: its cases come from the store the run before filled (restcontract.cases.store)
         ("restcontract --base-url, serial, stored cases", "timing-stored", work / "serial-stored.json",
          restcontract("serial-stored.json", "cases"), ROOT),
         ("restcontract --base-url, -n 2", "timing-n2", work / "n2.json", restcontract("n2.json", "cases-n2", "-n", "2"), ROOT),

@@ -18,8 +18,8 @@ import pytest
 import schemathesis
 from schemathesis.core.failures import FailureGroup
 
-from restcontract.generation import DEFAULT_MAX_EXAMPLES, schemathesis_config, without_local_constants
-from restcontract.spec import default_spec_path
+from restcontract.cases.fuzzing import DEFAULT_MAX_EXAMPLES, schemathesis_config, without_local_constants
+from restcontract.spec.document import default_spec_path
 from restcontract.tables.safety import DESTRUCTIVE, EXCLUDED
 
 BASE_URL = os.environ.get("BENCH_BASE_URL", "http://127.0.0.1:4200/api")

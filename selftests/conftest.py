@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from restcontract.embedded import EmbeddedServer
+from restcontract.server.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parents[1]
 FAULTS_DIR = Path(__file__).resolve().parent / "faults"
-# One store of generated cases for every child run of the session (``restcontract.casecache``): the
+# One store of generated cases for every child run of the session (``restcontract.cases.store``): the
 # first run of an operation generates its cases, later runs replay them; nothing lands in the checkout.
 CASE_CACHE = Path(tempfile.mkdtemp(prefix="restcontract-selftest-cases-"))
 atexit.register(shutil.rmtree, CASE_CACHE, True)

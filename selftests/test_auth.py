@@ -39,7 +39,7 @@ def test_secrets_never_printed(prefect_server, broken, tmp_path):
 
 def test_non_secret_headers_stay_readable(tmp_path):
     """Plain metadata headers (an API version, a team name) are kept in reproductions."""
-    from restcontract.harness import Harness
+    from restcontract.run.harness import Harness
 
     class Option:
         api_key = API_KEY
@@ -51,7 +51,7 @@ def test_non_secret_headers_stay_readable(tmp_path):
     headers, secrets = harness.headers()
     assert headers["Authorization"] == f"Bearer {API_KEY}" and headers["X-PREFECT-API-VERSION"] == "0.8.4"
     assert set(secrets) == {API_KEY, CUSTOM, "t0k"}
-    from restcontract.findings import curl
+    from restcontract.findings.finding import curl
 
     line = curl("GET", "http://x/api/health", headers, secrets=secrets)
     assert "X-Team: data" in line and "0.8.4" in line

@@ -107,8 +107,8 @@ def test_baseline_workflow(prefect_server, broken, tmp_path):
 
 def test_stale_only_among_checks_that_ran(tmp_path):
     """An entry of an operation this run did not test is not stale (a filtered run proves nothing about it)."""
-    from restcontract.baseline import Baseline
-    from restcontract.findings import SPEC_GAP, Finding
+    from restcontract.findings.baseline import Baseline
+    from restcontract.findings.finding import SPEC_GAP, Finding
 
     finding = Finding("GET /health", "conformance", "status_code_conformance", SPEC_GAP, "m", "ST103|418|418")
     path = tmp_path / "b.json"
@@ -121,8 +121,8 @@ def test_stale_only_among_checks_that_ran(tmp_path):
 
 def test_a_5xx_without_server_record_matches_by_operation_and_status(tmp_path):
     """Live servers give no server-side cause: their 5xx match the embedded baseline's by operation and status."""
-    from restcontract.baseline import Baseline
-    from restcontract.findings import SERVER_DEFECT, Finding
+    from restcontract.findings.baseline import Baseline
+    from restcontract.findings.finding import SERVER_DEFECT, Finding
 
     def five_xx(status, server_error):
         detail = f"ST|500|{status}" + (f"|{server_error['type']}" if server_error else "")
@@ -149,7 +149,7 @@ def test_a_5xx_without_server_record_matches_by_operation_and_status(tmp_path):
     (json.dumps([1, 2]), "expected"),
 ])
 def test_broken_baseline_file_is_one_line(tmp_path, text, needle):
-    from restcontract.baseline import Baseline
+    from restcontract.findings.baseline import Baseline
     from restcontract.errors import ContractError
 
     path = tmp_path / "b.json"

@@ -1,4 +1,4 @@
-"""Stored cases (``restcontract.casecache``): a second run sends what the first one generated,
+"""Stored cases (``restcontract.cases.store``): a second run sends what the first one generated,
 catches the same faults, and anything that decides the cases makes the test generate again."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from conftest import ROOT, run_pytest
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
-from restcontract.casecache import decode, encode
-from restcontract.generation import schemathesis_config
-from restcontract.spec import default_spec_path, load_spec
+from restcontract.cases.store import decode, encode
+from restcontract.cases.fuzzing import schemathesis_schema
+from restcontract.spec.document import default_spec_path, load_spec
 
 SPEC = default_spec_path(ROOT / "spec")
 OPERATIONS = ["POST /flows/count", "POST /flows/paginate", "GET /flows/{id}"]
@@ -88,7 +88,7 @@ def test_a_case_survives_the_round_trip(mode):
     import schemathesis
 
     document = load_spec(SPEC).document
-    schema = schemathesis.openapi.from_dict(document, config=schemathesis_config(0, 10))
+    schema = schemathesis_schema(document, 0, 10)
     labels = ["POST /flows/filter", "PATCH /deployments/{id}", "GET /flow_runs/{id}/graph-v2",
               "POST /logs/", "POST /block_documents/"]
     operations = [schema.find_operation_by_label(label) for label in labels]
@@ -115,7 +115,7 @@ def test_files_unused_for_30_days_are_pruned(tmp_path):
     import os
     import time
 
-    from restcontract.casecache import CaseCache
+    from restcontract.cases.store import CaseCache
 
     cache = CaseCache(tmp_path)
     (tmp_path / "cases").mkdir()

@@ -17,8 +17,8 @@ import pytest
 import stubs
 from conftest import CHILD_FLAGS, ROOT
 
-from restcontract.embedded import EmbeddedServer
-from restcontract.target import BACKOFF, MAX_RETRY_AFTER, ContractClient, NoAnswer, Target, retry_after, send_with_retries
+from restcontract.server.embedded import EmbeddedServer
+from restcontract.server.target import BACKOFF, MAX_RETRY_AFTER, ContractClient, NoAnswer, Target, retry_after, send_with_retries
 
 ONE_OP = ["tests/test_conformance.py", "--baseline", "none", "--operation", "GET /health"]
 USAGE_ERROR, TARGET_ERROR, INTERRUPTED = 4, 3, 2

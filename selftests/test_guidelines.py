@@ -5,7 +5,7 @@ import json
 import pytest
 
 from restcontract.checks import guidelines
-from restcontract.spec import Spec
+from restcontract.spec.document import Spec
 
 OK = {"200": {"description": "ok"}}
 

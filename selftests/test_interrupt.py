@@ -1,4 +1,4 @@
-"""A Ctrl-C swallowed inside a gc callback (as Hypothesis's is) is raised again (``restcontract.interrupt``)."""
+"""A Ctrl-C swallowed inside a gc callback (as Hypothesis's is) is raised again (``restcontract.run.interrupt``)."""
 
 import subprocess
 import sys
@@ -7,7 +7,7 @@ from conftest import default_sigint
 
 SCRIPT = """
 import gc, os, signal
-from restcontract import interrupt
+from restcontract.run import interrupt
 if {install}:
     interrupt.install()
 

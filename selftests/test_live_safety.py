@@ -214,9 +214,9 @@ def test_cleanup_deletes_objects_whose_names_need_encoding(prefect_server):
     # object must really be gone afterwards.
     from urllib.parse import quote
 
-    from restcontract.ledger import Ledger
-    from restcontract.spec import default_spec_path, load_spec
-    from restcontract.target import Target
+    from restcontract.objects.ledger import Ledger
+    from restcontract.spec.document import default_spec_path, load_spec
+    from restcontract.server.target import Target
 
     ledger = Ledger(load_spec(default_spec_path(ROOT / "spec")))
     name = f"rc-selftest {uuid.uuid4().hex[:6]} é\x7f?#"

@@ -1,5 +1,5 @@
 """pytest-xdist: ``-n 2`` finds what ``-n 0`` finds, and the controller writes one complete report;
-the pipeline (``restcontract.pipeline``) sends exactly what a case-by-case run sends.
+the pipeline (``restcontract.run.pipeline``) sends exactly what a case-by-case run sends.
 
 Both runs use the shared self-test server (``--base-url``) with conformance faults switched
 on, on a handful of operations. The workers each gate their own tests; the controller merges
@@ -64,7 +64,7 @@ def test_report_is_complete(runs):
 def test_worker_counters_add_up():
     # Two workers' ``extra``: counters are summed (a merge that kept the last worker's reported
     # half the cleanup), per-operation maps joined.
-    from restcontract.state import RunState
+    from restcontract.run.results import RunState
 
     run = RunState()
     run.merge({"extra": {"transient_retries": 2, "cleanup": {"deleted": 4, "problems": 0},

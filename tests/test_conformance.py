@@ -6,7 +6,7 @@ from restcontract.checks import conformance
 from restcontract.plugin import contract_schema
 
 pytestmark = pytest.mark.conformance
-schema = contract_schema()
+schema = contract_schema()  # schemathesis parametrizes at import time: the one test module that needs the run
 
 
 @schema.parametrize()

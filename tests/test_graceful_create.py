@@ -2,12 +2,10 @@
 
 import pytest
 
-from restcontract.checks.graceful_create import create_operations, run_graceful_create
-from restcontract.plugin import spec_under_test
+from restcontract.checks import graceful_create
 
 pytestmark = pytest.mark.graceful_create
 
 
-@pytest.mark.parametrize("operation", create_operations(spec_under_test()), ids=str)
-def test_graceful_create(operation, contract):
-    run_graceful_create(contract)
+def test_graceful_create(operation, contract):  # operation: every one the family applies to (checks.registry)
+    graceful_create.run(contract)

@@ -2,12 +2,10 @@
 
 import pytest
 
-from restcontract.checks.idempotency import idempotency_operations, run_idempotency
-from restcontract.plugin import spec_under_test
+from restcontract.checks import idempotency
 
 pytestmark = pytest.mark.idempotency
 
 
-@pytest.mark.parametrize("operation", idempotency_operations(spec_under_test()), ids=str)
-def test_idempotency(operation, contract):
-    run_idempotency(contract)
+def test_idempotency(operation, contract):  # operation: every one the family applies to (checks.registry)
+    idempotency.run(contract)

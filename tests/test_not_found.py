@@ -2,12 +2,10 @@
 
 import pytest
 
-from restcontract.checks.not_found import not_found_operations, run_not_found
-from restcontract.plugin import spec_under_test
+from restcontract.checks import not_found
 
 pytestmark = pytest.mark.not_found
 
 
-@pytest.mark.parametrize("operation", not_found_operations(spec_under_test()), ids=str)
-def test_not_found(operation, contract):
-    run_not_found(contract)
+def test_not_found(operation, contract):  # operation: every one the family applies to (checks.registry)
+    not_found.run(contract)

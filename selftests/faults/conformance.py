@@ -1,7 +1,7 @@
 """Broken servers for the conformance checks: one fault set per check, each on an operation
 that answers 2xx even to blind fuzzing on a fresh database."""
 
-from restcontract.faults import Fault
+from restcontract.testing.faults import Fault
 
 
 def _drop_required(status, body):

@@ -1,7 +1,7 @@
 """Broken servers for server-side diagnosis: the same Python exception raised inside the
 application on two operations, so the report must show one server-error group."""
 
-from restcontract.faults import Fault
+from restcontract.testing.faults import Fault
 
 
 def _boom(body):

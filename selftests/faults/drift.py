@@ -1,6 +1,6 @@
 """A server whose served document drifted from the checked-in one: an operation is gone."""
 
-from restcontract.faults import Fault
+from restcontract.testing.faults import Fault
 
 
 def _drop_read_flow(status, document):

@@ -1,7 +1,7 @@
 """Broken servers for the filtering checks: one fault set per broken promise, each on its own
 operation so that one child run catches them all."""
 
-from restcontract.faults import Fault
+from restcontract.testing.faults import Fault
 
 
 def _without(key):

@@ -7,7 +7,7 @@ can be active in the same child run (``selftests/test_guideline_contracts.py``).
 import itertools
 import uuid
 
-from restcontract.faults import Fault
+from restcontract.testing.faults import Fault
 
 _calls = itertools.count(1)
 

@@ -1,6 +1,6 @@
 """Broken servers for the lifecycle check: one collection whose objects cannot be read back."""
 
-from restcontract.faults import Fault
+from restcontract.testing.faults import Fault
 
 FAULTS = {
     # GET /variables/{id} answers 404 for every id, also for variables that exist: the

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return diff_main(rest)
     if command == "spec":
-        from restcontract.specgen import main as spec_main
+        from restcontract.spec.generate import main as spec_main
 
         return spec_main(rest)
     print(f"restcontract: unknown command {command!r} (expected: diff, spec)", file=sys.stderr)

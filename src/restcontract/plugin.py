@@ -21,29 +21,19 @@ import sys
 import httpx
 import pytest
 
-from restcontract import interrupt, reporting
-from restcontract.baseline import Baseline
-from restcontract.context import ContractContext
-from restcontract.errors import ContractError
+from restcontract import compat, reporting
+from restcontract.cases.fuzzing import without_local_constants
+from restcontract.checks.registry import FAMILIES, OFFLINE
+from restcontract.errors import ContractError, NoAnswer, TargetDied
 from restcontract.findings import dedupe
-from restcontract.generation import without_local_constants
-from restcontract.harness import Harness
+from restcontract.findings.baseline import Baseline
+from restcontract.run import interrupt
+from restcontract.run.context import ContractContext
+from restcontract.run.harness import Harness
+from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, PASSED, SKIPPED
+from restcontract.server.target import Target
 from restcontract.spec import Spec
-from restcontract.state import ACCEPTED, EXCLUDED, FAILED, PASSED, SKIPPED
-from restcontract.target import NoAnswer, Target, TargetDied
 
-FAMILIES = {
-    "conformance": "schema conformance of every operation (schemathesis fuzzing)",
-    "graceful_create": "POST /collection/ answers 201 when new, 200 (same object) or 409 when the natural key exists",
-    "not_found": "an id that does not exist gives 404 with a JSON body, never 2xx or 5xx",
-    "idempotency": "GET/PUT/DELETE and read-only POST actions are idempotent",
-    "filtering": "filter/count/paginate answers agree with an oracle evaluated on seeded objects",
-    "guidelines": "the document follows the published REST guidelines (static lint)",
-    "lifecycle": "create -> read -> update -> read -> list -> delete -> read(404) for every collection",
-    "drift": "the served document matches the checked-in one",
-}
-# Families that read only the document: running just these starts no server and sends no request.
-OFFLINE_FAMILIES = {"guidelines"}
 HARNESS_KEY = pytest.StashKey["Harness"]()
 CONTEXT_KEY = pytest.StashKey["ContractContext"]()
 SIGINT_KEY = pytest.StashKey[object]()  # the SIGINT handler to restore at the end (interrupt.install)
@@ -101,8 +91,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for name, description in FAMILIES.items():
-        config.addinivalue_line("markers", f"{name}: {description}")
+    for name, family in FAMILIES.items():
+        config.addinivalue_line("markers", f"{name}: {family.contract}")
     config.stash[HARNESS_KEY] = Harness(config)
     Harness.current = config.stash[HARNESS_KEY]
     without_local_constants()  # the same seed sends the same requests wherever restcontract is installed
@@ -129,21 +119,21 @@ def family_of(item: pytest.Item) -> str | None:
 
 
 def contract_schema():
-    """The schemathesis schema of the document under test, for ``@schema.parametrize()``."""
-    from restcontract.generation import schemathesis_schema
-
+    """The schemathesis schema of the document under test, for ``@schema.parametrize()``: the
+    conformance test module reads it at import time (schemathesis parametrizes then), the only
+    place that reads the active run from outside a hook or fixture."""
     harness = Harness.current
     if harness is None:
         raise ContractError("restcontract plugin is not active")
-    return schemathesis_schema(harness)
+    return harness.schemathesis_schema
 
 
-def spec_under_test() -> Spec:
-    """The document under test, at import time of a test module (for parametrizing)."""
-    harness = Harness.current
-    if harness is None:
-        raise ContractError("restcontract plugin is not active")
-    return harness.spec
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A family's test that takes ``operation`` runs once per operation the family applies to."""
+    family = FAMILIES.get(family_of(metafunc.definition) or "")
+    if family is not None and family.operations is not None and "operation" in metafunc.fixturenames:
+        harness = metafunc.config.stash[HARNESS_KEY]
+        metafunc.parametrize("operation", family.operations(harness.spec), ids=str)
 
 
 # -- hooks --------------------------------------------------------------------------------
@@ -189,11 +179,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     name, original = item.name, getattr(item, "originalname", None)
     if not getattr(item, "operation_label", None) or not original or name == original or item.nodeid.endswith("]"):
         return
-    node_id = getattr(item, "_id", None)
-    if node_id is not None and hasattr(node_id, "with_params") and node_id.params is None:
-        item._id = node_id.with_params(name[len(original) + 1:-1])
-    elif hasattr(item, "_nodeid"):
-        item._nodeid = f"{item.parent.nodeid}::{name}"
+    compat.give_node_id_params(item, name[len(original) + 1:-1])
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -207,7 +193,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         harness.uses_target = True
         operation = operation_of(item, harness.spec)
         family = family_of(item)
-        if family not in OFFLINE_FAMILIES:
+        if family not in OFFLINE:
             harness.needs_target = True
         reason = harness.exclusion(operation) if operation else None
         if reason:
@@ -234,7 +220,7 @@ def contract(request: pytest.FixtureRequest) -> ContractContext:
     harness = request.config.stash[HARNESS_KEY]
     family = family_of(request.node) or "conformance"
     try:
-        if family not in OFFLINE_FAMILIES:
+        if family not in OFFLINE:
             harness.target
     except ContractError as exc:
         pytest.exit(f"restcontract: {exc}", returncode=3)
@@ -247,7 +233,7 @@ def contract(request: pytest.FixtureRequest) -> ContractContext:
 def contract_target(request: pytest.FixtureRequest) -> Target:
     """The server under test (for tests outside the check families, such as the drift test)."""
     harness = request.config.stash[HARNESS_KEY]
-    if harness._target is None and harness._server is None:
+    if not harness.target_prepared:
         try:
             harness.prepare_target()
         except ContractError as exc:
@@ -282,9 +268,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     """A fuzzing test runs from the cases it generated before, if nothing that decides them
-    changed, and otherwise stores what Hypothesis generates (``restcontract.casecache``)."""
+    changed, and otherwise stores what Hypothesis generates (``restcontract.cases.store``)."""
     harness = pyfuncitem.config.stash.get(HARNESS_KEY, None)
-    if harness is not None and harness.case_cache.run(pyfuncitem, harness):
+    if harness is not None and harness.case_cache.run(pyfuncitem, harness.spec.document, harness.fuzzing_settings):
         return True
     return None
 
@@ -341,7 +327,7 @@ def pytest_runtest_call(item: pytest.Item):
 def pytest_runtest_makereport(item: pytest.Item, call) -> None:
     if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
         harness = item.config.stash[HARNESS_KEY]
-        operation, family = operation_of(item, harness._spec), family_of(item)
+        operation, family = operation_of(item, harness.loaded_spec), family_of(item)
         if operation and family:
             reason = str(call.excinfo.value.msg) if hasattr(call.excinfo.value, "msg") else ""
             harness.run.record_check(operation, family, SKIPPED, reason)

@@ -27,84 +27,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from restcontract.findings import SERVER_DEFECT, SPEC_GAP, Finding, curl
-from restcontract.serve import REQUEST_ID_HEADER
+from restcontract.checks.support import declared, finding, first_object, json_of
+from restcontract.findings import SERVER_DEFECT, SPEC_GAP
+from restcontract.objects.graph import Graph
+from restcontract.spec.routes import expand
 from restcontract.tables.keys import BROKEN, GRACEFUL, KEYS, NO_KEY, STRICT, UPSERT, Key
 from restcontract.tables.references import REFERENCES
 
 if TYPE_CHECKING:
-    from restcontract.context import ContractContext
+    from restcontract.run.context import ContractContext
 
 CHECK = "graceful_create"
 PAGE = 200
 
 
-# -- helpers shared by the guideline families (graceful_create, not_found, idempotency) -------
-def pool_of(ctx: "ContractContext"):
-    """The shared pool of real objects (``restcontract.positive``), made once per run."""
-    from restcontract.positive import Filler
-
-    return Filler.of(ctx.harness).pool
-
-
-def graph_of(ctx: "ContractContext"):
-    from restcontract.positive import Filler
-
-    return Filler.of(ctx.harness).graph
-
-
-def expand(route: str, params: dict[str, Any]) -> str:
-    from restcontract.positive import expand as _expand
-
-    return _expand(route, params)
-
-
-def json_of(response: httpx.Response) -> Any:
-    try:
-        return response.json() if response.content else None
-    except ValueError:
-        return None
-
-
-def reproduce(ctx: "ContractContext", response: httpx.Response) -> str:
-    request = response.request
-    return curl(request.method, str(request.url), dict(request.headers), request.content or None, ctx.target.secrets)
-
-
-def server_error(ctx: "ContractContext", response: httpx.Response) -> dict | None:
-    if response.status_code < 500:
-        return None
-    return ctx.target.server_error(response.request.headers.get(REQUEST_ID_HEADER, ""))
-
-
-def finding(ctx: "ContractContext", check: str, rule: str, kind: str, message: str, detail: str,
-            response: httpx.Response | None = None, operation: str | None = None) -> Finding:
-    extra = {"status": response.status_code} if response is not None else {}
-    return Finding(operation=operation or ctx.operation, check=check, rule=rule, kind=kind,
-                   message=ctx.scrub(message), detail=detail,
-                   reproduce=reproduce(ctx, response) if response is not None else "",
-                   server_error=server_error(ctx, response) if response is not None else None, extra=extra)
-
-
-def first_object(body: Any) -> dict | None:
-    """The object of a create answer (a list answer names its first element)."""
-    if isinstance(body, list):
-        body = body[0] if body else None
-    return body if isinstance(body, dict) else None
-
-
-def declared(ctx: "ContractContext", status: int, operation: str | None = None) -> bool:
-    return str(status) in ctx.spec[operation or ctx.operation].declared_statuses
-
-
 # -- which operations ---------------------------------------------------------------------
-def create_operations(spec) -> list[str]:
+def operations(spec) -> list[str]:
     """Every create operation of the document: the resource graph's producers, ``POST
     .../create_*`` actions, and whatever ``tables.keys`` lists that the document has."""
-    from restcontract.graph import Graph
-
     ops = {op for op in Graph(spec).producers.values() if op != "table"}
     ops |= {op.key for op in spec
             if op.method == "POST" and op.segments and op.segments[-1].startswith("create_")}
@@ -142,14 +82,13 @@ def listing_route(ctx: "ContractContext", operation: str, key: Key | None, param
 
 def filter_bodies(ctx: "ContractContext", filter_op: str, key: Key, obj: dict) -> list[dict]:
     """Filter bodies that narrow to the key (from the filter's schema), then a plain page."""
-    schema = ctx.objects.request_schema(filter_op)
+    schema = ctx.spec.body_schema(filter_op)
     props = schema.get("properties", {})
     route = filter_op.split(" ", 1)[1]
     own = route.rstrip("/").rsplit("/", 2)[-2]  # flows in /flows/filter, queues in .../queues/filter
     out = []
     for name, prop in sorted(props.items(), key=lambda item: (own not in item[0], item[0])):
-        branches = [ctx.spec.resolve(b) for b in ctx.spec.resolve(prop).get("anyOf", [prop])]
-        fields = {f for b in branches for f in ctx.spec.resolve(b).get("properties", {})}
+        fields = {f for b in ctx.spec.branches(prop, ("anyOf",)) for f in b.get("properties", {})}
         for field in key.fields:
             if field in fields and isinstance(obj.get(field), str):
                 out.append({name: {field: {"any_": [obj[field]]}}, "limit": PAGE})
@@ -179,14 +118,14 @@ def record(ctx: "ContractContext", outcome: str) -> None:
     ctx.run.extra.setdefault(CHECK, {})[ctx.operation] = outcome
 
 
-def run_graceful_create(ctx: "ContractContext") -> str:
+def run(ctx: "ContractContext") -> str:
     """Create a new object, then the same one again; report every broken promise.
     Returns the measured class (also recorded in the report)."""
     operation = ctx.operation
     method, route = operation.split(" ", 1)
     key = key_of(operation)
-    graph = graph_of(ctx)
-    pool = pool_of(ctx)
+    graph = ctx.graph
+    pool = ctx.pool
     params = {name: pool.value(source) for name, source in graph.path_sources(operation).items()}
     path = expand(route, params)
     body = create_body(ctx, operation, key)
@@ -194,20 +133,20 @@ def run_graceful_create(ctx: "ContractContext") -> str:
     first = ctx.client.request(method, path, json=body)
     status = first.status_code
     if status >= 500:
-        ctx.report(finding(ctx, CHECK, "new_5xx", SERVER_DEFECT,
+        ctx.report(finding(ctx, "new_5xx", SERVER_DEFECT,
                            f"a new object (valid body) answered HTTP {status}, expected 201 Created", str(status), first))
         record(ctx, BROKEN)
         return BROKEN
     if status >= 300:
-        ctx.report(finding(ctx, CHECK, "new_refused", SERVER_DEFECT,
+        ctx.report(finding(ctx, "new_refused", SERVER_DEFECT,
                            f"a valid create body was refused: HTTP {status} {first.text[:300]}", str(status), first))
         record(ctx, BROKEN)
         return BROKEN
     if status != 201:
-        ctx.report(finding(ctx, CHECK, "new_not_201", SERVER_DEFECT,
+        ctx.report(finding(ctx, "new_not_201", SERVER_DEFECT,
                            f"a new object answered HTTP {status}, expected 201 Created", str(status), first))
     elif not declared(ctx, 201):
-        ctx.report(finding(ctx, CHECK, "undocumented_201", SPEC_GAP,
+        ctx.report(finding(ctx, "undocumented_201", SPEC_GAP,
                            "a new object answered 201 Created (as the guidelines say), but the document declares only "
                            + ", ".join(sorted(ctx.spec[operation].declared_statuses)), "201", first))
     obj = first_object(json_of(first))
@@ -220,13 +159,13 @@ def run_graceful_create(ctx: "ContractContext") -> str:
     no_key = key is not None and key.kind == NO_KEY
     outcome = BROKEN
     if status2 >= 500:
-        ctx.report(finding(ctx, CHECK, "duplicate_5xx", SERVER_DEFECT,
+        ctx.report(finding(ctx, "duplicate_5xx", SERVER_DEFECT,
                            f"creating the same object again answered HTTP {status2}, expected 200 (same object) or 409",
                            str(status2), second))
     elif status2 == 409:
         outcome = STRICT
         if not declared(ctx, 409):
-            ctx.report(finding(ctx, CHECK, "undocumented_409", SPEC_GAP,
+            ctx.report(finding(ctx, "undocumented_409", SPEC_GAP,
                                "a duplicate create answered 409 Conflict (strict uniqueness, as the guidelines allow), "
                                "but the document declares no 409", "409", second))
     elif status2 == 201 or (200 <= status2 < 300 and other_id):
@@ -234,37 +173,37 @@ def run_graceful_create(ctx: "ContractContext") -> str:
             outcome = NO_KEY  # no natural key: a second object is what "creates a new member" means
         else:
             if status2 == 201:
-                ctx.report(finding(ctx, CHECK, "duplicate_201", SERVER_DEFECT,
+                ctx.report(finding(ctx, "duplicate_201", SERVER_DEFECT,
                                    f"creating an object whose natural key ({', '.join(key.fields) if key else '?'}) "
                                    "exists answered 201 Created, expected 200 with the same object or 409",
                                    "201", second))
             if other_id:
-                ctx.report(finding(ctx, CHECK, "second_object", SERVER_DEFECT,
+                ctx.report(finding(ctx, "second_object", SERVER_DEFECT,
                                    f"creating the same object again made a second object: id {obj.get('id')} then "
                                    f"{obj2.get('id')}", "id", second))
     elif 200 <= status2 < 300:
         outcome = GRACEFUL
         if obj is not None and obj2 is None:
-            ctx.report(finding(ctx, CHECK, "duplicate_no_object", SERVER_DEFECT,
+            ctx.report(finding(ctx, "duplicate_no_object", SERVER_DEFECT,
                                f"a duplicate create answered HTTP {status2} without the existing object", str(status2),
                                second))
             outcome = BROKEN
         elif same_id and obj.get("created") != obj2.get("created"):
-            ctx.report(finding(ctx, CHECK, "created_changed", SERVER_DEFECT,
+            ctx.report(finding(ctx, "created_changed", SERVER_DEFECT,
                                f"a duplicate create answered the same id with another 'created' "
                                f"({obj.get('created')} then {obj2.get('created')})", "created", second))
             outcome = BROKEN
         if status2 != 200:
-            ctx.report(finding(ctx, CHECK, "duplicate_status", SERVER_DEFECT,
+            ctx.report(finding(ctx, "duplicate_status", SERVER_DEFECT,
                                f"a duplicate create answered HTTP {status2}, expected 200 with the same object or 409",
                                str(status2), second))
         elif not declared(ctx, 200):
-            ctx.report(finding(ctx, CHECK, "undocumented_200", SPEC_GAP,
+            ctx.report(finding(ctx, "undocumented_200", SPEC_GAP,
                                "a duplicate create answered 200 with the existing object (graceful, as the guidelines "
                                "allow), but the document declares only "
                                + ", ".join(sorted(ctx.spec[operation].declared_statuses)), "200", second))
     else:
-        ctx.report(finding(ctx, CHECK, "duplicate_status", SERVER_DEFECT,
+        ctx.report(finding(ctx, "duplicate_status", SERVER_DEFECT,
                            f"a duplicate create answered HTTP {status2} {second.text[:200]}, expected 200 (same object) "
                            "or 409", str(status2), second))
 
@@ -275,7 +214,7 @@ def run_graceful_create(ctx: "ContractContext") -> str:
             "not listable (no filter finds it): relies on the answers' ids" if found is None
             else f"{len(found)} object(s) with the key")
         if found is not None and len({i.get("id") for i in found}) > 1:
-            ctx.report(finding(ctx, CHECK, "second_object", SERVER_DEFECT,
+            ctx.report(finding(ctx, "second_object", SERVER_DEFECT,
                                f"after creating the same object twice, {len({i.get('id') for i in found})} objects have "
                                f"the natural key ({', '.join(key.fields)})", "listed", second))
             outcome = BROKEN

@@ -25,9 +25,9 @@ from typing import Callable
 
 from restcontract.findings import SPEC_GAP, Finding
 from restcontract.spec import Operation, Spec
+from restcontract.spec.routes import QUERY_ACTIONS
 
 CHECK = "guidelines"
-QUERY_ACTIONS = ("filter", "count", "history", "paginate")
 PAGINATION_NAMES = ("limit", "offset")
 OTHER_PAGINATION = ("page", "page_size", "per_page", "skip", "take", "cursor", "page_token", "page-token", "size")
 SNAKE = re.compile(r"[a-z0-9_]+")
@@ -53,9 +53,7 @@ def collections(spec: Spec) -> set[str]:
 
 
 def _body_schema(spec: Spec, op: Operation) -> dict:
-    content = op.definition.get("requestBody", {}).get("content", {})
-    schema = spec.resolve(next(iter(content.values()), {}).get("schema", {})) if content else {}
-    return schema if isinstance(schema, dict) else {}
+    return spec.body_schema(op.key, media_type=None)
 
 
 def _params(spec: Spec, op: Operation) -> list[dict]:
@@ -116,9 +114,7 @@ def single_sort(spec: Spec, op: Operation) -> list[str]:
             out.append(f"sorting parameter {name!r} (sorting is one 'sort' parameter)")
     props = _body_schema(spec, op).get("properties", {})
     if "sort" in props:
-        schema = spec.resolve(props["sort"])
-        branches = [spec.resolve(b) for b in schema.get("anyOf", [schema])]
-        if any(b.get("type") == "array" for b in branches):
+        if any(b.get("type") == "array" for b in spec.branches(props["sort"], ("anyOf",))):
             out.append("'sort' takes several values")
     return out
 
@@ -169,6 +165,10 @@ def findings(spec: Spec, rule: str, operation: str) -> list[Finding]:
     return [Finding(operation=operation, check=CHECK, rule=rule, kind=SPEC_GAP,
                     message=f"{operation}: {message} (REST guidelines: {RULES[rule].__name__.replace('_', ' ')})",
                     detail=message) for message in RULES[rule](spec, op)]
+
+
+def operations(spec: Spec) -> list[str]:
+    return sorted(spec.operations)
 
 
 def run(ctx, rule: str) -> None:

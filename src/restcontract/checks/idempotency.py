@@ -31,17 +31,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from restcontract.checks.graceful_create import expand, finding, graph_of, json_of, pool_of
+from restcontract.checks.support import finding, json_of
 from restcontract.findings import SERVER_DEFECT
-from restcontract.objects import ObjectError
+from restcontract.errors import ObjectError
+from restcontract.spec.routes import READ_ONLY_SEGMENT, expand
 from restcontract.tables import volatile
 
 if TYPE_CHECKING:
-    from restcontract.context import ContractContext
+    from restcontract.run.context import ContractContext
 
 CHECK = "idempotency"
 ATTEMPTS = 3  # pairs of reads before a difference is a finding (see check_read)
-READ_ONLY_SEGMENT = re.compile(r"^(filter|count|history|paginate|lateness|next-runs|counts|count-.+|.+-count)$")
 
 
 def is_read_only_post(operation: str) -> bool:
@@ -50,7 +50,7 @@ def is_read_only_post(operation: str) -> bool:
     return method == "POST" and bool(literals) and READ_ONLY_SEGMENT.match(literals[-1]) is not None
 
 
-def idempotency_operations(spec) -> list[str]:
+def operations(spec) -> list[str]:
     return sorted(op.key for op in spec if op.method in ("GET", "PUT", "DELETE") or is_read_only_post(op.key))
 
 
@@ -100,9 +100,7 @@ def body_of(response) -> Any:
 
 # -- filling requests --------------------------------------------------------------------------
 def schema_value(ctx: "ContractContext", param: dict) -> Any:
-    schema = ctx.spec.resolve(param.get("schema", {}))
-    branches = [ctx.spec.resolve(b) for b in schema.get("anyOf", [])] or [schema]
-    for branch in branches:
+    for branch in ctx.spec.branches(param.get("schema", {}), ("anyOf",)):
         if "enum" in branch:
             return branch["enum"][0]
         if branch.get("default") is not None:
@@ -112,7 +110,7 @@ def schema_value(ctx: "ContractContext", param: dict) -> Any:
 
 def real_parameters(ctx: "ContractContext", operation: str, fresh_last: bool) -> dict:
     """Path parameters naming real objects (the last one fresh when it will be changed)."""
-    graph, pool = graph_of(ctx), pool_of(ctx)
+    graph, pool = ctx.graph, ctx.pool
     sources = graph.path_sources(operation)
     params = ctx.spec[operation].path_parameters
     out = {}
@@ -130,7 +128,7 @@ def real_parameters(ctx: "ContractContext", operation: str, fresh_last: bool) ->
 
 
 def query_of(ctx: "ContractContext", operation: str) -> dict:
-    graph, pool = graph_of(ctx), pool_of(ctx)
+    graph, pool = ctx.graph, ctx.pool
     out = {}
     for param in ctx.spec[operation].definition.get("parameters", []):
         if param.get("in") != "query" or not param.get("required"):
@@ -141,8 +139,7 @@ def query_of(ctx: "ContractContext", operation: str) -> dict:
 
 
 def body_of_request(ctx: "ContractContext", operation: str) -> Any:
-    content = ctx.spec[operation].definition.get("requestBody", {}).get("content", {})
-    if "application/json" not in content:
+    if not ctx.spec.takes_json(operation):
         return None
     method, route = operation.split(" ", 1)
     try:
@@ -155,7 +152,7 @@ def body_of_request(ctx: "ContractContext", operation: str) -> Any:
 
         if isinstance(body, dict):
             body.update(BODY_OVERRIDES.get(operation, {}))
-            graph, pool = graph_of(ctx), pool_of(ctx)
+            graph, pool = ctx.graph, ctx.pool
             for key, value in list(body.items()):
                 source = graph.body_source(key)
                 if source is not None and isinstance(value, str):
@@ -196,7 +193,7 @@ def witness(ctx: "ContractContext", operation: str) -> Any:
 
 
 # -- the checks ---------------------------------------------------------------------------------
-def run_idempotency(ctx: "ContractContext") -> None:
+def run(ctx: "ContractContext") -> None:
     method = ctx.operation.split(" ", 1)[0]
     if method == "DELETE":
         return check_delete(ctx)
@@ -236,16 +233,16 @@ def check_read(ctx: "ContractContext") -> None:
             return
         seen.append("status" if status else f"body at {', '.join(changed[:5])}" if changed else "collection count")
     if status:
-        ctx.report(finding(ctx, CHECK, "status_changed", SERVER_DEFECT,
+        ctx.report(finding(ctx, "status_changed", SERVER_DEFECT,
                            f"two identical calls answered HTTP {first.status_code} then {second.status_code} "
                            f"({ATTEMPTS} pairs, every one)", f"{first.status_code}->{second.status_code}", second))
     if changed:
-        ctx.report(finding(ctx, CHECK, "body_changed", SERVER_DEFECT,
+        ctx.report(finding(ctx, "body_changed", SERVER_DEFECT,
                            f"identical calls with no write in between answered different bodies at "
                            f"{', '.join(changed[:8])} ({ATTEMPTS} pairs of calls, every one different)",
                            ",".join(sorted(set(changed))[:8]), second))
     if state:
-        ctx.report(finding(ctx, CHECK, "state_changed", SERVER_DEFECT,
+        ctx.report(finding(ctx, "state_changed", SERVER_DEFECT,
                            f"a read-only call changed the collection: {before!r:.100} before, {after!r:.100} after "
                            f"({ATTEMPTS} times)", "witness", second))
 
@@ -274,13 +271,13 @@ def check_put(ctx: "ContractContext") -> None:
     second = call(ctx, operation, path, query, body)
     state2 = read_back(ctx, operation, path, json_of(second))
     if not 200 <= second.status_code < 300:
-        ctx.report(finding(ctx, CHECK, "put_repeated", SERVER_DEFECT,
+        ctx.report(finding(ctx, "put_repeated", SERVER_DEFECT,
                            f"the same PUT twice answered HTTP {first.status_code} then {second.status_code}",
                            f"{first.status_code}->{second.status_code}", second))
         return
     obj1, obj2 = json_of(first), json_of(second)
     if isinstance(obj1, dict) and isinstance(obj2, dict) and obj1.get("id") != obj2.get("id"):
-        ctx.report(finding(ctx, CHECK, "put_second_object", SERVER_DEFECT,
+        ctx.report(finding(ctx, "put_second_object", SERVER_DEFECT,
                            f"the same PUT twice made two objects: id {obj1.get('id')} then {obj2.get('id')}", "id",
                            second))
     if state1 is None or state2 is None:
@@ -290,7 +287,7 @@ def check_put(ctx: "ContractContext") -> None:
     changed = differences(body_of(state1), body_of(state2), skip)
     note_volatile(ctx, operation, body_of(state1), body_of(state2), after_write=True)
     if state1.status_code != state2.status_code or changed:
-        ctx.report(finding(ctx, CHECK, "put_state_changed", SERVER_DEFECT,
+        ctx.report(finding(ctx, "put_state_changed", SERVER_DEFECT,
                            f"the same PUT twice left different states: read HTTP {state1.status_code} then "
                            f"{state2.status_code}, differences at {', '.join(changed[:8])}",
                            ",".join(sorted(set(changed))[:8]) or "status", state2))
@@ -316,7 +313,7 @@ def check_delete(ctx: "ContractContext") -> None:
     operation = ctx.operation
     route = operation.split(" ", 1)[1]
     params = ctx.spec[operation].path_parameters
-    sources = graph_of(ctx).path_sources(operation)
+    sources = ctx.graph.path_sources(operation)
     one_object = bool(params) and params[-1] in sources and bool(sources[params[-1]].collection)
     values = real_parameters(ctx, operation, fresh_last=one_object)
     path = expand(route, values)
@@ -325,13 +322,13 @@ def check_delete(ctx: "ContractContext") -> None:
         return check_bulk_delete(ctx, path, query)
     first = call(ctx, operation, path, query, None)
     if not 200 <= first.status_code < 300:
-        ctx.report(finding(ctx, CHECK, "delete_failed", SERVER_DEFECT,
+        ctx.report(finding(ctx, "delete_failed", SERVER_DEFECT,
                            f"deleting an existing object answered HTTP {first.status_code} {first.text[:150]}",
                            str(first.status_code), first))
         return
     is_gone = gone(ctx, operation, path, values[params[-1]])
     if is_gone is False:
-        ctx.report(finding(ctx, CHECK, "delete_left_object", SERVER_DEFECT,
+        ctx.report(finding(ctx, "delete_left_object", SERVER_DEFECT,
                            f"DELETE answered HTTP {first.status_code} but the object is still there", "read", first))
     elif is_gone is None:
         ctx.run.extra.setdefault("idempotency_unchecked", {})[operation] = "no read or listing shows the deleted object"
@@ -340,7 +337,7 @@ def check_delete(ctx: "ContractContext") -> None:
     after = witness(ctx, operation)
     if second.status_code != 404:
         rule = "second_delete_5xx" if second.status_code >= 500 else "second_delete_status"
-        ctx.report(finding(ctx, CHECK, rule, SERVER_DEFECT,
+        ctx.report(finding(ctx, rule, SERVER_DEFECT,
                            f"a second DELETE of the same object answered HTTP {second.status_code}, expected 404 "
                            "(the object is gone)", str(second.status_code), second))
     if before != after:  # confirm with a third DELETE: a concurrent writer changes the count once
@@ -348,7 +345,7 @@ def check_delete(ctx: "ContractContext") -> None:
         call(ctx, operation, path, query, None)
         after = witness(ctx, operation)
     if before != after:
-        ctx.report(finding(ctx, CHECK, "second_delete_changed", SERVER_DEFECT,
+        ctx.report(finding(ctx, "second_delete_changed", SERVER_DEFECT,
                            f"a second DELETE changed the collection: {before!r:.100} before, {after!r:.100} after",
                            "witness", second))
 
@@ -365,9 +362,9 @@ def check_bulk_delete(ctx: "ContractContext", path: str, query: dict) -> None:
     second = call(ctx, operation, path, query, None)
     state2 = ctx.client.get(path) if read else None
     if not (200 <= second.status_code < 300 or second.status_code == 404):
-        ctx.report(finding(ctx, CHECK, "second_delete_status", SERVER_DEFECT,
+        ctx.report(finding(ctx, "second_delete_status", SERVER_DEFECT,
                            f"the same DELETE twice answered HTTP {first.status_code} then {second.status_code}",
                            str(second.status_code), second))
     if read and (state1.status_code != state2.status_code or differences(body_of(state1), body_of(state2), set())):
-        ctx.report(finding(ctx, CHECK, "second_delete_changed", SERVER_DEFECT,
+        ctx.report(finding(ctx, "second_delete_changed", SERVER_DEFECT,
                            "the same DELETE twice left different states", "state", second))

@@ -3,7 +3,7 @@
 Contract (Prefect's REST guidelines: collections are nouns, ``POST /collection/`` creates,
 ``GET /collection/{id}`` reads, ``PATCH`` updates, ``POST /collection/filter`` lists, ``DELETE``
 removes; a missing object is a 404): for every collection that has these routes (found from
-the document by ``restcontract.graph.Graph.lifecycles``), in order:
+the document by ``restcontract.objects.graph.Graph.lifecycles``), in order:
 
 1. create: a valid body (the object factory) is answered 2xx with the object;
 2. read: ``GET /coll/{id}`` answers 200 with the same object;
@@ -25,12 +25,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from restcontract.findings import SERVER_DEFECT, Finding, curl
-from restcontract.graph import Graph, Lifecycle
-from restcontract.objects import ObjectError
+import pytest
+
+from restcontract.checks.support import finding
+from restcontract.errors import ObjectError
+from restcontract.findings import SERVER_DEFECT
+from restcontract.objects.graph import Graph, Lifecycle
+from restcontract.spec.routes import expand
 
 if TYPE_CHECKING:
-    from restcontract.context import ContractContext
+    from restcontract.run.context import ContractContext
 
 CHECK = "lifecycle"
 # Fields an update sets, in order of preference, and how to make a new value for each.
@@ -44,15 +48,13 @@ def lifecycles(spec) -> dict[str, Lifecycle]:
     return {lc.create: lc for lc in Graph(spec).lifecycles()}
 
 
-def _schema_of(spec, operation: str) -> dict:
-    content = spec[operation].definition.get("requestBody", {}).get("content", {})
-    return spec.resolve(content.get("application/json", {}).get("schema", {}))
+def operations(spec) -> list[str]:
+    """One per collection with a full lifecycle: its create operation."""
+    return sorted(lifecycles(spec))
 
 
 def _types(spec, schema: dict) -> set[str]:
-    schema = spec.resolve(schema)
-    branches = [spec.resolve(b) for b in schema.get("anyOf", schema.get("oneOf", []))] or [schema]
-    return {b.get("type") for b in branches if b.get("type")}
+    return {b.get("type") for b in spec.branches(schema) if b.get("type")}
 
 
 def update_plan(ctx: "ContractContext", lc: Lifecycle) -> tuple[str, str, Any, dict] | None:
@@ -63,7 +65,7 @@ def update_plan(ctx: "ContractContext", lc: Lifecycle) -> tuple[str, str, Any, d
         operation = f"{method} {item}"
         if operation not in spec.operations:
             continue
-        props = _schema_of(spec, operation).get("properties", {})
+        props = spec.body_schema(operation).get("properties", {})
         for name in UPDATE_FIELDS:
             if name not in props or (name == "name" and lc.key_field == "name"):
                 continue
@@ -85,16 +87,16 @@ def update_plan(ctx: "ContractContext", lc: Lifecycle) -> tuple[str, str, Any, d
 def _filter_body(spec, lc: Lifecycle, obj: dict) -> tuple[dict, bool]:
     """A filter body scoped to the object when the filter allows it; (body, scoped)."""
     last = lc.collection.split("/")[-1]
-    props = _schema_of(spec, lc.filter).get("properties", {})
+    props = spec.body_schema(lc.filter).get("properties", {})
     if last in props:
         node = spec.resolve(props[last])
-        node = next((spec.resolve(b) for b in node.get("anyOf", [node]) if spec.resolve(b).get("properties")), node)
+        node = next((b for b in spec.branches(node, ("anyOf",)) if b.get("properties")), node)
         for field in ("id", "slug", "name"):
             sub = node.get("properties", {}).get(field)
             if sub is None or obj.get(field) is None:
                 continue
             sub = spec.resolve(sub)
-            sub = next((spec.resolve(b) for b in sub.get("anyOf", [sub]) if spec.resolve(b).get("properties")), sub)
+            sub = next((b for b in spec.branches(sub, ("anyOf",)) if b.get("properties")), sub)
             if "any_" in sub.get("properties", {}):
                 return {last: {field: {"any_": [obj[field]]}}}, True
     return {}, False
@@ -113,18 +115,11 @@ class Run:
         self.ctx, self.lc = ctx, lc
 
     def fail(self, rule: str, message: str, response=None) -> None:
-        reproduce = ""
-        if response is not None:
-            request = response.request
-            body = request.content.decode("utf-8", "replace") if request.content else None
-            reproduce = curl(request.method, str(request.url), dict(request.headers), body, self.ctx.target.secrets)
-        self.ctx.report(Finding(operation=self.ctx.operation, check=CHECK, rule=rule, kind=SERVER_DEFECT,
-                                message=self.ctx.scrub(message), detail=f"{self.lc.collection}|{rule}",
-                                reproduce=reproduce))
+        self.ctx.report(finding(self.ctx, rule, SERVER_DEFECT, message, f"{self.lc.collection}|{rule}", response))
 
     def path(self, obj: dict) -> str:
         route = self.lc.read.split(" ", 1)[1]
-        return route.replace("{" + self.lc.key_param + "}", str(obj[self.lc.key_field]).replace("/", "%2F"))
+        return expand(route, {self.lc.key_param: obj[self.lc.key_field]})
 
     def listed(self, obj: dict) -> tuple[bool | None, Any]:
         """Whether the filter lists the object (None: the filter answer was not a list)."""
@@ -202,10 +197,8 @@ class Run:
                                              f"{obj[lc.key_field]}", response)
 
 
-def run_lifecycle(ctx: "ContractContext") -> None:
+def run(ctx: "ContractContext") -> None:
     lc = lifecycles(ctx.spec).get(ctx.operation)
     if lc is None:
-        import pytest
-
         pytest.skip(f"{ctx.operation} creates no collection with a full lifecycle")
     Run(ctx, lc).run()

@@ -31,23 +31,23 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from restcontract.checks.graceful_create import expand, finding, graph_of, json_of, pool_of
+from restcontract.checks.support import finding, json_of
 from restcontract.findings import SERVER_DEFECT, SPEC_GAP
-from restcontract.objects import ObjectError
+from restcontract.errors import ObjectError
+from restcontract.objects.graph import Graph
+from restcontract.spec.routes import expand
 from restcontract.tables.keys import NOT_OBJECT_PARAMS
 
 if TYPE_CHECKING:
-    from restcontract.context import ContractContext
+    from restcontract.run.context import ContractContext
 
 CHECK = "not_found"
 MESSAGE_KEYS = ("detail", "exception_message", "message", "error")
 MALFORMED = "not-a-uuid"
 
 
-def not_found_operations(spec) -> list[str]:
+def operations(spec) -> list[str]:
     """Operations whose last path parameter names an object (found from the document)."""
-    from restcontract.graph import Graph
-
     graph = Graph(spec)
     out = []
     for op in spec:
@@ -64,9 +64,7 @@ def not_found_operations(spec) -> list[str]:
 def is_uuid_parameter(spec, operation: str, name: str) -> bool:
     for param in spec[operation].definition.get("parameters", []):
         if param.get("in") == "path" and param.get("name") == name:
-            schema = spec.resolve(param.get("schema", {}))
-            branches = [spec.resolve(b) for b in schema.get("anyOf", schema.get("oneOf", []))] or [schema]
-            return any(b.get("format") == "uuid" for b in branches)
+            return any(b.get("format") == "uuid" for b in spec.branches(param.get("schema", {})))
     return False
 
 
@@ -91,8 +89,7 @@ def shape_of(body) -> str | None:
 
 
 def request_body(ctx: "ContractContext", operation: str):
-    content = ctx.spec[operation].definition.get("requestBody", {}).get("content", {})
-    if "application/json" not in content:
+    if not ctx.spec.takes_json(operation):
         return None
     try:
         return ctx.objects.body_for(operation)
@@ -100,12 +97,12 @@ def request_body(ctx: "ContractContext", operation: str):
         return {}
 
 
-def run_not_found(ctx: "ContractContext") -> None:
+def run(ctx: "ContractContext") -> None:
     operation = ctx.operation
     method, route = operation.split(" ", 1)
     params = ctx.spec[operation].path_parameters
     missing = params[-1]
-    graph, pool = graph_of(ctx), pool_of(ctx)
+    graph, pool = ctx.graph, ctx.pool
     sources = graph.path_sources(operation)
     values = {}
     for name in params[:-1]:
@@ -125,33 +122,33 @@ def run_not_found(ctx: "ContractContext") -> None:
         shape = shape_of(answer)
         ctx.run.extra.setdefault("not_found_shapes", {})[operation] = shape or "none"
         if shape is None:
-            ctx.report(finding(ctx, CHECK, "error_body", SERVER_DEFECT,
+            ctx.report(finding(ctx, "error_body", SERVER_DEFECT,
                                f"404 for {what}, but the body does not say what was not found: {response.text[:200]!r}",
                                "404-no-message", response))
         elif shape != documented_error_key(ctx.spec, operation):
-            ctx.report(finding(ctx, CHECK, "error_shape", SPEC_GAP,
+            ctx.report(finding(ctx, "error_shape", SPEC_GAP,
                                f"404 for {what} carries its message in {shape!r}, not in "
                                f"{documented_error_key(ctx.spec, operation)!r} like the document's error model and "
                                f"most 404s: {response.text[:200]}", shape, response))
         if "404" not in ctx.spec[operation].declared_statuses:
-            ctx.report(finding(ctx, CHECK, "undocumented_404", SPEC_GAP,
+            ctx.report(finding(ctx, "undocumented_404", SPEC_GAP,
                                f"404 for {what} (as the guidelines imply), but the document declares only "
                                + ", ".join(sorted(ctx.spec[operation].declared_statuses)), "404", response))
     elif status >= 500:
-        ctx.report(finding(ctx, CHECK, "missing_id_5xx", SERVER_DEFECT,
+        ctx.report(finding(ctx, "missing_id_5xx", SERVER_DEFECT,
                            f"HTTP {status} for {what}, expected 404: {response.text[:200]}", str(status), response))
     elif status < 300:
-        ctx.report(finding(ctx, CHECK, "missing_id_2xx", SERVER_DEFECT,
+        ctx.report(finding(ctx, "missing_id_2xx", SERVER_DEFECT,
                            f"HTTP {status} for {what}, expected 404 (nothing was found, so nothing was done): "
                            f"{response.text[:200]!r}", str(status), response))
     else:
-        ctx.report(finding(ctx, CHECK, "missing_id_status", SERVER_DEFECT,
+        ctx.report(finding(ctx, "missing_id_status", SERVER_DEFECT,
                            f"HTTP {status} for {what}, expected 404: {response.text[:200]}", str(status), response))
 
     if uuid_param:
         values[missing] = MALFORMED
         bad = ctx.client.request(method, expand(route, values), **send)
         if bad.status_code >= 500 or bad.status_code < 400:
-            ctx.report(finding(ctx, CHECK, "malformed_id", SERVER_DEFECT,
+            ctx.report(finding(ctx, "malformed_id", SERVER_DEFECT,
                                f"HTTP {bad.status_code} for a malformed {{{missing}}} ({MALFORMED!r} where a UUID is "
                                f"expected), expected a 4xx: {bad.text[:200]}", str(bad.status_code), bad))

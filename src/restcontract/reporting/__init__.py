@@ -1,7 +1,8 @@
 """Reports: one dictionary (``build``) rendered as JSON, terminal lines, HTML and markdown.
 
 ``build`` is the single source: every renderer reads the same numbers, so the terminal,
-the JSON file, the HTML matrix and the PR comment never disagree.
+the JSON file, the HTML matrix and the PR comment never disagree. Stage 9: may import every
+stage below it (``checks`` and lower).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from restcontract.state import ACCEPTED, EXCLUDED, FAILED, PASSED
+from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, PASSED
 
 if TYPE_CHECKING:
-    from restcontract.harness import Harness
+    from restcontract.run.harness import Harness
 
 RAN = (PASSED, FAILED, ACCEPTED)
 
@@ -67,7 +68,7 @@ def server_errors(findings) -> dict[str, dict]:
     The key is the exception type and its normalized message (not the frame: one bug reached
     through several routes fails in different callers); without a server-side record
     (a server not run by ``restcontract.serve``) the key is the status alone."""
-    from restcontract.serve import normalize
+    from restcontract.server.records import normalize
 
     groups: dict[str, dict] = {}
     for f in sorted(findings, key=lambda f: (f.operation, f.rule, f.fingerprint)):
@@ -88,12 +89,10 @@ def server_errors(findings) -> dict[str, dict]:
 
 
 def _without_2xx(harness: "Harness", operations: dict, without: list[str], excluded: list[str], run) -> dict[str, str]:
-    """Tested operations that never got a 2xx -> the reason the harness believes (``restcontract.graph``)."""
-    from restcontract.graph import Graph, never_2xx_reasons
+    """Tested operations that never got a 2xx -> the reason the harness believes (``restcontract.objects.graph``)."""
+    from restcontract.objects.graph import never_2xx_reasons
 
-    filler = getattr(harness, "_positive_filler", None)
-    graph = filler.graph if filler is not None else Graph(harness.spec)
-    return never_2xx_reasons(graph, operations, sorted(without), {op: run.reasons.get(op, "") for op in excluded})
+    return never_2xx_reasons(harness.graph, operations, sorted(without), {op: run.reasons.get(op, "") for op in excluded})
 
 
 def write_all(harness: "Harness") -> bool:

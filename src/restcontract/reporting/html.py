@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from html import escape
 
-from restcontract.state import ACCEPTED, EXCLUDED, FAILED, NOT_APPLICABLE, PASSED, SKIPPED
+from restcontract.checks.registry import FAMILIES
+from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, NOT_APPLICABLE, PASSED, SKIPPED
 
 SPEC_GAP_CELL = "spec_gap"
 # cell state -> (label, short text in the cell)
@@ -29,8 +30,7 @@ STATES = {
     EXCLUDED: ("excluded", "excl"),
     NOT_APPLICABLE: ("not applicable", "·"),
 }
-FAMILY_ORDER = ["conformance", "graceful_create", "not_found", "idempotency", "filtering", "lifecycle",
-                "guidelines", "drift"]
+FAMILY_ORDER = list(FAMILIES)  # the registry's order (restcontract.checks.registry)
 
 CSS = """
 :root{--fail:#c62828;--gap:#e08a00;--acc:#6d6d9e;--pass:#2e7d32;--skip:#9e9e9e;--excl:#5d4037;--na:#d0d0d0;

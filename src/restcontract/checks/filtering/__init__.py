@@ -37,14 +37,15 @@ import pytest
 from restcontract.checks.filtering import bodies as gen
 from restcontract.checks.filtering import oracle, seed
 from restcontract.checks.filtering.model import COLLECTIONS, Coll, Group, World, parse_time
-from restcontract.findings import SERVER_DEFECT, Finding, curl
+from restcontract.checks.support import finding
+from restcontract.findings import SERVER_DEFECT, curl
 from restcontract.spec import Spec
+from restcontract.spec.routes import FILTER_ACTIONS
 
 if TYPE_CHECKING:
-    from restcontract.context import ContractContext
+    from restcontract.run.context import ContractContext
 
 CHECK = "filtering"
-ACTIONS = ("filter", "count", "paginate")
 EXAMPLES = 15
 COUNT_EXAMPLES = 8
 PAGE = 2
@@ -64,7 +65,7 @@ COUNT_PAIRS = {
 
 def operations(spec: Spec) -> list[str]:
     """Every ``POST .../filter``, ``.../count`` and ``.../paginate`` operation of the document."""
-    return sorted(op.key for op in spec if op.method == "POST" and op.segments and op.segments[-1] in ACTIONS)
+    return sorted(op.key for op in spec if op.method == "POST" and op.segments and op.segments[-1] in FILTER_ACTIONS)
 
 
 # -- plumbing ---------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ class Probe:
         op = ctx.spec[operation]
         self.action = op.segments[-1]
         self.base = op.route[: -len(self.action) - 1]  # /flows
-        self.schema = ctx.objects.request_schema(operation)
+        self.schema = ctx.spec.body_schema(operation)
         self.props = gen._nonnull(ctx.spec, self.schema).get("properties", {})
         name = self.base.strip("/")
         self.coll: Coll | None = COLLECTIONS.get(name) if name in self.props else None
@@ -91,10 +92,9 @@ class Probe:
 
     def report(self, rule: str, detail: str, message: str, route: str, body: Any) -> None:
         ctx = self.ctx
-        ctx.report(Finding(
-            operation=self.operation, check=CHECK, rule=rule, kind=SERVER_DEFECT, message=ctx.scrub(message),
-            detail=detail, reproduce=curl("POST", ctx.target.base_url + route, dict(ctx.target.headers), body,
-                                          ctx.target.secrets)))
+        ctx.report(finding(ctx, rule, SERVER_DEFECT, message, detail, operation=self.operation,
+                           reproduce_with=curl("POST", ctx.target.base_url + route, dict(ctx.target.headers), body,
+                                               ctx.target.secrets)))
 
     @property
     def seeded(self) -> dict[str, dict]:

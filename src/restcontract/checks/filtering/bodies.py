@@ -23,19 +23,14 @@ from typing import Any
 from hypothesis import strategies as st
 
 from restcontract.checks.filtering.model import COLLECTIONS, Coll, Field, Group, World, parse_time
-from restcontract.spec import Spec
+from restcontract.spec.document import Spec
 
 MISSING_ID = str(uuid.UUID(int=0x5EED))
 
 
 def _nonnull(spec: Spec, schema: dict) -> dict:
-    schema = spec.resolve(schema)
-    for key in ("anyOf", "oneOf"):
-        if key in schema:
-            branches = [spec.resolve(b) for b in schema[key] if spec.resolve(b).get("type") != "null"]
-            if branches:
-                return branches[0]
-    return schema
+    """The first alternative of a schema that is not ``null`` (the schema itself when none)."""
+    return next((b for b in spec.branches(schema) if b.get("type") != "null"), spec.resolve(schema))
 
 
 def field_schemas(spec: Spec, schema: dict) -> dict[str, dict]:

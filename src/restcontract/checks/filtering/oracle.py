@@ -6,26 +6,11 @@ selects (its sort and pagination aside). Semantics: see ``restcontract.checks.fi
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Any
 
-from restcontract.checks.filtering.model import COLLECTIONS, Coll, Field, Group, World, parse_time
+from restcontract.checks.filtering.model import COLLECTIONS, Coll, Field, Group, World, ilike, parse_time
 
 SKIP = None  # an operator with an argument that makes it no criterion
-
-
-@lru_cache(maxsize=512)
-def _like_regex(pattern: str) -> re.Pattern:
-    out = []
-    for char in pattern:
-        out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
-    return re.compile(".*" + "".join(out) + ".*", re.IGNORECASE | re.DOTALL)
-
-
-def ilike(value: Any, pattern: str) -> bool:
-    """``value ILIKE '%pattern%'`` (``%`` any run of characters, ``_`` one character)."""
-    return value is not None and _like_regex(pattern).fullmatch(str(value)) is not None
 
 
 def apply(field: Field, op: str, arg: Any, obj: dict) -> bool | None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from restcontract.checks.filtering.model import COLLECTIONS, World
+from restcontract.errors import ObjectError, SeedError
 
 if TYPE_CHECKING:
-    from restcontract.context import ContractContext
+    from restcontract.run.context import ContractContext
 
 _WORLDS: dict[str, World] = {}  # run id of the factories -> the seeded world
 
@@ -28,10 +29,6 @@ NEEDS = {"artifacts": ("runs",), "logs": ("runs",)}
 ORDER = ["delta", "alpha", "charlie", "bravo", "echo", "foxtrot", "golf"]  # creation order != name order
 
 
-class SeedError(AssertionError):
-    pass
-
-
 def world(ctx: "ContractContext", collection: str) -> World:
     """The seeded world with ``collection`` (and what it depends on) in it."""
     objects = ctx.objects
@@ -39,8 +36,6 @@ def world(ctx: "ContractContext", collection: str) -> World:
     group = next((g for g, colls in GROUPS.items() if collection in colls), None)
     if group is None:
         raise KeyError(collection)
-    from restcontract.objects import ObjectError
-
     for needed in (*NEEDS.get(group, ()), group):
         if GROUPS[needed][0] not in seeded:
             try:
@@ -185,8 +180,6 @@ _SEEDERS = {"runs": _runs, "variables": _variables, "artifacts": _artifacts, "wo
 def plain(ctx, route: str) -> str:
     """A few objects for a collection the oracle does not model, so pagination has pages to cut;
     returns the concrete base route (path parameters filled)."""
-    from restcontract.objects import ObjectError
-
     store = _WORLDS.setdefault(ctx.objects.run_id, World())
     key = f"_plain {route}"
     if key in store:

@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from restcontract.embedded import free_port
+from restcontract.server.embedded import free_port
 from restcontract.errors import TargetError
 
 PG_USER = "restcontract-pg"

@@ -3,7 +3,7 @@
 It knows the test's operation and check family, gives the check a recording httpx client, the
 object factories, the ledger and the run state, collects the check's findings (``report``),
 and sends schemathesis cases (``call_case``) with the same retries and recording as every
-other call. ``submit`` runs a check on the harness's pipeline (``restcontract.pipeline``).
+other call. ``submit`` runs a check on the harness's pipeline (``restcontract.run.pipeline``).
 """
 
 from __future__ import annotations
@@ -13,14 +13,18 @@ from typing import TYPE_CHECKING
 import pytest
 
 from restcontract.findings import Finding, scrub
-from restcontract.ledger import Ledger
+from restcontract.objects.factories import Objects
+from restcontract.objects.graph import Graph
+from restcontract.objects.ledger import Ledger
+from restcontract.objects.pool import Pool
+from restcontract.run.results import RunState
+from restcontract.server.records import REQUEST_ID_HEADER
+from restcontract.server.target import Target, send_with_retries
 from restcontract.spec import Spec
-from restcontract.state import RunState
 from restcontract.tables.safety import BODY_OVERRIDES
-from restcontract.target import Target, send_with_retries
 
 if TYPE_CHECKING:
-    from restcontract.harness import Harness
+    from restcontract.run.harness import Harness
 
 
 class ContractContext:
@@ -51,8 +55,21 @@ class ContractContext:
         return self.harness.run
 
     @property
-    def objects(self):
+    def objects(self) -> Objects:
         return self.harness.objects
+
+    @property
+    def graph(self) -> Graph:
+        return self.harness.graph
+
+    @property
+    def pool(self) -> Pool:
+        """Real objects for path parameters and references (shared ones, or fresh ones to change)."""
+        return self.harness.filler.pool
+
+    def fill(self, case) -> bool:
+        """Make every other generated case of this operation a positive one (``cases.positive``)."""
+        return self.operation is not None and self.harness.filler.fill(self.operation, case)
 
     @property
     def client(self):
@@ -65,7 +82,7 @@ class ContractContext:
 
     def submit(self, check, *args) -> None:
         """Run ``check(self, *args)`` on the harness's pipeline: after the cases submitted before it,
-        while the test goes on (``restcontract.pipeline``). The test is judged once all have run."""
+        while the test goes on (``restcontract.run.pipeline``). The test is judged once all have run."""
         self.harness.pipeline.submit(check, self, *args)
 
     def scrub(self, text: str) -> str:
@@ -82,8 +99,6 @@ class ContractContext:
         import uuid
 
         import requests
-
-        from restcontract.serve import REQUEST_ID_HEADER
 
         base_url = self.target.base_url
         if self.spec.prefix and base_url.endswith(self.spec.prefix):

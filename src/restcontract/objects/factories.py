@@ -3,7 +3,7 @@
 ``Objects(client, spec, ledger)`` builds a valid create body for any create operation from
 the document: the schema's required properties, unique run-scoped names (``rc-<run>-<n>``,
 so that filters can scope to the harness's own objects on a live server), references
-(``flow_id``...) filled with real objects (``tables.references``), and a few hand-written
+(``flow_id``...) filled with real objects (``tables.references``, ``objects.producers``), and a few hand-written
 bodies where the schema is not enough. Every object created with a 201 lands in the ledger
 through the client, and is removed at the end of the run.
 """
@@ -16,12 +16,10 @@ from typing import Any
 
 import httpx
 
+from restcontract.errors import ObjectError
+from restcontract.objects.producers import BODIES
 from restcontract.spec import Spec
-from restcontract.tables.references import BODIES, NAME_FIELDS, REFERENCES, SLUG_FIELDS
-
-
-class ObjectError(AssertionError):
-    """A factory could not create an object (the server refused a body the document allows)."""
+from restcontract.tables.references import NAME_FIELDS, REFERENCES, SLUG_FIELDS
 
 
 def create_operation_of(spec: Spec, collection: str) -> str:
@@ -51,17 +49,12 @@ class Objects:
         return f"{self.prefix}{hint.replace('_', '-').lower()}-{next(self._counter)}"
 
     # -- bodies ---------------------------------------------------------------------------
-    def request_schema(self, operation: str) -> dict:
-        op = self.spec[operation]
-        content = op.definition.get("requestBody", {}).get("content", {})
-        return self.spec.resolve(content.get("application/json", {}).get("schema", {}))
-
     def body_for(self, operation: str, **overrides: Any) -> Any:
         """A valid body for a create operation, references filled with real objects."""
         if operation in BODIES:
             body = BODIES[operation](self)
         else:
-            body = self._object(self.request_schema(operation), required_only=True)
+            body = self._object(self.spec.body_schema(operation), required_only=True)
         if isinstance(body, dict):
             body.update(overrides)
         return body

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Literal
 
 from restcontract.findings import Finding, dedupe
 
 # Results of one check on one operation, worst last: merging keeps the worst.
-PASSED, ACCEPTED, FAILED = "passed", "accepted", "failed"
-SKIPPED, EXCLUDED, NOT_APPLICABLE = "skipped", "excluded", "not_applicable"
-_RANK = {NOT_APPLICABLE: 0, EXCLUDED: 1, SKIPPED: 2, PASSED: 3, ACCEPTED: 4, FAILED: 5}
+Result = Literal["not_applicable", "excluded", "skipped", "passed", "accepted", "failed"]
+PASSED: Result = "passed"
+ACCEPTED: Result = "accepted"
+FAILED: Result = "failed"
+SKIPPED: Result = "skipped"
+EXCLUDED: Result = "excluded"
+NOT_APPLICABLE: Result = "not_applicable"
+_RANK: dict[Result, int] = {NOT_APPLICABLE: 0, EXCLUDED: 1, SKIPPED: 2, PASSED: 3, ACCEPTED: 4, FAILED: 5}
 
 
-def worse(a: str | None, b: str) -> str:
+def worse(a: Result | None, b: Result) -> Result:
     return b if a is None or _RANK[b] >= _RANK[a] else a
 
 
@@ -35,7 +41,7 @@ class RunState:
         self.statuses[operation][str(status)] += 1
         self.requests += 1
 
-    def record_check(self, operation: str, check: str, result: str, reason: str = "") -> None:
+    def record_check(self, operation: str, check: str, result: Result, reason: str = "") -> None:
         self.checks[operation][check] = worse(self.checks[operation].get(check), result)
         if reason:
             self.reasons.setdefault(operation, reason)

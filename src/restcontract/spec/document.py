@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from restcontract.errors import SpecError
+from restcontract.errors import SpecError, describe_http_error
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Prefect 2.x puts its API root into every path; 3.x does not. Keys are relative to the root.
@@ -90,6 +90,26 @@ class Spec:
     @property
     def title(self) -> str:
         return str(self.document.get("info", {}).get("title", ""))
+
+    def body_schema(self, operation: str, media_type: str | None = "application/json") -> dict:
+        """The resolved request-body schema of an operation (``{}`` when it has none); with
+        ``media_type=None``, that of its first media type."""
+        content = self[operation].definition.get("requestBody", {}).get("content", {})
+        media = content.get(media_type) if media_type else next(iter(content.values()), None)
+        schema = self.resolve((media or {}).get("schema", {}))
+        return schema if isinstance(schema, dict) else {}
+
+    def takes_json(self, operation: str) -> bool:
+        """Whether the operation's request body can be JSON."""
+        return "application/json" in self[operation].definition.get("requestBody", {}).get("content", {})
+
+    def branches(self, schema: Any, keywords: tuple[str, ...] = ("anyOf", "oneOf")) -> list[dict]:
+        """The resolved alternatives of a schema (the first of ``keywords`` it has), else ``[schema]``."""
+        schema = self.resolve(schema)
+        for keyword in keywords:
+            if isinstance(schema, dict) and keyword in schema:
+                return [self.resolve(branch) for branch in schema[keyword]]
+        return [schema]
 
     def resolve(self, node: Any) -> Any:
         """Follow local ``$ref`` pointers until a node that is not a reference."""
@@ -207,16 +227,3 @@ def default_spec_path(directory: Path | str = "spec") -> Path:
     if not candidates:
         raise SpecError(f"no spec/prefect-*.json in {directory}: pass --spec PATH, or run `tox -e spec`")
     return candidates[-1]
-
-
-def describe_http_error(exc: Exception) -> str:
-    """A short human reason for a transport error (``connection refused``, ``timed out``)."""
-    text = str(exc) or type(exc).__name__
-    lowered = text.lower()
-    if "refused" in lowered:
-        return "connection refused"
-    if "timed out" in lowered or "timeout" in type(exc).__name__.lower():
-        return "timed out"
-    if "name or service not known" in lowered or "nodename nor servname" in lowered or "getaddrinfo" in lowered:
-        return "unknown host"
-    return text.splitlines()[0]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from restcontract.spec import Spec
+from restcontract.spec.document import Spec
 from restcontract.tables.safety import DEPENDENTS, IMPLICIT
 
 

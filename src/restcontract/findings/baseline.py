@@ -1,7 +1,7 @@
 """The baseline: deviations a person has accepted, so CI fails only on new ones.
 
 One JSON file per target version under ``spec/`` (``spec/baseline-prefect-3.8.8.json``),
-one entry per accepted finding, keyed by its fingerprint (see ``restcontract.findings``),
+one entry per accepted finding, keyed by its fingerprint (see ``restcontract.findings.finding``),
 each with a one-line reason written by a person. ``--update-baseline`` rewrites the file
 from the current findings and keeps every existing reason; entries it adds get the reason
 ``UNREVIEWED`` so that review is visible in the diff.
@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from restcontract.errors import ContractError
-from restcontract.findings import Finding
+from restcontract.errors import BaselineError
+from restcontract.findings.finding import Finding
 
 UNREVIEWED = "UNREVIEWED: explain why this deviation is accepted"
 REQUIRED = ("fingerprint", "operation", "check")  # what the gate and the stale computation read
@@ -35,14 +35,14 @@ class Baseline:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ContractError(f"baseline {path} is not a restcontract baseline: not JSON ({exc})") from None
+            raise BaselineError(f"baseline {path} is not a restcontract baseline: not JSON ({exc})") from None
         if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
-            raise ContractError(f"baseline {path} is not a restcontract baseline: expected {{\"entries\": [...]}}")
+            raise BaselineError(f"baseline {path} is not a restcontract baseline: expected {{\"entries\": [...]}}")
         entries = {}
         for number, entry in enumerate(data["entries"], 1):
             missing = [k for k in REQUIRED if not isinstance(entry, dict) or not isinstance(entry.get(k), str)]
             if missing:
-                raise ContractError(f"baseline {path} is not a restcontract baseline: entry {number} has no "
+                raise BaselineError(f"baseline {path} is not a restcontract baseline: entry {number} has no "
                                     f"{', '.join(missing)}")
             entry.setdefault("rule", "")
             entry.setdefault("reason", UNREVIEWED)
@@ -69,7 +69,7 @@ class Baseline:
     def write(self, findings: list[Finding], ran: set[tuple[str, str]]) -> Path:
         """Rewrite from ``findings``; keep reasons; keep entries of checks that did not run."""
         if self.path is None:
-            raise ContractError("--update-baseline needs a baseline file (--baseline FILE)")
+            raise BaselineError("--update-baseline needs a baseline file (--baseline FILE)")
         kept = {fp: e for fp, e in self.entries.items() if (e["operation"], e["check"]) not in ran}
         for finding in findings:
             old = self.entries.get(finding.fingerprint, {})

@@ -33,7 +33,7 @@ import sys
 import threading
 from typing import Callable
 
-from restcontract import interrupt
+from restcontract.run import interrupt
 
 DEPTH = 2  # cases generated ahead of the one on the wire
 # How long the generating thread may hold the GIL when the sending thread wants it (Python's

@@ -11,8 +11,8 @@ Key: a test's file is named by a digest of everything that decides its cases: th
 id and source, the operation, the whole document, the test's Hypothesis settings (budget,
 phases, the ``ci`` profile Hypothesis loads under ``CI=true``) and its seed (derived from
 ``--seed``), the versions of schemathesis, Hypothesis and Python, restcontract's generation
-settings (``generation.py``), and the schemathesis hooks and string formats registered in the
-process. Change any of them and the test generates (and stores) afresh; nothing is ever
+settings (``cases.fuzzing.settings``) and format number (``GENERATION_FORMAT``, bumped when the
+generator changes), and the schemathesis hooks and string formats registered in the process. Change any of them and the test generates (and stores) afresh; nothing is ever
 invalidated by hand. Files are JSON, never pickle: a cache restored in CI runs no code.
 
 A test's cases are stored only when Hypothesis ran it to the end without an error, only if
@@ -43,16 +43,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import hypothesis
-from hypothesis.errors import UnsatisfiedAssumption
 import schemathesis
+from hypothesis.errors import UnsatisfiedAssumption
 from requests.structures import CaseInsensitiveDict
 from schemathesis.core import NOT_SET, NotSet
-from schemathesis.generation.meta import CaseMetadata
+
+from restcontract import compat
+from restcontract.cases import fuzzing
 
 if TYPE_CHECKING:
     import pytest
-
-    from restcontract.harness import Harness
 
 FORMAT = 1
 UNUSED_DAYS = 30  # a stored test not replayed or stored for this long is deleted at the end of a run
@@ -74,54 +74,50 @@ class CaseCache:
         return cls(rootdir / ".restcontract_cache" if value == "auto" else Path(value))
 
     # -- keys ---------------------------------------------------------------------------------
-    def run_key(self, harness: "Harness") -> str:
+    def run_key(self, document: dict, settings: dict) -> str:
         """What decides every test's cases in this process (computed once)."""
         if self._run_key is None:
-            from restcontract import generation
-            from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
-            from schemathesis.specs.openapi.formats import STRING_FORMATS
-
-            hooks = {name: [_qualname(f) for f in fns] for name, fns in GLOBAL_HOOK_DISPATCHER._hooks.items() if fns}
             self._run_key = _digest({
                 "format": FORMAT,
+                "generation": fuzzing.GENERATION_FORMAT,
+                "settings": settings,
                 "schemathesis": schemathesis.__version__,
                 "hypothesis": hypothesis.__version__,
                 "python": list(sys.version_info[:2]),
-                "document": _digest(harness.spec.document),
-                "generation": hashlib.sha256(Path(generation.__file__).read_bytes()).hexdigest(),
-                "hooks": hooks,
-                "formats": sorted(STRING_FORMATS),
+                "document": _digest(document),
+                "hooks": compat.registered_hooks(),
+                "formats": compat.string_formats(),
             })
         return self._run_key
 
-    def path_for(self, item: "pytest.Item", harness: "Harness") -> Path | None:
+    def path_for(self, item: "pytest.Item", document: dict, settings: dict) -> Path | None:
         label = getattr(item, "operation_label", None)
         test_function = getattr(item, "test_function", None)
-        inner = getattr(getattr(getattr(item, "obj", None), "hypothesis", None), "inner_test", None)
+        inner = compat.inner_test(getattr(item, "obj", None))
         if self.directory is None or label is None or test_function is None or inner is None:
             return None  # not a schemathesis test, or the cache is off
         try:
             source = inspect.getsource(test_function)
         except (OSError, TypeError):
             return None
-        hypothesis_test = item.obj  # its settings (budget, phases, CI profile) and seed decide the cases
-        key = _digest({"run": self.run_key(harness), "test": item.nodeid, "operation": label, "source": source,
-                       "settings": repr(getattr(hypothesis_test, "_hypothesis_internal_use_settings", None)),
-                       "seed": getattr(hypothesis_test, "_hypothesis_internal_use_seed", None)})
+        # the test's settings (budget, phases, CI profile) and seed decide the cases
+        hypothesis_settings, seed = compat.hypothesis_settings_and_seed(item.obj)
+        key = _digest({"run": self.run_key(document, settings), "test": item.nodeid, "operation": label,
+                       "source": source, "settings": hypothesis_settings, "seed": seed})
         return self.directory / "cases" / f"{key}.json"
 
     # -- the test call ------------------------------------------------------------------------
-    def run(self, item: "pytest.Function", harness: "Harness") -> bool:
+    def run(self, item: "pytest.Function", document: dict, settings: dict) -> bool:
         """Run a schemathesis test: from stored cases if there are any, else through Hypothesis
         (storing what it generated). False: not a test this cache handles (pytest runs it)."""
-        path = self.path_for(item, harness)
+        path = self.path_for(item, document, settings)
         if path is None:
             return False
-        inner = item.obj.hypothesis.inner_test
-        fixtures = {name: item.funcargs[name] for name in item._fixtureinfo.argnames}
+        inner = compat.inner_test(item.obj)
+        fixtures = {name: item.funcargs[name] for name in compat.fixture_names(item)}
         stored = _load(path)
         if stored is not None:
-            operation = _operation_of(item)
+            operation = compat.api_operation_of(item.obj)
             self.replayed += 1
             _touch(path)  # in use: not pruned
             for data in stored:
@@ -143,11 +139,8 @@ class CaseCache:
                 recorded.append(data)
             return inner(*args, **kwargs)
 
-        item.obj.hypothesis.inner_test = recording
-        try:
+        with compat.replaced_inner_test(item.obj, recording):
             item.obj(**fixtures)  # Hypothesis runs the test; an error or a skip leaves nothing stored
-        finally:
-            item.obj.hypothesis.inner_test = inner
         if storable:
             _store(path, recorded)
             self.stored += 1
@@ -207,7 +200,9 @@ def encode(case) -> dict | None:
 def decode(operation, data: dict):
     kind, *value = data["body"]
     body = NOT_SET if kind == "none" else base64.b64decode(value[0]) if kind == "bytes" else value[0]
-    return operation.Case(
+    return compat.make_case(
+        operation,
+        data["meta"],
         method=data["method"],
         path_parameters=data["path_parameters"],
         query=data["query"],
@@ -216,27 +211,16 @@ def decode(operation, data: dict):
         body=body,
         media_type=data["media_type"],
         multipart_content_types=data["multipart_content_types"],
-        _meta=CaseMetadata.from_dict(data["meta"]) if data["meta"] is not None else None,
     )
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def _operation_of(item):
-    from schemathesis.generation.hypothesis.builder import ApiOperationMark
-
-    return ApiOperationMark.get(item.obj)
-
-
 def _dumps(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
 
 
 def _digest(value) -> str:
     return hashlib.sha256(_dumps(value).encode()).hexdigest()[:32]
-
-
-def _qualname(function) -> str:
-    return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', repr(function))}"
 
 
 def _load(path: Path) -> list[dict] | None:

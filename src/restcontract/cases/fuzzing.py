@@ -10,19 +10,20 @@ Phases: explicit examples and fuzzing (``--max-examples`` cases per operation). 
 coverage phase is off: measured on Prefect 3.8.8 it built its cases for all 187 operations
 at collection time (52 s, even for deselected tests) and sent 1,409 requests to
 ``POST /flows/filter`` alone, which does not fit a CI budget of minutes.
+
+``GENERATION_FORMAT`` is part of every stored case's key (``cases.store``): bump it whenever a
+change here changes the cases generated for the same settings.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-if TYPE_CHECKING:
-    from restcontract.harness import Harness
+from restcontract import compat
 
 DEFAULT_MAX_EXAMPLES = 10
+GENERATION_FORMAT = 1
 
 
 def without_local_constants() -> None:
@@ -35,16 +36,14 @@ def without_local_constants() -> None:
     different requests in different places, and the baseline flaps: measured, an editable run
     and a ``tox -e contract`` run of the same commit differed by 14 new and 12 stale findings
     out of about 480. Hypothesis has no setting for this, so the provider's lookup is replaced
-    by an empty set (its built-in constants, which are fixed, stay).
+    by an empty set (its built-in constants, which are fixed, stay): ``compat.disable_local_constants``.
     """
-    from hypothesis.internal.conjecture import providers
-
-    empty = providers.Constants()
-    providers._get_local_constants = lambda: empty
+    compat.disable_local_constants()
 
 
-def schemathesis_config(seed: int, max_examples: int) -> SchemathesisConfig:
-    return SchemathesisConfig.from_dict({
+def settings(seed: int, max_examples: int) -> dict:
+    """schemathesis's configuration for a run (also what the case store keys on)."""
+    return {
         "seed": seed,
         "generation": {"max-examples": max_examples, "database": "none", "no-shrink": True},
         "phases": {
@@ -54,14 +53,10 @@ def schemathesis_config(seed: int, max_examples: int) -> SchemathesisConfig:
             "stateful": {"enabled": False},
         },
         "suppress-health-check": ["all"],
-    })
+    }
 
 
-def schemathesis_schema(harness: "Harness"):
-    cached = getattr(harness, "_schemathesis_schema", None)
-    if cached is None:
-        option = harness.option
-        config = schemathesis_config(option.seed, option.max_examples or DEFAULT_MAX_EXAMPLES)
-        cached = schemathesis.openapi.from_dict(harness.spec.document, config=config)
-        harness._schemathesis_schema = cached
-    return cached
+def schemathesis_schema(document: dict, seed: int, max_examples: int | None):
+    """The schemathesis schema of ``document`` for ``@schema.parametrize()``."""
+    config = SchemathesisConfig.from_dict(settings(seed, max_examples or DEFAULT_MAX_EXAMPLES))
+    return schemathesis.openapi.from_dict(document, config=config)

@@ -6,7 +6,7 @@ cannot tell:
 - **collections and producers.** ``POST /flows/`` (or ``PUT /saved_searches/``) creates objects
   of the collection ``flows``; a create under an instance (``POST /work_pools/{work_pool_name}/queues``)
   creates objects of the child collection ``work_pools/{work_pool_name}/queues``, whose parent
-  parameters are themselves consumers. ``tables.references.PRODUCERS`` adds collections that
+  parameters are themselves consumers. ``objects.producers.PRODUCERS`` adds collections that
   have no create route (flow run states, workers, leases).
 - **path parameters.** ``{id}``/``{id_or_name}`` right after a collection is that collection's
   ``id``; ``/flows/name/{name}``, ``/block_types/slug/{slug}``, ``/concurrency_limits/tag/{tag}``
@@ -30,14 +30,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from restcontract.spec import Operation, Spec
-from restcontract.tables.references import (GRAPH_REFERENCES, PATH_CONSTANTS, PATH_REFERENCES, PRODUCERS, REFERENCES,
+from restcontract.spec.routes import READ_ONLY_ACTIONS
+from restcontract.objects.producers import PRODUCERS
+from restcontract.tables.references import (GRAPH_REFERENCES, PATH_CONSTANTS, PATH_REFERENCES, REFERENCES,
                                             UNREACHABLE)
 
 # A literal segment between a collection and a parameter that names the field looked up.
 LOOKUP_SEGMENTS = {"name", "slug", "tag", "checksum", "key"}
-# Instance routes that only read (they can use the shared, existing object).
-READ_ONLY_ACTIONS = {"filter", "count", "paginate", "history", "work_queue_check", "get_scheduled_flow_runs",
-                     "concurrency_status", "get_runs"}
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ class EmbeddedServer:
 
     def start(self) -> "EmbeddedServer":
         """Launch the process and return at once; ``wait_ready`` blocks until it answers."""
-        cmd = [sys.executable, "-m", "restcontract.serve", "--port", str(self.port),
+        cmd = [sys.executable, "-m", "restcontract.server.serve", "--port", str(self.port),
                "--home", str(self.home), "--errors", str(self.errors_path)]
         if self.faults:
             cmd += ["--faults", self.faults]
@@ -119,7 +119,7 @@ class EmbeddedServer:
 
     def activate(self, *names: str) -> None:
         """Switch fault sets on (none: the unbroken server). Only with ``faults``."""
-        from restcontract.faults import CONTROL_PATH
+        from restcontract.testing.faults import CONTROL_PATH
 
         origin = self.base_url.rsplit("/api", 1)[0]
         response = httpx.put(origin + CONTROL_PATH, json={"active": list(names)}, timeout=10)

@@ -10,19 +10,13 @@ of accepted deviations keys on.
 from __future__ import annotations
 
 import hashlib
-import json
-import shlex
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Iterable, Literal
 
-SPEC_GAP = "spec_gap"  # the server does what the guidelines promise; the document does not say so
-SERVER_DEFECT = "server_defect"  # the server breaks its document or its guidelines
-KINDS = (SPEC_GAP, SERVER_DEFECT)
-
-REDACTED = "[REDACTED]"
-SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "proxy-authorization"}
-# Headers the harness adds for its own bookkeeping; they do not belong in a reproduction.
-INTERNAL_HEADERS = {"x-restcontract-request", "x-schemathesis-testcaseid", "user-agent", "accept-encoding", "connection", "content-length"}
+Kind = Literal["spec_gap", "server_defect"]
+SPEC_GAP: Kind = "spec_gap"  # the server does what the guidelines promise; the document does not say so
+SERVER_DEFECT: Kind = "server_defect"  # the server breaks its document or its guidelines
+KINDS: tuple[Kind, ...] = (SPEC_GAP, SERVER_DEFECT)
 
 
 @dataclass
@@ -30,7 +24,7 @@ class Finding:
     operation: str  # "GET /flows/{id}"
     check: str  # the contract family: conformance, graceful_create, not_found, ...
     rule: str  # the precise rule within the family: status_code_conformance, ...
-    kind: str  # SPEC_GAP or SERVER_DEFECT
+    kind: Kind  # SPEC_GAP or SERVER_DEFECT
     message: str  # one paragraph: what was expected, what came back
     detail: str  # the stable part that, with operation/check/rule, identifies the defect
     reproduce: str = ""  # a curl command, secrets redacted
@@ -82,47 +76,3 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
         else:
             seen.occurrences += finding.occurrences
     return list(out.values())
-
-
-def redact_headers(headers: dict[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
-    secrets = [s for s in secrets if s]
-    out = {}
-    for name, value in headers.items():
-        if name.lower() in INTERNAL_HEADERS:
-            continue
-        if name.lower() in SECRET_HEADERS or any(s in str(value) for s in secrets):
-            value = REDACTED
-        out[name] = value
-    return out
-
-
-# Headers curl sets itself, or that only the transport needs: left out of reproductions.
-TRANSPORT_HEADERS = {"host", "content-length", "connection", "accept-encoding", "user-agent",
-                     "x-restcontract-request"}
-
-
-def curl(method: str, url: str, headers: dict[str, str] | None = None, body: Any = None,
-         secrets: Iterable[str] = ()) -> str:
-    """A copy-pasteable curl command with secret header values replaced by ``[REDACTED]``."""
-    parts = ["curl", "-X", method.upper(), shlex.quote(url)]
-    for name, value in redact_headers(dict(headers or {}), secrets).items():
-        if name.lower() in TRANSPORT_HEADERS or (name.lower() == "accept" and value == "*/*"):
-            continue
-        parts += ["-H", shlex.quote(f"{name}: {value}")]
-    if body is not None:
-        if not isinstance(body, (str, bytes)):
-            body = json.dumps(body, separators=(",", ":"), default=str)
-            if not any(k.lower() == "content-type" for k in (headers or {})):
-                parts += ["-H", shlex.quote("Content-Type: application/json")]
-        if isinstance(body, bytes):
-            body = body.decode("utf-8", errors="replace")
-        parts += ["-d", shlex.quote(body)]
-    return " ".join(parts)
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Remove secret values from free text (messages, server answers echoed back)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
 
-from restcontract.errors import TargetError
-from restcontract.serve import REQUEST_ID_HEADER
-from restcontract.spec import describe_http_error
+from restcontract.errors import NoAnswer, TargetDied, TargetError, describe_http_error
+from restcontract.server.records import REQUEST_ID_HEADER
 
 if TYPE_CHECKING:
-    from restcontract.embedded import EmbeddedServer
+    from restcontract.server.embedded import EmbeddedServer
 
 MAX_RETRY_AFTER = 10.0  # seconds; a longer Retry-After is not waited for
 TRANSIENT = (429, 503)  # "try again later": retried, reported only when the last attempt gets it too
@@ -31,13 +30,6 @@ RETRIES = 3  # attempts per request
 # second of pause is lost. 0.5 s fixed cost 14 s of a 63 s run.
 BACKOFF = (0.1, 0.4)
 
-
-class TargetDied(Exception):
-    """The server stopped answering mid-run."""
-
-
-class NoAnswer(Exception):
-    """One request got no answer within ``--request-timeout`` while the server is still up."""
 
 
 @dataclass

@@ -16,15 +16,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from restcontract.baseline import Baseline
-from restcontract.casecache import CaseCache
-from restcontract.errors import ContractError
-from restcontract.ledger import Ledger
-from restcontract.pipeline import Pipeline
+from restcontract.cases import fuzzing
+from restcontract.cases.positive import Filler
+from restcontract.cases.store import CaseCache
+from restcontract.errors import ContractError, TargetDied
+from restcontract.findings.baseline import Baseline
+from restcontract.objects.factories import Objects
+from restcontract.objects.graph import Graph
+from restcontract.objects.ledger import Ledger
+from restcontract.run.pipeline import Pipeline
+from restcontract.run.results import RunState
+from restcontract.server.target import Target, check_reachable
 from restcontract.spec import Spec, default_spec_path, load_spec
-from restcontract.state import RunState
 from restcontract.tables.safety import DESTRUCTIVE, EXCLUDED as ALWAYS_EXCLUDED
-from restcontract.target import Target, TargetDied, check_reachable
 
 # Every --header value is treated as a secret (never printed, redacted in reproductions) unless its
 # name says it is plain metadata: a gateway key in "X-Custom" must not leak into a public CI log.
@@ -48,6 +52,11 @@ class Harness:
         self._target: Target | None = None
         self._server = None
         self.ledger: Ledger | None = None
+        self._objects: Objects | None = None
+        self._graph: Graph | None = None
+        self._filler: Filler | None = None
+        self._schemathesis_schema = None
+        self._database = None
         self.pipeline = Pipeline()  # conformance cases are sent while the next one is generated
         self.case_cache = CaseCache.from_option(config.option.case_cache, config.rootpath)  # cases generated before
         self.baseline = Baseline(None)
@@ -67,6 +76,11 @@ class Harness:
                 self._spec = load_spec(self.spec_path)
             except ContractError as exc:
                 pytest.exit(f"restcontract: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+        return self._spec
+
+    @property
+    def loaded_spec(self) -> Spec | None:
+        """The document if it was loaded already (never loads it: for hooks that run after an error)."""
         return self._spec
 
     def baseline_path(self) -> Path | None:
@@ -112,16 +126,16 @@ class Harness:
             check_reachable(base_url, headers, self.option.request_timeout)
             self._target = Target(base_url, headers, secrets, self.option.request_timeout, None)
             self._target.server_version = server_version(self._target)
-            from restcontract.serve import remote_errors
+            from restcontract.server.records import remote_errors
 
             # a restcontract.serve server: 5xx findings get their server-side cause
             self._target.error_lookup = remote_errors(base_url, headers, self.option.request_timeout)
         else:
-            from restcontract.embedded import EmbeddedServer
+            from restcontract.server.embedded import EmbeddedServer
 
             db_url = None
             if self.option.embedded_db == "postgresql":
-                from restcontract.postgres import throwaway_database
+                from restcontract.server.postgres import throwaway_database
 
                 self._database = throwaway_database(self)
                 db_url = self._database.url
@@ -144,13 +158,41 @@ class Harness:
         return self._target
 
     @property
-    def objects(self):
+    def objects(self) -> Objects:
         """The object factories, shared by every test of this process (dependencies are reused)."""
-        if getattr(self, "_objects", None) is None:
-            from restcontract.objects import Objects
-
+        if self._objects is None:
             self._objects = Objects(self.target.client(self.record_response), self.spec)
         return self._objects
+
+    @property
+    def graph(self) -> Graph:
+        """The document's resource graph (with the notes positive filling adds to it)."""
+        if self._graph is None:
+            self._graph = Graph(self.spec)
+        return self._graph
+
+    @property
+    def filler(self) -> Filler:
+        """Positive cases: real objects for generated cases, shared by every test of this process."""
+        if self._filler is None:
+            self._filler = Filler(self.spec, self.objects, self.graph, self.option.api_version or None)
+        return self._filler
+
+    @property
+    def fuzzing_settings(self) -> dict:
+        return fuzzing.settings(self.option.seed, self.option.max_examples or fuzzing.DEFAULT_MAX_EXAMPLES)
+
+    @property
+    def schemathesis_schema(self):
+        """The schemathesis schema of the document under test, for ``@schema.parametrize()``."""
+        if self._schemathesis_schema is None:
+            self._schemathesis_schema = fuzzing.schemathesis_schema(self.spec.document, self.option.seed,
+                                                                    self.option.max_examples)
+        return self._schemathesis_schema
+
+    @property
+    def target_prepared(self) -> bool:
+        return self._target is not None or self._server is not None
 
     def record_response(self, response) -> None:
         """Every answer of a ContractClient: count it per operation, and ledger creations."""
@@ -193,7 +235,7 @@ class Harness:
             self.case_cache.prune()
         if self._server is not None:
             self._server.stop()
-        if getattr(self, "_database", None) is not None:
+        if self._database is not None:
             self._database.stop()
         return problems
 

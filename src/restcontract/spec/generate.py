@@ -1,4 +1,4 @@
-"""Regenerate a spec document from the installed Prefect: ``python -m restcontract.specgen OUT``.
+"""Regenerate a spec document from the installed Prefect: ``python -m restcontract.spec.generate OUT``.
 
 Runs in-process (``create_app().openapi()``) and writes deterministically (sorted keys,
 two-space indentation, trailing newline), so regenerating gives a byte-identical file.
@@ -30,7 +30,7 @@ def write(document: dict, out: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m restcontract.specgen OUT.json", file=sys.stderr)
+        print("usage: python -m restcontract.spec.generate OUT.json", file=sys.stderr)
         return 2
     import prefect
 

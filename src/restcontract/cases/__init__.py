@@ -1,0 +1,7 @@
+"""Stage 6, cases: what schemathesis generates, made positive, and kept for the next run.
+
+``fuzzing`` (the schemathesis schema and its settings), ``positive`` (every other case names real
+objects), ``store`` (generated cases kept as JSON and replayed). Takes values (a document, settings,
+factories), never the run: may import ``errors``, ``compat``, ``tables``, ``spec``, ``findings``,
+``server`` and ``objects``.
+"""

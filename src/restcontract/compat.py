@@ -1,0 +1,115 @@
+"""Every private internal of Hypothesis, schemathesis and pytest that restcontract relies on, in one place.
+
+Each function below reaches past a library's public API; nothing else in restcontract does. They
+were checked against the versions in ``CHECKED_AGAINST`` (pinned by ``constraints/`` and bounded in
+``pyproject.toml``); after an upgrade, run ``tox -e selftest`` and update the table. A missing
+internal raises a one-line ``ContractError`` naming the versions this module knows, not an
+``AttributeError`` deep in a test.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from restcontract.errors import ContractError
+
+CHECKED_AGAINST = {"hypothesis": "6.170.15", "schemathesis": "4.32.5", "pytest": "9.2.0"}
+
+
+def _missing(what: str, exc: Exception) -> ContractError:
+    return ContractError(f"{what} is not where restcontract expects it ({type(exc).__name__}: {exc}); restcontract "
+                         f"was checked against " + ", ".join(f"{k} {v}" for k, v in CHECKED_AGAINST.items()))
+
+
+# -- Hypothesis -------------------------------------------------------------------------------
+def disable_local_constants() -> None:
+    """Hypothesis draws now and then from the literals of "local" modules, which depend on the
+    checkout (``cases.fuzzing.without_local_constants`` says why that breaks reproducibility):
+    replace its lookup by an empty set (``providers._get_local_constants``)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        empty = providers.Constants()
+        providers._get_local_constants = lambda: empty
+    except (ImportError, AttributeError) as exc:
+        raise _missing("hypothesis.internal.conjecture.providers._get_local_constants", exc) from None
+
+
+def hypothesis_settings_and_seed(test: Any) -> tuple[str, Any]:
+    """The settings (as text) and the seed a ``@given`` test runs with."""
+    return (repr(getattr(test, "_hypothesis_internal_use_settings", None)),
+            getattr(test, "_hypothesis_internal_use_seed", None))
+
+
+def inner_test(test: Any) -> Callable | None:
+    """The function a ``@given`` test calls with each drawn example (``test.hypothesis.inner_test``)."""
+    return getattr(getattr(test, "hypothesis", None), "inner_test", None)
+
+
+@contextmanager
+def replaced_inner_test(test: Any, replacement: Callable) -> Iterator[None]:
+    """Run a ``@given`` test with ``replacement`` called for each drawn example."""
+    original = test.hypothesis.inner_test
+    test.hypothesis.inner_test = replacement
+    try:
+        yield
+    finally:
+        test.hypothesis.inner_test = original
+
+
+# -- schemathesis -----------------------------------------------------------------------------
+def registered_hooks() -> dict[str, list[str]]:
+    """Names of the schemathesis hooks registered in this process (they can change generated cases)."""
+    try:
+        from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
+
+        hooks = GLOBAL_HOOK_DISPATCHER._hooks
+    except (ImportError, AttributeError) as exc:
+        raise _missing("schemathesis.hooks.GLOBAL_HOOK_DISPATCHER._hooks", exc) from None
+    return {name: [_qualname(f) for f in fns] for name, fns in hooks.items() if fns}
+
+
+def string_formats() -> list[str]:
+    """The string formats schemathesis generates (registered ones included)."""
+    from schemathesis.specs.openapi.formats import STRING_FORMATS
+
+    return sorted(STRING_FORMATS)
+
+
+def api_operation_of(test: Any):
+    """The schemathesis ``APIOperation`` a ``@schema.parametrize()`` test item was made for."""
+    from schemathesis.generation.hypothesis.builder import ApiOperationMark
+
+    return ApiOperationMark.get(test)
+
+
+def failure_key(failure: Any) -> str:
+    """schemathesis's own identity of a check failure (what its deduplication uses)."""
+    return failure._unique_key
+
+
+def make_case(operation: Any, meta: dict | None, **fields: Any):
+    """A schemathesis ``Case`` of ``operation`` from stored fields and its metadata as a dict."""
+    from schemathesis.generation.meta import CaseMetadata
+
+    return operation.Case(**fields, _meta=CaseMetadata.from_dict(meta) if meta is not None else None)
+
+
+# -- pytest -----------------------------------------------------------------------------------
+def fixture_names(item: Any) -> list[str]:
+    """The fixture arguments of a test function item."""
+    return list(item._fixtureinfo.argnames)
+
+
+def give_node_id_params(item: Any, params: str) -> None:
+    """Put ``[params]`` into an item's node id (pytest 9.2 builds it from ``originalname``)."""
+    node_id = getattr(item, "_id", None)
+    if node_id is not None and hasattr(node_id, "with_params") and node_id.params is None:
+        item._id = node_id.with_params(params)
+    elif hasattr(item, "_nodeid"):
+        item._nodeid = f"{item.parent.nodeid}::{item.name}"
+
+
+def _qualname(function: Any) -> str:
+    return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', repr(function))}"
