@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from restcontract.reporting.model import undeclared
 from restcontract.server.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,6 +86,7 @@ def run_pytest(args: list[str], tmp_path: Path, timeout: float = 900, env: dict 
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env=None if env is None else {**os.environ, **env})
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    assert not undeclared(report), f"report fields not declared in restcontract.reporting.model: {undeclared(report)}"
     return SuiteRun(proc.returncode, proc.stdout + proc.stderr, report)
 
 

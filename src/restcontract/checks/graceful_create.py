@@ -115,7 +115,7 @@ def listed_with_key(ctx: "ContractContext", operation: str, key: Key, obj: dict,
 
 
 def record(ctx: "ContractContext", outcome: str) -> None:
-    ctx.run.extra.setdefault(CHECK, {})[ctx.operation] = outcome
+    ctx.note(CHECK, outcome)
 
 
 def run(ctx: "ContractContext") -> str:
@@ -210,9 +210,9 @@ def run(ctx: "ContractContext") -> str:
     # Never a second object: list the collection for the key, whatever the answers said.
     if key is not None and key.kind != NO_KEY and obj is not None and outcome != NO_KEY:
         found = listed_with_key(ctx, operation, key, obj, params)
-        ctx.run.extra.setdefault("graceful_create_listed", {})[operation] = (
+        ctx.note("graceful_create_listed", (
             "not listable (no filter finds it): relies on the answers' ids" if found is None
-            else f"{len(found)} object(s) with the key")
+            else f"{len(found)} object(s) with the key"))
         if found is not None and len({i.get("id") for i in found}) > 1:
             ctx.report(finding(ctx, "second_object", SERVER_DEFECT,
                                f"after creating the same object twice, {len({i.get('id') for i in found})} objects have "
@@ -222,7 +222,7 @@ def run(ctx: "ContractContext") -> str:
         outcome = BROKEN
     record(ctx, outcome)
     if key is not None and outcome not in (BROKEN, _expected(key.kind)):
-        ctx.run.extra.setdefault("graceful_create_table", {})[operation] = f"table says {key.kind}, measured {outcome}"
+        ctx.note("graceful_create_table", f"table says {key.kind}, measured {outcome}")
     return outcome
 
 

@@ -90,7 +90,7 @@ def note_volatile(ctx: "ContractContext", operation: str, a: Any, b: Any, after_
     base = differences(a, b, skip)
     used = [f for f in skip if len(differences(a, b, skip - {f})) > len(base)]
     if used:
-        ctx.run.extra.setdefault("idempotency_volatile", {})[operation] = sorted(used)
+        ctx.note("idempotency_volatile", sorted(used))
 
 
 def body_of(response) -> Any:
@@ -228,8 +228,8 @@ def check_read(ctx: "ContractContext") -> None:
         state = before != after
         if not (status or changed or state):
             if seen:
-                ctx.run.extra.setdefault("idempotency_one_off", {})[operation] = (
-                    f"{seen[0]} on {len(seen)} pair(s) of reads, none on the next: a concurrent write, not the read")
+                ctx.note("idempotency_one_off", (
+                    f"{seen[0]} on {len(seen)} pair(s) of reads, none on the next: a concurrent write, not the read"))
             return
         seen.append("status" if status else f"body at {', '.join(changed[:5])}" if changed else "collection count")
     if status:
@@ -281,7 +281,7 @@ def check_put(ctx: "ContractContext") -> None:
                            f"the same PUT twice made two objects: id {obj1.get('id')} then {obj2.get('id')}", "id",
                            second))
     if state1 is None or state2 is None:
-        ctx.run.extra.setdefault("idempotency_unchecked", {})[operation] = "no read of what the PUT wrote"
+        ctx.note("idempotency_unchecked", "no read of what the PUT wrote")
         return
     skip = ignored(ctx, operation, after_write=True)
     changed = differences(body_of(state1), body_of(state2), skip)
@@ -331,7 +331,7 @@ def check_delete(ctx: "ContractContext") -> None:
         ctx.report(finding(ctx, "delete_left_object", SERVER_DEFECT,
                            f"DELETE answered HTTP {first.status_code} but the object is still there", "read", first))
     elif is_gone is None:
-        ctx.run.extra.setdefault("idempotency_unchecked", {})[operation] = "no read or listing shows the deleted object"
+        ctx.note("idempotency_unchecked", "no read or listing shows the deleted object")
     before = witness(ctx, operation)
     second = call(ctx, operation, path, query, None)
     after = witness(ctx, operation)

@@ -120,7 +120,7 @@ def run(ctx: "ContractContext") -> None:
     what = f"{{{missing}}} naming no object"
     if status == 404:
         shape = shape_of(answer)
-        ctx.run.extra.setdefault("not_found_shapes", {})[operation] = shape or "none"
+        ctx.note("not_found_shapes", shape or "none")
         if shape is None:
             ctx.report(finding(ctx, "error_body", SERVER_DEFECT,
                                f"404 for {what}, but the body does not say what was not found: {response.text[:200]!r}",

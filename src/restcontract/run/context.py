@@ -80,6 +80,11 @@ class ContractContext:
     def report(self, finding: Finding) -> None:
         self.findings.append(finding)
 
+    def note(self, key: str, value) -> None:
+        """Record a fact about this operation in the report's ``extra[key]`` (each family declares
+        its keys in ``checks.registry``; the report model, ``reporting.model``, lists them all)."""
+        self.run.note(key, self.operation, value)
+
     def submit(self, check, *args) -> None:
         """Run ``check(self, *args)`` on the harness's pipeline: after the cases submitted before it,
         while the test goes on (``restcontract.run.pipeline``). The test is judged once all have run."""

@@ -46,6 +46,10 @@ class RunState:
         if reason:
             self.reasons.setdefault(operation, reason)
 
+    def note(self, key: str, operation: str, value) -> None:
+        """``extra[key][operation] = value``: a per-operation fact a family reports."""
+        self.extra.setdefault(key, {})[operation] = value
+
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
 
