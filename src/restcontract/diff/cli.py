@@ -7,9 +7,11 @@ is one line on stderr, never a traceback and never only argparse's usage dump.
 from __future__ import annotations
 
 import argparse
+import base64
 import sys
 
 from restcontract.diff.ignore import apply_ignores, load_ignores
+from restcontract.diff.live import Prober
 from restcontract.diff.model import Level, Report
 from restcontract.diff.operations import diff_specs
 from restcontract.diff.render import RENDERERS
@@ -39,15 +41,48 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=list(RENDERERS), default="text", help="output format (default: text)")
     parser.add_argument("--ignore", metavar="FILE", help="changes accepted deliberately: 'RULE_ID LOCATION # reason'")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    live = parser.add_argument_group("live confirmation")
+    live.add_argument("--against", metavar="URL", help="probe each ERR change on this live server of the NEW "
+                                                      "version (its API root, e.g. http://127.0.0.1:4200/api)")
+    live.add_argument("--api-key", metavar="KEY", help="sent as 'Authorization: Bearer KEY' (never printed)")
+    live.add_argument("--auth-string", metavar="USER:PASS", help="HTTP basic credentials (never printed)")
+    live.add_argument("--header", metavar="'NAME: VALUE'", action="append", default=[],
+                      help="an extra header for the probes (repeatable)")
     return parser
+
+
+def probe_headers(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
+    """The probes' headers and the secret values that must never be printed."""
+    headers, secrets = {}, []
+    for item in args.header:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise ContractError(f"--header {item!r}: expected 'NAME: VALUE'")
+        headers[name.strip()] = value.strip()
+        secrets.append(value.strip())
+    if args.api_key:
+        headers["Authorization"] = f"Bearer {args.api_key}"
+        secrets.append(args.api_key)
+    if args.auth_string:
+        if ":" not in args.auth_string:
+            raise ContractError("--auth-string: expected USER:PASS")
+        headers["Authorization"] = "Basic " + base64.b64encode(args.auth_string.encode()).decode()
+        secrets += [args.auth_string, args.auth_string.split(":", 1)[1], headers["Authorization"].split(" ", 1)[1]]
+    return headers, [s for s in secrets if s]
 
 
 def run(args: argparse.Namespace) -> int:
     entries = load_ignores(args.ignore) if args.ignore else []
-    changes = diff_specs(load_spec(args.old), load_spec(args.new))
+    old, new = load_spec(args.old), load_spec(args.new)
+    changes = diff_specs(old, new)
     changes, unused = apply_ignores(changes, entries)
+    if args.against:
+        headers, secrets = probe_headers(args)
+        prober = Prober(args.against, old, new, headers, secrets)
+        prober.check_reachable()
+        changes = prober.probe_all(changes)
     report = Report(args.old, args.new, changes, Level[args.fail_on],
-                    [f"line {e.line} ({e.rule} {e.location})" for e in unused])
+                    [f"line {e.line} ({e.rule} {e.location})" for e in unused], against=args.against or "")
     text = RENDERERS[args.format](report)
     if args.output:
         try:

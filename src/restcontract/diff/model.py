@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from restcontract.diff.live import Live
 
 
 class Level(IntEnum):
@@ -37,9 +41,10 @@ class Change:
     message: str
     ignored: bool = False
     reason: str = ""  # why it is ignored, from the ignore file
+    live: "Live | None" = None  # with --against: what a probe of a live NEW server showed
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "rule": self.rule,
             "level": self.level.name,
             "location": self.location,
@@ -47,6 +52,9 @@ class Change:
             "ignored": self.ignored,
             "reason": self.reason,
         }
+        if self.live is not None:
+            out.update(self.live.as_dict())
+        return out
 
 
 @dataclass
@@ -58,6 +66,7 @@ class Report:
     changes: list[Change]
     fail_on: Level = Level.ERR
     unused_ignores: list[str] = field(default_factory=list)  # ignore-file lines that matched nothing
+    against: str = ""  # the live server the ERR changes were probed on (--against), if any
 
     @property
     def counted(self) -> list[Change]:
@@ -76,6 +85,15 @@ class Report:
         for change in self.counted:
             counts[change.level.name] += 1
         counts["ignored"] = len(self.ignored)
+        return counts
+
+    @property
+    def live_counts(self) -> dict[str, int]:
+        """With --against: how many ERR changes were confirmed, not confirmed, not probed."""
+        counts = {"confirmed": 0, "not_confirmed": 0, "not_probed": 0}
+        for change in self.counted:
+            if change.live is not None:
+                counts[change.live.status] += 1
         return counts
 
     @property

@@ -9,12 +9,13 @@ that into the change's location.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Iterator
 
 from restcontract.diff.model import Change
 from restcontract.diff.rules import level_of
 from restcontract.diff.schemas import Direction, SchemaDiff
-from restcontract.diff.shapes import Node, ShapeReader, escape
+from restcontract.diff.shapes import Node, ShapeReader, covers, escape
 from restcontract.spec import Operation, Spec
 
 
@@ -111,7 +112,21 @@ class OperationsDiff:
                          where, f"parameter is {'required' if now else 'optional'} now")
         if old.raw.get("description") != new.raw.get("description"):
             yield change("description-changed", where, "parameter description changed")
-        yield from self.schema(parameter_schema(old), parameter_schema(new), "request", where)
+        before, after = serialization(old.raw), serialization(new.raw)
+        if before != after:
+            yield change("request-parameter-serialization-changed", where,
+                         f"serialization {describe_serialization(before)} → {describe_serialization(after)}")
+        old_schema, new_schema = parameter_schema(old), parameter_schema(new)
+        as_text = sent_as_text(self.old_reader, self.new_reader, old_schema, new_schema, after)
+        for item in self.schemas.compare(old_schema, new_schema, "request"):
+            rule = item.rule
+            if rule == "request-default-changed" and not item.pointer:
+                rule = "request-parameter-default-changed"
+            elif rule == "request-type-narrowed" and "content" not in new.raw:
+                why = as_text if not item.pointer else _TO_TEXT.match(item.message) and TEXT_REASON
+                if why:
+                    rule, item = "request-type-widened", replace(item, message=f"{item.message} ({why})")
+            yield change(rule, f"{where}#{item.pointer}" if item.pointer else where, item.message)
 
     # --- request bodies -------------------------------------------------------------------
 
@@ -152,12 +167,24 @@ class OperationsDiff:
 
     def content(self, old: Node, new: Node, direction: Direction, where: str) -> Iterator[Change]:
         before, after = old.raw.get("content") or {}, new.raw.get("content") or {}
-        for media in sorted(before.keys() - after.keys()):
-            yield change(f"{direction}-media-type-removed", f"{where} {media}", f"media type {media} removed")
-        for media in sorted(after.keys() - before.keys()):
+        removed, added = sorted(before.keys() - after.keys()), sorted(after.keys() - before.keys())
+        pairs = [(m, m) for m in sorted(before.keys() & after.keys())]
+        for media in removed:
+            # a request type that became more general, a response type that became more specific: still fine
+            match = next((a for a in added if (media_covers(a, media) if direction == "request"
+                                               else media_covers(media, a))), None)
+            if match:
+                added.remove(match)
+                pairs.append((media, match))
+                yield change("media-type-renamed", f"{where} {match}", f"media type {media} → {match}")
+            else:
+                yield change(f"{direction}-media-type-removed", f"{where} {media}", f"media type {media} removed")
+        for media in added:
             yield change(f"{direction}-media-type-added", f"{where} {media}", f"media type {media} added")
-        for media in sorted(before.keys() & after.keys()):
-            yield from self.schema(media_schema(old, media), media_schema(new, media), direction, f"{where} {media}")
+        for media, match in pairs:
+            if loosely_typed(media) and loosely_typed(match):
+                continue  # XML and text carry no JSON types: a client written for them is not a JSON client
+            yield from self.schema(media_schema(old, media), media_schema(new, match), direction, f"{where} {match}")
 
     def schema(self, old: Node, new: Node, direction: Direction, where: str) -> Iterator[Change]:
         for item in self.schemas.compare(old, new, direction):
@@ -219,6 +246,64 @@ def media_schema(holder: Node, media: str) -> Node:
     if isinstance(entry.raw, dict) and "schema" in entry.raw:
         return entry.child("schema")
     return Node(entry.pointer + "/schema", {})
+
+
+def media_base(media: str) -> str:
+    return media.split(";")[0].strip().lower()
+
+
+def media_covers(general: str, specific: str) -> bool:
+    """Does ``general`` accept what ``specific`` describes? ``*/*`` ⊇ ``application/*`` ⊇ ``application/json``
+    ⊇ ``application/problem+json``; parameters (``;charset=utf-8``, ``;q=1``) are ignored."""
+    g, s = media_base(general), media_base(specific)
+    if g == s:
+        return True
+    (gt, _, gs), (st, _, ss) = g.partition("/"), s.partition("/")
+    return (gs == "*" and gt in ("*", st)) or (gt == st and ss.endswith("+" + gs))
+
+
+def loosely_typed(media: str) -> bool:
+    base = media_base(media)
+    return "xml" in base or base.startswith("text/")
+
+
+TEXT_REASON = "parameters are sent as text: every old value is still a valid string"
+_TO_TEXT = re.compile(r"^type (?:boolean|integer|number|string)(?:\|(?:boolean|integer|number|string))* → string$")
+DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
+
+
+def serialization(param: dict) -> tuple[str, bool]:
+    """The effective ``(style, explode)`` of a parameter (OpenAPI defaults filled in)."""
+    style = param.get("style") or DEFAULT_STYLE.get(param.get("in"), "form")
+    return style, bool(param.get("explode", style == "form"))
+
+
+def describe_serialization(value: tuple[str, bool]) -> str:
+    return f"style={value[0]} explode={str(value[1]).lower()}"
+
+
+def sent_as_text(old_reader: ShapeReader, new_reader: ShapeReader, old: Node, new: Node,
+                 style: tuple[str, bool]) -> str:
+    """Why a parameter type change is harmless on the wire, or "".
+
+    Parameters travel as text: a plain string parameter accepts what a number or boolean was sent as,
+    and a ``form``/``explode`` query array accepts a single value (``?x=1`` is ``[1]``).
+    """
+    before, after = old_reader.shape(old).without_null(), new_reader.shape(new).without_null()
+    if before.types is None or after.types is None:
+        return ""
+    scalars = {"string", "integer", "number", "boolean"}
+    plain = not (after.enum or after.pattern or after.format or after.bounds)
+    if after.types == {"string"} and before.types <= scalars and plain:
+        return TEXT_REASON
+    if after.types == {"array"} and before.types <= scalars and style == ("form", True) and after.items \
+            and after.bounds.get("minItems", 0) <= 1 and "maxItems" not in after.bounds:
+        items = new_reader.shape(after.items).without_null()
+        loose = not (items.enum or items.pattern or items.format or items.bounds)
+        if loose and items.types is not None and all(covers(items.types, t) or items.types == {"string"}
+                                                     for t in before.types):
+            return "a form-exploded query array accepts a single value"
+    return ""
 
 
 def security_of(spec: Spec, op: Operation) -> list[frozenset[str]]:

@@ -13,14 +13,32 @@ def summary_line(report: Report) -> str:
     counts = report.counts
     parts = ", ".join(f"{counts[level.name]} {level.name}" for level in sorted(Level, reverse=True))
     verdict = "FAIL" if report.exit_code else "ok"
-    return f"{parts}, {counts['ignored']} ignored; fail on {report.fail_on.name} and above: {verdict}"
+    return f"{parts}, {counts['ignored']} ignored{live_summary(report)}; fail on {report.fail_on.name} and above: " \
+           f"{verdict}"
+
+
+def live_summary(report: Report) -> str:
+    """``; live on URL: 12 confirmed, 3 not confirmed, 40 not probed`` (empty without --against)."""
+    if not report.against:
+        return ""
+    counts = report.live_counts
+    return (f"; live on {report.against}: {counts['confirmed']} confirmed, {counts['not_confirmed']} not confirmed, "
+            f"{counts['not_probed']} not probed")
+
+
+def live_text(change: Change) -> str:
+    """``  [live: confirmed: why]`` for a probed change, else ``""``."""
+    return f"  [live: {change.live.status}: {change.live.why}]" if change.live is not None else ""
 
 
 def render_text(report: Report) -> str:
     lines = [f"restcontract diff {report.old} -> {report.new}"]
     for change in report.changes:
         tail = f"  [ignored: {change.reason or 'no reason given'}]" if change.ignored else ""
-        lines.append(f"{change.level.name:<4} {change.rule}  {change.location}: {change.message}{tail}")
+        lines.append(f"{change.level.name:<4} {change.rule}  {change.location}: {change.message}{tail}"
+                     f"{live_text(change)}")
+        if change.live is not None and change.live.request:
+            lines += [f"       request: {change.live.request}", f"       answer:  {change.live.answer}"]
     lines += [f"note: ignore entry {entry} matched nothing" for entry in report.unused_ignores]
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
@@ -39,8 +57,15 @@ def render_markdown(report: Report) -> str:
     for level in sorted(Level, reverse=True):
         group = [c for c in report.counted if c.level == level]
         if group:
-            lines += ["", f"### {level.name} ({len(group)})", "", "| Rule | Location | Change |", "|---|---|---|"]
-            lines += [f"| `{c.rule}` | `{_cell(c.location)}` | {_cell(c.message)} |" for c in group]
+            live = report.against and level == Level.ERR
+            head = "| Rule | Location | Change |" + (" Live | Request | Answer |" if live else "")
+            lines += ["", f"### {level.name} ({len(group)})", "", head, "|---|---|---|" + ("---|---|---|" if live else "")]
+            for c in group:
+                row = f"| `{c.rule}` | `{_cell(c.location)}` | {_cell(c.message)} |"
+                if live and c.live is not None:
+                    row += (f" {c.live.status}: {_cell(c.live.why)} | `{_cell(c.live.request)}` |"
+                            f" `{_cell(c.live.answer)}` |" if c.live.request else f" {c.live.status}: {_cell(c.live.why)} | | |")
+                lines.append(row)
     if report.ignored:
         lines += ["", f"### Ignored ({len(report.ignored)})", "", "| Rule | Location | Reason |", "|---|---|---|"]
         lines += [f"| `{c.rule}` | `{_cell(c.location)}` | {_cell(c.reason)} |" for c in report.ignored]
@@ -54,6 +79,7 @@ def render_json(report: Report) -> str:
         "fail_on": report.fail_on.name,
         "exit_code": report.exit_code,
         "summary": report.counts,
+        **({"against": report.against, "live": report.live_counts} if report.against else {}),
         "changes": [c.as_dict() for c in report.changes],
         "unused_ignores": report.unused_ignores,
     }
@@ -67,11 +93,15 @@ def render_junit(report: Report) -> str:
                        failures=str(failures), errors="0", skipped=str(len(report.ignored)))
     for change in report.changes:
         case = ET.SubElement(suite, "testcase", classname=change.rule, name=change.location)
+        if change.live is not None:
+            props = ET.SubElement(case, "properties")
+            for name, value in change.live.as_dict().items():
+                ET.SubElement(props, "property", name=name, value=value)
         if change.ignored:
             ET.SubElement(case, "skipped", message=f"ignored: {change.reason}")
         elif report.failing(change):
             failure = ET.SubElement(case, "failure", message=change.message, type=change.level.name)
-            failure.text = f"{change.level.name} {change.rule} {change.location}: {change.message}"
+            failure.text = f"{change.level.name} {change.rule} {change.location}: {change.message}{live_text(change)}"
         else:
             ET.SubElement(case, "system-out").text = f"{change.level.name}: {change.message}"
     if not report.changes:
@@ -95,7 +125,10 @@ def _gh_property(text: str) -> str:
 
 def github_annotation(change: Change, file: str | None) -> str:
     props = ([f"file={_gh_property(file)}"] if file else []) + [f"title={_gh_property(change.rule)}"]
-    return f"::{GITHUB_COMMANDS[change.level]} {','.join(props)}::{_gh_data(f'{change.location}: {change.message}')}"
+    text = f"{change.location}: {change.message}{live_text(change)}"
+    if change.live is not None and change.live.request:
+        text += f"\n{change.live.request}\n{change.live.answer}"
+    return f"::{GITHUB_COMMANDS[change.level]} {','.join(props)}::{_gh_data(text)}"
 
 
 def render_github(report: Report) -> str:

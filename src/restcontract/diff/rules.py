@@ -43,13 +43,21 @@ _TABLE: list[Rule] = [
     Rule("request-parameter-removed", WARN, "A parameter is gone; clients that send it are ignored or rejected."),
     Rule("request-parameter-added", INFO, "A new optional parameter."),
     Rule("request-parameter-became-optional", INFO, "A required parameter is now optional."),
+    Rule("request-parameter-default-changed", ERR, "The default of a parameter changed: a client that omits it "
+                                                   "gets other results (limits, sorting, filters)."),
+    Rule("request-parameter-serialization-changed", ERR, "The parameter's style/explode changed (form, "
+                                                         "deepObject, ...): the server parses what old clients "
+                                                         "send differently."),
     # --- request bodies ---------------------------------------------------------------------
     Rule("request-body-became-required", ERR, "The request body is now required (or a required body was added)."),
-    Rule("request-body-removed", WARN, "The operation no longer takes a request body."),
+    Rule("request-body-removed", ERR, "The operation no longer takes a request body: what clients send is "
+                                      "ignored or rejected."),
     Rule("request-body-added", INFO, "The operation takes a new, optional request body."),
     Rule("request-body-became-optional", INFO, "The request body is now optional."),
     Rule("request-media-type-removed", ERR, "A request media type (application/json, ...) is no longer accepted."),
     Rule("request-media-type-added", INFO, "A new request media type is accepted."),
+    Rule("media-type-renamed", INFO, "A media type became more general in a request or more specific in a "
+                                     "response (parameters, application/problem+json for application/json)."),
     # --- request schemas (bodies and parameters) ---------------------------------------------
     Rule("request-property-added-required", ERR, "A new property that clients must send."),
     Rule("request-property-became-required", ERR, "An optional property is now required."),
@@ -67,8 +75,16 @@ _TABLE: list[Rule] = [
     Rule("request-property-removed-closed", ERR, "A property clients may send is gone from an object with "
                                                  "additionalProperties: false, so sending it is rejected."),
     Rule("request-property-removed", WARN, "A property is gone; clients that send it are ignored or rejected."),
+    Rule("request-bound-added", WARN, "A bound (maximum, maxLength, minItems, ...) where there was none: often "
+                                      "a limit the server always had, now documented."),
+    Rule("request-constraint-added", ERR, "A newer keyword restricts the request now (not, if/then/else, contains, "
+                                          "patternProperties, propertyNames, dependent*, unevaluated*, content*)."),
+    Rule("request-constraint-changed", ERR, "Such a keyword changed: values it accepted may be rejected now."),
+    Rule("request-constraint-removed", INFO, "Such a keyword was dropped (or prefixItems added): the request "
+                                             "accepts more."),
     Rule("request-pattern-changed", WARN, "The pattern changed; some values that matched may not match now."),
-    Rule("request-format-changed", WARN, "A string format (uuid, date-time, ...) was added or changed."),
+    Rule("request-format-changed", ERR, "A string format (uuid, date-time, ...) was added or changed: the server "
+                                        "validates it, strings that passed may be rejected."),
     Rule("request-default-changed", WARN, "A default changed: clients that omit the value get other behaviour."),
     Rule("request-property-added", INFO, "A new optional property."),
     Rule("request-property-became-optional", INFO, "A required property is now optional."),
@@ -81,7 +97,8 @@ _TABLE: list[Rule] = [
     Rule("success-status-removed", ERR, "A 2xx status the operation used to document is gone."),
     Rule("status-removed", INFO, "A non-2xx status is no longer documented."),
     Rule("status-added", INFO, "A new documented status."),
-    Rule("response-media-type-removed", WARN, "A response media type is gone."),
+    Rule("response-media-type-removed", ERR, "A response media type is gone: clients that ask for it (Accept) "
+                                             "or parse it get something else."),
     Rule("response-media-type-added", INFO, "A new response media type."),
     # --- response schemas -------------------------------------------------------------------
     Rule("response-property-removed", ERR, "A property clients read is gone."),
@@ -89,6 +106,16 @@ _TABLE: list[Rule] = [
     Rule("response-became-nullable", ERR, "A value that was never null may be null now."),
     Rule("response-type-changed", ERR, "The response may hold a type the old schema did not allow "
                                        "(type changed, new anyOf/oneOf alternative, type constraint dropped)."),
+    Rule("response-bound-relaxed", ERR, "A response value may lie outside the bounds clients were promised "
+                                        "(minimum lowered, maxLength raised or dropped, ...)."),
+    Rule("response-const-changed", ERR, "A value that was always one constant is another constant now."),
+    Rule("response-constraint-removed", ERR, "A newer keyword no longer restricts the response (or prefixItems "
+                                             "added): it may hold what clients were promised it would not."),
+    Rule("response-constraint-changed", ERR, "Such a keyword changed: the response may hold values it excluded."),
+    Rule("response-format-changed", ERR, "The format of a response string changed or was dropped: clients "
+                                         "parsing it (dates, uuids) may fail."),
+    Rule("response-optional-property-removed", WARN, "An optional property is gone; clients must already cope "
+                                                     "with its absence, but some read it when it was there."),
     Rule("response-enum-value-added", WARN, "The response may hold an enum value clients do not know."),
     Rule("response-property-added-closed", WARN, "A new required property in an object the old document "
                                                  "declared closed (additionalProperties: false)."),
@@ -98,9 +125,12 @@ _TABLE: list[Rule] = [
                                          "an alternative dropped, an enum introduced)."),
     Rule("response-enum-value-removed", INFO, "An enum value no longer appears in responses."),
     Rule("response-additional-properties-allowed", INFO, "A closed response object may carry extra properties now."),
-    Rule("response-bound-changed", INFO, "A bound (minimum, maxLength, ...) of a response value changed."),
+    Rule("response-bound-changed", INFO, "A bound (minimum, maxLength, ...) of a response value was tightened "
+                                         "or added: responses stay within what clients expect."),
+    Rule("response-constraint-added", INFO, "A newer keyword restricts the response more (or prefixItems "
+                                            "removed)."),
     Rule("response-pattern-changed", INFO, "The pattern of a response value changed."),
-    Rule("response-format-changed", INFO, "The format of a response value changed."),
+    Rule("response-format-added", INFO, "A response string now declares a format."),
     Rule("response-default-changed", INFO, "The default of a response value changed."),
     # --- documentation ----------------------------------------------------------------------
     Rule("description-changed", INFO, "A summary or description changed."),

@@ -31,14 +31,20 @@ FACT_RULES: dict[str, tuple[str, str]] = {
     "enum-value-removed": ("request-enum-value-removed", "response-enum-value-removed"),
     "enum-value-added": ("request-enum-value-added", "response-enum-value-added"),
     "enum-introduced": ("request-type-narrowed", "response-type-narrowed"),
-    "enum-dropped": ("request-type-widened", "response-enum-value-added"),
-    "bound-relaxed": ("request-bound-relaxed", "response-bound-changed"),
+    "enum-dropped": ("request-type-widened", "response-type-changed"),
+    "bound-relaxed": ("request-bound-relaxed", "response-bound-relaxed"),
+    "bound-added": ("request-bound-added", "response-bound-changed"),
     "pattern-added": ("request-pattern-added", "response-pattern-changed"),
     "pattern-changed": ("request-pattern-changed", "response-pattern-changed"),
     "pattern-removed": ("request-pattern-removed", "response-pattern-changed"),
+    "format-added": ("request-format-changed", "response-format-added"),
     "format-changed": ("request-format-changed", "response-format-changed"),
     "format-removed": ("request-type-widened", "response-format-changed"),
+    "constraint-added": ("request-constraint-added", "response-constraint-added"),
+    "constraint-removed": ("request-constraint-removed", "response-constraint-removed"),
+    "constraint-changed": ("request-constraint-changed", "response-constraint-changed"),
     "property-removed": ("request-property-removed", "response-property-removed"),
+    "optional-property-removed": ("request-property-removed", "response-optional-property-removed"),
     "property-added": ("request-property-added", "response-property-added"),
     "required-property-added": ("request-property-added-required", "response-property-added"),
     "became-required": ("request-property-became-required", "response-property-became-required"),
@@ -62,7 +68,11 @@ BOUNDS: dict[str, tuple[bool, str]] = {
     "minLength": (False, "request-min-length-raised"),
     "minItems": (False, "request-min-items-raised"),
     "minProperties": (False, "request-min-items-raised"),
+    "maxContains": (True, "request-max-items-lowered"),
+    "minContains": (False, "request-min-items-raised"),
 }
+# ``prefixItems`` relaxes: with it, ``items`` only applies after the prefix (so adding it accepts more)
+RELAXING_CONSTRAINTS = {"prefixItems"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,7 @@ class _Walk:
             self.enum(old, new)
             self.bounds(old, new)
             self.strings(old, new)
+            self.constraints(old, new)
             self.objects(old, new)
             self.arrays(old, new)
         self.docs(old, new)
@@ -135,6 +146,8 @@ class _Walk:
     def nullability(self, old: Shape, new: Shape) -> None:
         if old.types is None or new.types is None or old.nullable == new.nullable:
             return
+        if (old.inferred and not old.nullable) or (new.inferred and not new.nullable):
+            return  # no ``type`` written: null was (or is) allowed, whatever ``properties`` suggest
         self.report("null-added" if new.nullable else "null-removed",
                     "may be null now" if new.nullable else "null no longer allowed")
 
@@ -176,12 +189,27 @@ class _Walk:
                  if j not in matched and not any(self.covered(other, alt) for other in olds)]
         if removed:
             self.report("narrowed", f"alternative(s) removed: {'; '.join(removed)}")
+        overlap = self.overlap(self.diff.new, new, news)
+        if self.direction == "request" and overlap and not self.overlap(self.diff.old, old, olds):
+            i, j = overlap
+            self.report("narrowed", f"oneOf alternatives {i} and {j} overlap: a value matching both is rejected now")
         if added:
             self.report("widened", f"alternative(s) added: {'; '.join(added)}")
         for i, j in pairs.items():
             sub = _Walk(self.diff, self.direction).shapes(olds[i], news[j])
             self.out += [replace(c, pointer=news[j].origin + c.pointer) for c in sub]
         return True
+
+    @staticmethod
+    def overlap(reader: ShapeReader, shape: Shape, alts: list[Shape]) -> tuple[int, int] | None:
+        """Two oneOf alternatives some value can match both of (then oneOf rejects it), or None."""
+        if not shape.exclusive:
+            return None
+        for i, a in enumerate(alts):
+            for j in range(i + 1, len(alts)):
+                if _may_overlap(reader, a, alts[j]):
+                    return i, j
+        return None
 
     def covered(self, old: Shape, new: Shape) -> bool:
         """Is replacing ``old`` by ``new`` harmless here (nothing at WARN or above)?"""
@@ -247,6 +275,9 @@ class _Walk:
             return
         removed = [v for v in old.enum if v not in new.enum]
         added = [v for v in new.enum if v not in old.enum]
+        if self.direction == "response" and len(old.enum) == 1 and len(new.enum) == 1:
+            self.rule("response-const-changed", f"constant {old.enum[0]} → {new.enum[0]}")
+            return
         if removed:
             self.report("enum-value-removed", f"enum value(s) removed: {_join(removed)}")
         if added:
@@ -261,6 +292,8 @@ class _Walk:
             tightened = after is not None and (before is None or (after < before if upper else after > before))
             if not tightened:
                 self.report("bound-relaxed", message)
+            elif before is None:
+                self.report("bound-added", message)
             elif self.direction == "request":
                 self.rule(request_rule, message)
             else:
@@ -272,16 +305,29 @@ class _Walk:
                     "pattern-removed" if new.pattern is None else "pattern-changed")
             self.report(fact, f"pattern {_short(old.pattern)} → {_short(new.pattern)}")
         if old.format != new.format:
-            self.report("format-removed" if new.format is None else "format-changed",
-                        f"format {old.format or 'none'} → {new.format or 'none'}")
+            fact = "format-removed" if new.format is None else "format-added" if old.format is None else "format-changed"
+            self.report(fact, f"format {old.format or 'none'} → {new.format or 'none'}")
+
+    def constraints(self, old: Shape, new: Shape) -> None:
+        """The newer keywords (if/then/else, contains, dependentRequired, ...), each compared as a whole."""
+        for keyword in sorted(old.constraints.keys() | new.constraints.keys()):
+            before, after = old.constraints.get(keyword), new.constraints.get(keyword)
+            if before == after:
+                continue
+            fact = "constraint-changed" if before and after else "constraint-added" if after else "constraint-removed"
+            if keyword in RELAXING_CONSTRAINTS and fact != "constraint-changed":
+                fact = "constraint-removed" if fact == "constraint-added" else "constraint-added"
+            self.report(fact, f"{keyword} {'changed' if before and after else 'added' if after else 'removed'}")
 
     def objects(self, old: Shape, new: Shape) -> None:
         for name in old.properties.keys() - new.properties.keys():
             if self.direction == "request" and new.additional is False:
                 self.rule("request-property-removed-closed", f"property {name!r} removed; "
                           "additionalProperties is false, so sending it is rejected", prop(name))
-            else:
+            elif name in old.required:
                 self.report("property-removed", f"property {name!r} removed", prop(name))
+            else:
+                self.report("optional-property-removed", f"optional property {name!r} removed", prop(name))
         for name in new.properties.keys() - old.properties.keys():
             self.added_property(old, new, name)
         for name in old.properties.keys() & new.properties.keys():
@@ -330,6 +376,27 @@ def alternatives(shape: Shape) -> list[Shape]:
     if types is not None and len(types) > 1:
         return [replace(shape, types=frozenset({t})) for t in sorted(types)]
     return [shape.without_null()]
+
+
+def _may_overlap(reader: ShapeReader, a: Shape, b: Shape) -> bool:
+    """Can one value match both alternatives? Conservative: only disjoint types, disjoint enums, or
+    a tag property (a few allowed values) with disjoint values on both sides tell them apart."""
+    if a.types is not None and b.types is not None:
+        common = {t for t in a.types | b.types if covers(a.types, t) and covers(b.types, t)}
+        if not common:
+            return False
+    if a.enum is not None and b.enum is not None and not set(a.enum) & set(b.enum):
+        return False
+    if a.pattern != b.pattern or a.format != b.format or a.bounds != b.bounds:
+        return False  # cannot tell: stay quiet rather than guess
+    for name in a.properties.keys() & b.properties.keys():
+        ea, eb = reader.shape(a.properties[name]).enum, reader.shape(b.properties[name]).enum
+        if ea is not None and eb is not None and not set(ea) & set(eb):
+            return False
+    for x, y in ((a, b), (b, a)):  # a closed object cannot hold a property the other requires
+        if x.additional is False and y.required - x.properties.keys():
+            return False
+    return True
 
 
 def _jaccard(a: set, b: set) -> float:

@@ -23,8 +23,14 @@ from restcontract.errors import SpecError
 from restcontract.spec import Spec, resolve_pointer
 
 MISSING: Any = object()  # "the keyword is absent", distinct from a JSON null
-UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
-LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
+UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties", "maxContains")
+LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties", "minContains")
+# Newer (JSON Schema 2019-09/2020-12) keywords that restrict what a value may be; compared as a whole
+# (canonical JSON): added restricts, removed relaxes, changed may do both. ``if`` alone restricts
+# nothing, so it is folded into ``then`` and ``else``.
+CONSTRAINTS = ("not", "then", "else", "contains", "prefixItems", "patternProperties", "propertyNames",
+               "dependentRequired", "dependentSchemas", "unevaluatedProperties", "unevaluatedItems",
+               "contentSchema", "contentEncoding", "contentMediaType")
 JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
 
 
@@ -62,6 +68,9 @@ class Shape:
     examples: str | None = None  # canonical JSON of the list of examples
     default: Any = MISSING
     origin: str = ""  # for an anyOf/oneOf alternative: where it sits in its union (``/anyOf/1``)
+    exclusive: bool = False  # the variants are oneOf (a value must match exactly one), not anyOf
+    inferred: bool = False  # ``types`` guessed from properties/items, no ``type`` written
+    constraints: dict[str, str] = field(default_factory=dict)  # CONSTRAINTS keyword -> canonical JSON
 
     @property
     def nullable(self) -> bool:
@@ -122,10 +131,10 @@ class ShapeReader:
             ref = raw["$ref"]
             parts.append(self.shape(Node(ref, resolve_pointer(self.spec.document, ref, self.spec.source))))
         parts += [self.shape(node.child("allOf", i)) for i in range(len(raw.get("allOf", [])))]
+        result = merge_all(parts)
         for keyword in ("anyOf", "oneOf"):
             if raw.get(keyword):
-                parts.append(self._union(node, keyword))
-        result = merge_all(parts)
+                result = distribute(result, self._union(node, keyword))
         if raw.get("nullable") is True:  # OpenAPI 3.0
             result = with_null(result)
         return result
@@ -140,7 +149,8 @@ class ShapeReader:
             result = replace(others[0], origin="")
         else:
             types = None if any(b.types is None for b in others) else frozenset().union(*(b.types for b in others))
-            result = Shape(node.pointer, types=types, variants=tuple(b.without_null() for b in others))
+            result = Shape(node.pointer, types=types, variants=tuple(b.without_null() for b in others),
+                           exclusive=keyword == "oneOf")
             if any(b.nullable for b in others):
                 result = with_null(result)
         return with_null(result) if len(others) < len(branches) else result
@@ -151,17 +161,20 @@ def own_shape(node: Node) -> Shape:
     raw = node.raw
     enum = raw.get("enum", [raw["const"]] if "const" in raw else None)
     values = [v for v in enum if v is not None] if isinstance(enum, list) else None
+    types = _types(raw, enum)
     return Shape(
         node.pointer,
-        types=_types(raw, enum),
+        types=types,
+        inferred=types is not None and "type" not in raw,
         properties={name: node.child("properties", name) for name in raw.get("properties") or {}},
         required=frozenset(raw.get("required") or ()),
         additional=_additional(node),
         items=node.child("items") if isinstance(raw.get("items"), (dict, bool)) else None,
         enum=tuple(canonical(v) for v in values) if values is not None else None,
         bounds=_bounds(raw),
-        pattern=raw.get("pattern"),
+        pattern=raw.get("pattern") or None,  # ``pattern: ''`` matches every string
         format=raw.get("format"),
+        constraints=_constraints(raw),
         description=raw.get("description"),
         examples=canonical(raw["examples"]) if "examples" in raw
         else canonical([raw["example"]]) if "example" in raw else None,
@@ -204,6 +217,25 @@ def _bounds(raw: dict) -> dict[str, float]:
     return bounds
 
 
+def _constraints(raw: dict) -> dict[str, str]:
+    found = {k: canonical(raw[k]) for k in CONSTRAINTS if k in raw and k not in ("then", "else")}
+    for branch in ("then", "else"):
+        if branch in raw:
+            found[branch] = canonical([raw.get("if", True), raw[branch]])
+    return found
+
+
+def distribute(outer: Shape, union: Shape) -> Shape:
+    """``X`` next to ``oneOf: [A, B]`` means ``oneOf: [X and A, X and B]``: push X into each alternative,
+    so a ``maxLength`` written beside a union is compared inside every alternative."""
+    if not union.variants:
+        return merge(outer, union)
+    own = replace(outer, variants=(), exclusive=False, description=None, examples=None, default=MISSING)
+    variants = tuple(replace(merge(v, own), pointer=v.pointer, origin=v.origin) for v in union.variants)
+    merged = merge(replace(outer, variants=()), replace(union, variants=()))
+    return replace(merged, variants=variants, exclusive=union.exclusive)
+
+
 def with_null(shape: Shape) -> Shape:
     return shape if shape.types is None else replace(shape, types=shape.types | {"null"})
 
@@ -242,6 +274,11 @@ def merge(a: Shape, b: Shape) -> Shape:
         bounds=bounds,
         pattern=_first(a.pattern, b.pattern),
         format=_first(a.format, b.format),
+        constraints={**b.constraints, **a.constraints},
+        exclusive=a.exclusive if a.variants else b.exclusive,
+        inferred=a.inferred and b.inferred if a.types is not None and b.types is not None else
+        (a.inferred if b.types is None else b.inferred),
+        origin=a.origin,
         description=_first(a.description, b.description),
         examples=_first(a.examples, b.examples),
         default=_first(a.default, b.default, MISSING),

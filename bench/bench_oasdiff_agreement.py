@@ -1,0 +1,257 @@
+"""Agreement of ``restcontract diff`` with oasdiff on oasdiff's own checker test corpus.
+
+The corpus (oasdiff's ``data/checker/*.yaml`` pairs and its ``checker/*_test.go`` tests) is read at
+run time from ``../shared/reference/oasdiff-checker/`` next to the repository (``--corpus`` to
+point elsewhere); nothing of it is copied into the project.
+
+A test that runs a single request (response) check is compared with restcontract's request
+(response) rules only: many pairs change a schema that a request and a response share, and the
+test looks at one side. Each Go test function is one case: the two documents it diffs (``open("../data/checker/X.yaml")``
+in the order given to ``diff.Get...``) and oasdiff's verdict, "breaking" when the test asserts a
+change whose level is ERR (the rule's level in ``rules.go``, or an explicit ``Level: checker.ERR``,
+or a non-empty result of a check run at ``checker.ERR``), "not breaking" when it asserts only
+WARN/INFO changes or no change. restcontract's verdict is "some ERR change". Excluded, and counted
+per reason: tests that change a loaded document in Go before diffing (mutations we cannot
+reproduce from the YAML), tests on documents outside ``data/checker``, table-driven tests, and
+tests whose assertion says nothing about breaking.
+
+    python bench/bench_oasdiff_agreement.py [--corpus DIR] [--show-disagreements]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.append(str(ROOT / "src"))  # an installed restcontract (or PYTHONPATH) comes first
+
+from restcontract.diff import Level, diff_specs  # noqa: E402
+from restcontract.errors import ContractError  # noqa: E402
+from restcontract.spec import load_spec  # noqa: E402
+
+DEFAULT_CORPUS = ROOT.parent / "shared" / "reference" / "oasdiff-checker"
+
+# group -> words in the test file name or the asserted rule ids that put a test in it (first match wins)
+GROUPS: list[tuple[str, tuple[str, ...]]] = [
+    ("security/readOnly/writeOnly/discriminator/x-extensible-enum/deprecation",
+     ("security", "write_only", "read_only", "discriminator", "x_extensible_enum", "deprecation", "deprecated",
+      "sunset", "stability")),
+    ("newer JSON Schema keywords",
+     ("_if_", "dependent", "contains", "prefix_items", "pattern_properties", "property_names", "unevaluated",
+      "content_updated", "content_schema", "const_changed", "_not_", "not_sub_schema")),
+    ("client-relevant core",
+     ("request", "response", "api_added", "api_removed", "breaking", "media_type", "status", "parameter",
+      "property", "nullable", "list_of_types", "type", "sub_schema", "additional_properties", "enum")),
+]
+CLIENT_RELEVANT = ("client-relevant core", "newer JSON Schema keywords")
+OTHER = "other (tags, operation ids, components, versioning, webhooks)"
+
+
+@dataclass
+class Case:
+    file: str
+    test: str
+    base: Path | None = None
+    revision: Path | None = None
+    breaking: bool | None = None  # oasdiff's verdict
+    excluded: str = ""  # why the case is not measured
+    group: str = OTHER
+    scope: str = ""  # "request"/"response": the test runs one oasdiff check of that direction only
+    ours: bool | None = None
+    our_rules: tuple[str, ...] = ()
+
+
+def rule_levels(corpus: Path) -> dict[str, str]:
+    """``RequestPropertyPatternAddedId`` -> ``ERR`` from rules.go (the first level a rule is given)."""
+    levels: dict[str, str] = {}
+    for name, level in re.findall(r"newBackwardCompatibilityRule\((\w+Id),\s*(ERR|WARN|INFO)",
+                                  (corpus / "checker" / "rules.go").read_text()):
+        levels.setdefault(name, level)
+    return levels
+
+
+def rule_names(corpus: Path) -> dict[str, str]:
+    """``RequestPropertyPatternAddedId`` -> ``request-property-pattern-added``."""
+    names = {}
+    for path in (corpus / "checker").glob("*.go"):
+        for const, value in re.findall(r"^\s*(\w+Id)\s*=\s*\"([\w-]+)\"", path.read_text(), re.M):
+            names[const] = value
+    return names
+
+
+TEST_FUNC = re.compile(r"^func (Test\w+)\(t \*testing\.T\) \{\n(.*?)^\}", re.S | re.M)
+OPEN = re.compile(r"(\w+), (?:err|_) :?= (?:open|load\.NewSpecInfo)\([^\n]*?\"\.\./data/checker/([\w.-]+)\"")
+HELPER_DIFF = re.compile(r"nullableWrapChanges\(t, \"\.\./data/checker/([\w.-]+)\", \"\.\./data/checker/([\w.-]+)\"\)")
+DIFF_CALL = re.compile(r"diff\.Get\w*\([^,]+,\s*(\w+),\s*(\w+)\)")
+ASSERTS_ABSENT = ("requireNoChange(", "require.Nil(", "require.False(", "NotContains(", "NotEqual(")
+# assertions that list every change the check reports (so "no ERR among them" means "not breaking")
+EXHAUSTIVE = ("requireSingleChange(", "requireSingleApiChange(", "requireApiChanges(", "ElementsMatch(",
+              "[]string{", "require.Len(t, errs, 1)", "require.Len(t, changes, 1)")
+
+
+def parse_cases(corpus: Path, levels: dict[str, str]) -> list[Case]:
+    cases = []
+    for path in sorted((corpus / "checker").glob("*_test.go")):
+        for test, body in TEST_FUNC.findall(path.read_text()):
+            cases.append(parse_case(corpus, path.stem.removesuffix("_test"), test, body, levels))
+    return cases
+
+
+def parse_case(corpus: Path, file: str, test: str, body: str, levels: dict[str, str]) -> Case:
+    case = Case(file, test)
+    opened = dict(OPEN.findall(body))
+    call = DIFF_CALL.search(body)
+    helper = HELPER_DIFF.search(body)  # a helper that opens and diffs both files, all checks at INFO
+    if helper:
+        opened = {"base": helper.group(1), "revision": helper.group(2)}
+        call = re.match(r"(base) (revision)", "base revision")
+    ids = asserted_ids(body)
+    case.group = group_of(file, [levels.get(i, "") and i for i in ids] + [test])
+    if "t.Run(" in body or "range " in body:
+        case.excluded = "table-driven test"
+    elif not call or call.group(1) not in opened or call.group(2) not in opened:
+        case.excluded = "documents outside data/checker (or not a file diff)"
+    elif mutates(body, call.group(1), call.group(2)):
+        case.excluded = "Go mutation of a loaded document"
+    if case.excluded:
+        return case
+    case.base = corpus / "pairs" / opened[call.group(1)]
+    case.revision = corpus / "pairs" / opened[call.group(2)]
+    case.breaking = verdict(body, ids, levels)
+    single = re.search(r"singleCheckConfig\(checker\.(Request|Response)", body)
+    case.scope = single.group(1).lower() if single else ""
+    if case.breaking is None:
+        case.excluded = "assertion says nothing about breaking"
+    return case
+
+
+def asserted_ids(body: str) -> list[str]:
+    """Rule id constants the test expects to be reported (not those it expects to be absent)."""
+    ids = []
+    for line in body.splitlines():
+        if any(marker in line for marker in ASSERTS_ABSENT):
+            continue
+        ids += re.findall(r"checker\.(\w+Id)\b", line)
+    return ids
+
+
+def verdict(body: str, ids: list[str], levels: dict[str, str]) -> bool | None:
+    explicit = re.findall(r"(?:Level:\s*|require\.Equal\(t, )checker\.(ERR|WARN|INFO)\b", body)
+    found = explicit or [levels[i] for i in ids if i in levels]
+    if "ERR" in found:
+        return True
+    if found:  # only WARN/INFO asserted: "not breaking" only if the assertion lists everything reported
+        return False if any(marker in body for marker in EXHAUSTIVE) else None
+    at_err = re.search(r"CheckBackwardCompatibilityUntilLevel\([^;]*checker\.ERR\)", body)
+    if re.search(r"require\.(Empty|Len\(t, \w+, 0\))", body):
+        return False
+    if at_err and re.search(r"require\.(NotEmpty|Len\(t, \w+, [1-9])", body):
+        return True
+    if re.search(r"CheckBackwardCompatibility\(allChecksConfig", body) and "require.NotEmpty" in body:
+        return None
+    return None
+
+
+def mutates(body: str, *spec_vars: str) -> bool:
+    """Does the test change a loaded document (``s2.Spec.Paths... = ...``, ``delete(...)``, helpers)?"""
+    for line in body.splitlines():
+        if "diff.Get" in line or "require." in line:
+            continue
+        if any(re.search(rf"\b{v}\b", line) for v in spec_vars) and not re.search(r":?= open\(", line):
+            return True
+    return False
+
+
+def group_of(file: str, ids: list[str]) -> str:
+    text = (file + " " + " ".join(re.sub(r"(?<!^)(?=[A-Z])", "_", i).lower() for i in ids if i)).lower() + " "
+    for group, words in GROUPS:
+        if any(word in text for word in words):
+            return group
+    return OTHER
+
+
+def run_ours(case: Case) -> None:
+    try:
+        changes = diff_specs(load_spec(case.base), load_spec(case.revision))
+    except ContractError as exc:
+        case.excluded = f"restcontract cannot load the pair ({type(exc).__name__})"
+        return
+    errs = [c for c in changes if c.level == Level.ERR and in_scope(c.rule, case.scope)]
+    case.ours = bool(errs)
+    case.our_rules = tuple(sorted({c.rule for c in errs}))
+
+
+def in_scope(rule: str, scope: str) -> bool:
+    """A test that runs only a request (response) check is compared with our request (response) rules:
+    the pairs often change a schema that both a request and a response use."""
+    if scope == "request":
+        return rule.startswith("request-")
+    if scope == "response":
+        return rule.startswith(("response-", "success-status"))
+    return True
+
+
+def table(cases: list[Case]) -> list[str]:
+    measured = [c for c in cases if not c.excluded]
+    rows = [("all pairs", measured),
+            *((g, [c for c in measured if c.group == g]) for g, _ in GROUPS),
+            (OTHER, [c for c in measured if c.group == OTHER]),
+            ("client-relevant (core + newer keywords)", [c for c in measured if c.group in CLIENT_RELEVANT])]
+    lines = ["| group | tests | agree | agreement | recall | precision |", "|---|---|---|---|---|---|"]
+    for name, group in rows:
+        agree = sum(c.ours == c.breaking for c in group)
+        tp = sum(c.ours and c.breaking for c in group)
+        pos, said = sum(bool(c.breaking) for c in group), sum(bool(c.ours) for c in group)
+        lines.append(f"| {name} | {len(group)} | {agree} | {_pct(agree, len(group))} | "
+                     f"{_pct(tp, pos)} | {_pct(tp, said)} |")
+    return lines
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.1f}%" if b else "-"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help=f"default: {DEFAULT_CORPUS}")
+    parser.add_argument("--show-disagreements", action="store_true")
+    parser.add_argument("--group", help="only list disagreements of groups containing this text")
+    args = parser.parse_args(argv)
+    if not (args.corpus / "checker" / "rules.go").is_file():
+        print(f"bench_oasdiff_agreement: no oasdiff checker corpus at {args.corpus}", file=sys.stderr)
+        return 2
+    levels = rule_levels(args.corpus)
+    cases = parse_cases(args.corpus, levels)
+    for case in cases:
+        if not case.excluded:
+            run_ours(case)
+    commit = (args.corpus / "OASDIFF_COMMIT").read_text().strip()[:7]
+    pairs = {(c.base, c.revision) for c in cases if not c.excluded}
+    print(f"oasdiff {commit}: {len(cases)} test functions, {len(cases) - sum(bool(c.excluded) for c in cases)} "
+          f"measured on {len(pairs)} distinct pairs\n")
+    print("\n".join(table(cases)))
+    print("\nexcluded:")
+    for reason, count in Counter(c.excluded for c in cases if c.excluded).most_common():
+        print(f"  {count:4}  {reason}")
+    if args.show_disagreements:
+        names = rule_names(args.corpus)
+        by_group = defaultdict(list)
+        for c in cases:
+            if not c.excluded and c.ours != c.breaking and (not args.group or args.group in c.group):
+                by_group[c.group].append(c)
+        for group, items in by_group.items():
+            print(f"\n{group}:")
+            for c in items:
+                side = "oasdiff ERR, ours not" if c.breaking else f"ours ERR {','.join(c.our_rules)}"
+                print(f"  {c.file}:{c.test}  [{side}]  {c.base.name} -> {c.revision.name}")
+    _ = names if args.show_disagreements else None
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,564 @@
+"""``--against URL``: confirm each ERR change on a live server of the NEW version.
+
+Every ERR change gets ``live``: ``confirmed`` (a request an old client sends, and the answer that
+shows it breaking), ``not_confirmed`` (the server still accepts what old clients send, or still
+returns what they expect: the document changed, the behaviour did not) or ``not_probed`` (and why).
+
+Request-side probes are validation probes: they send the one value an old client may send (a
+removed enum value, a string longer than the new maxLength, a body without the newly required
+property, ...) and read the 422's ``detail[].loc`` (FastAPI/pydantic report every invalid field at
+once): the change is confirmed when the server complains about exactly that place. The rest of
+the body is left out, so such a request is rejected before anything is created. Response-side
+probes read a real answer (a read-only operation, or one object looked up or created under a
+name ``rc-<run>-...`` and deleted afterwards) and look at the changed place in it.
+
+``PROBES`` is the one table of rule -> probe function.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterator
+
+import httpx
+
+from restcontract.diff.model import Change, Level
+from restcontract.diff.shapes import Node, Shape, ShapeReader, canonical, covers
+from restcontract.errors import ContractError
+from restcontract.findings import curl, scrub
+from restcontract.objects.factories import Objects
+from restcontract.objects.ledger import Ledger
+from restcontract.spec import Spec
+
+CONFIRMED, NOT_CONFIRMED, NOT_PROBED = "confirmed", "not_confirmed", "not_probed"
+TIMEOUT = 10.0
+READ_ONLY_ACTIONS = ("filter", "count", "paginate", "history")
+
+
+@dataclass(frozen=True)
+class Live:
+    """The verdict of one probe: the status, the request (a curl line, secrets redacted) and the answer."""
+
+    status: str
+    why: str = ""
+    request: str = ""
+    answer: str = ""
+
+    def as_dict(self) -> dict:
+        return {"live": self.status, "why": self.why, "request": self.request, "answer": self.answer}
+
+
+@dataclass(frozen=True)
+class Where:
+    """A change's location taken apart: ``POST /flows/ request application/json#/properties/name``."""
+
+    method: str
+    route: str
+    part: str  # "", "request", "response", "parameter"
+    detail: str  # the media type, "200 application/json", or "query limit"
+    pointer: list[str]
+
+    @classmethod
+    def parse(cls, location: str) -> "Where":
+        text, _, pointer = location.partition("#")
+        method, route, *rest = text.split(" ")
+        part = rest[0] if rest else ""
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]] if pointer else []
+        return cls(method, route, part, " ".join(rest[1:]), parts)
+
+    @property
+    def properties(self) -> list[str]:
+        """The property names along the pointer (``/properties/a/items/properties/b`` -> a, b)."""
+        return [self.pointer[i + 1] for i, p in enumerate(self.pointer[:-1]) if p == "properties"]
+
+
+@dataclass
+class Prober:
+    base_url: str
+    old: Spec
+    new: Spec
+    headers: dict[str, str] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self.root = httpx.URL(self.base_url + "/").path  # "/api/": what precedes routes in request paths
+        self.ledger = Ledger(self.new)
+        self.client = httpx.Client(base_url=self.base_url, timeout=TIMEOUT, headers=self.headers,
+                                   event_hooks={"response": [self._observe]})
+        self.objects = Objects(self.client, self.new, self.run)
+        self._reads: dict[str, tuple[httpx.Response | None, str]] = {}
+        self.old_reader = ShapeReader(self.old)
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _observe(self, response: httpx.Response) -> None:
+        """Every 201 this run causes lands in the ledger (the contract suite's cleanup list)."""
+        if response.status_code != 201:
+            return
+        response.read()
+        route = "/" + response.request.url.path[len(self.root):]
+        self.ledger.observe(self.new.match(response.request.method, route), 201, _json(response))
+
+    def check_reachable(self) -> None:
+        try:
+            self.client.get("/health")
+        except httpx.HTTPError as exc:
+            raise ContractError(f"--against {self.base_url}: cannot reach the server ({type(exc).__name__})") from None
+
+    def send(self, method: str, route: str, body: Any = None, params: dict | None = None) -> httpx.Response:
+        kwargs: dict[str, Any] = {"params": params} if params else {}
+        if body is not None:
+            kwargs["json"] = body
+        return self.client.request(method, self.base_url + route, **kwargs)
+
+    def cleanup(self) -> None:
+        """Delete what this run created (the ledger's list, dependents first), nothing else."""
+        try:
+            self.ledger.cleanup(self.client)
+        finally:
+            self.client.close()
+
+    def evidence(self, status: str, why: str, method: str, route: str, response: httpx.Response | None,
+                 body: Any = None, params: dict | None = None) -> Live:
+        url = self.base_url + route + (("?" + str(httpx.QueryParams(params))) if params else "")
+        request = curl(method, url, self.headers, body, self.secrets)
+        answer = "" if response is None else f"{response.status_code} {scrub(response.text[:300], self.secrets)}"
+        return Live(status, why, request, answer)
+
+    # --- probing -------------------------------------------------------------------------
+
+    def probe(self, change: Change) -> Live:
+        probe = PROBES.get(change.rule)
+        if probe is None:
+            return Live(NOT_PROBED, f"no probe for {change.rule}")
+        try:
+            return probe(self, change, Where.parse(change.location))
+        except httpx.HTTPError as exc:
+            return Live(NOT_PROBED, f"the request failed: {type(exc).__name__}")
+
+    def probe_all(self, changes: list[Change]) -> list[Change]:
+        try:
+            return [replace(c, live=self.probe(c)) if c.level == Level.ERR and not c.ignored else c
+                    for c in changes]
+        finally:
+            self.cleanup()
+
+    # --- request probes ------------------------------------------------------------------
+
+    def route_for(self, where: Where) -> str:
+        """The route with made-up path parameters (a fresh uuid: nothing is found, nothing is touched)."""
+        return re.sub(r"{[^}]+}", lambda m: str(uuid.uuid4()), where.route)
+
+    def rejected(self, change: Change, where: Where, value: Any, what: str, missing: bool = False) -> Live:
+        """Send ``value`` at the changed place; confirmed when the 422 points at that place."""
+        if where.part == "parameter":
+            place, name = (where.detail.split(" ", 1) + [""])[:2]
+            if place != "query" or where.pointer:
+                return Live(NOT_PROBED, f"only top-level query parameters are probed, not {place}")
+            params = {} if missing else {name: value if isinstance(value, str) else json.dumps(value)}
+            body, loc = None, ["query", name]
+        elif where.part == "request":
+            if where.detail and "json" not in where.detail:
+                return Live(NOT_PROBED, f"only JSON bodies are probed, not {where.detail}")
+            body, loc, params = build(where.pointer, value, missing), ["body", *where.properties], None
+        else:
+            return Live(NOT_PROBED, "not a request change")
+        if body is _UNBUILDABLE:
+            return Live(NOT_PROBED, "the place sits inside an array or map this probe does not build")
+        route = self.route_for(where)
+        response = self.send(where.method, route, body, params)
+        matching = [e for e in _validation_errors(response) if _loc_matches(e, loc)]
+        if response.status_code == 422 and matching:
+            live = self.evidence(CONFIRMED, f"{what}: rejected with 422 at {'.'.join(map(str, loc))}",
+                                 where.method, route, response, body, params)
+            shown = {k: v for k, v in matching[0].items() if k in ("type", "loc", "msg")}
+            return replace(live, answer=f"422 {scrub(json.dumps(shown), self.secrets)}")
+        if response.status_code == 422 or response.is_success:
+            return self.evidence(NOT_CONFIRMED, f"{what}: the server does not reject it there",
+                                 where.method, route, response, body, params)
+        return self.evidence(NOT_PROBED, f"{what}: answered {response.status_code} before validating it",
+                             where.method, route, response, body, params)
+
+    # --- response probes -----------------------------------------------------------------
+
+    def read(self, where: Where) -> tuple[httpx.Response | None, str]:
+        """A real answer of the operation, or why there is none. Cached per operation."""
+        key = f"{where.method} {where.route}"
+        if key not in self._reads:
+            self._reads[key] = self._read(where)
+        return self._reads[key]
+
+    def _read(self, where: Where) -> tuple[httpx.Response | None, str]:
+        read_only = where.method == "GET" or (where.method == "POST" and where.route.rstrip("/").endswith(
+            READ_ONLY_ACTIONS))
+        if not read_only:
+            return None, "the operation is not read-only: the probe does not call it to see its answer"
+        route = where.route
+        if "{" in route:
+            op = self.new.operations.get(f"{where.method} {route}")
+            object_id = self.some_id(op.collection) if op is not None else None
+            if object_id is None:
+                return None, "no object on the server to read, and none this probe can create"
+            route = re.sub(r"{[^}]+}", object_id, route, count=1)
+            if "{" in route:
+                return None, "more than one path parameter"
+        response = self.send(where.method, route, {} if where.method == "POST" else None)
+        if not response.is_success:
+            return None, f"reading it answered {response.status_code}"
+        return response, route
+
+    def some_id(self, collection: str) -> str | None:
+        """An id in a collection: the first one ``POST /x/filter`` lists, or one this run creates
+        (``objects.Objects``: a valid body, names ``rc-<run>-...``, deleted at the end)."""
+        if f"POST /{collection}/filter" in self.new.operations:
+            found = _json(self.send("POST", f"/{collection}/filter", {"limit": 1}))
+            if isinstance(found, list) and found and isinstance(found[0], dict) and "id" in found[0]:
+                return str(found[0]["id"])
+        try:
+            created = self.objects.existing(collection)
+        except (ContractError, KeyError, httpx.HTTPError, ValueError):
+            return None
+        return str(created["id"]) if isinstance(created, dict) and "id" in created else None
+
+    def inspect(self, change: Change, where: Where, judge: Callable[[list[Any]], tuple[bool, str] | None]) -> Live:
+        """Find the changed place in a real answer; ``judge(values)`` says (broken?, why) or None (absent)."""
+        response, route = self.read(where)
+        if response is None:
+            return Live(NOT_PROBED, route)
+        values = list(_at(_json(response), where.pointer))
+        verdict = judge(values) if values else None
+        if verdict is None:
+            return self.evidence(NOT_PROBED, "the answer holds no value at that place to look at",
+                                 where.method, route, response)
+        broken, why = verdict
+        return self.evidence(CONFIRMED if broken else NOT_CONFIRMED, why, where.method, route, response)
+
+
+# --- the probes: one function per rule --------------------------------------------------------
+
+
+def probe_operation_removed(p: Prober, change: Change, where: Where) -> Live:
+    """An old client's request: 404 (no such route) or 405 (no such method) confirms it.
+
+    The body is a bare string, which any remaining route of that shape rejects (422) before acting.
+    """
+    route = p.route_for(where)
+    body = None if where.method in ("GET", "DELETE", "HEAD") else f"rc-{p.run}-probe"
+    response = p.send(where.method, route, body)
+    detail = (_json(response) or {}).get("detail") if isinstance(_json(response), dict) else None
+    if response.status_code == 405 or (response.status_code == 404 and detail == "Not Found"):
+        return p.evidence(CONFIRMED, f"the route is gone: {response.status_code} {detail or ''}".strip(),
+                          where.method, route, response, body)
+    return p.evidence(NOT_CONFIRMED, "the server still routes the request", where.method, route, response, body)
+
+
+def probe_required(p: Prober, change: Change, where: Where) -> Live:
+    return p.rejected(change, where, None, "sent without it (as an old client does)", missing=True)
+
+
+def probe_removed_closed(p: Prober, change: Change, where: Where) -> Live:
+    return p.rejected(change, where, f"rc-{p.run}-old", "an old client's property sent")
+
+
+def probe_enum_removed(p: Prober, change: Change, where: Where) -> Live:
+    values = _values_in(change.message)
+    if not values:
+        return Live(NOT_PROBED, "cannot read the removed value from the change")
+    return p.rejected(change, where, values[0], f"the removed value {json.dumps(values[0])} sent")
+
+
+def probe_bound(p: Prober, change: Change, where: Where) -> Live:
+    match = re.match(r"(\w+) (\S+) → (\S+)", change.message)
+    if not match or match.group(3) == "none":
+        return Live(NOT_PROBED, "cannot read the new bound from the change")
+    keyword, after = match.group(1), float(match.group(3))
+    value = _violating(keyword, after)
+    if value is None:
+        return Live(NOT_PROBED, f"no probe value for {keyword}")
+    return p.rejected(change, where, value, f"{keyword} {after:g} violated by an old-valid value")
+
+
+def probe_pattern(p: Prober, change: Change, where: Where) -> Live:
+    pattern = _new_pattern(p, where)
+    if pattern is None:
+        return Live(NOT_PROBED, "cannot read the new pattern")
+    for candidate in (f"rc-{p.run}/%&><", f"rc {p.run}", "", "-", "0"):
+        try:
+            if not re.search(pattern, candidate):
+                return p.rejected(change, where, candidate, f"a string not matching {pattern[:40]} sent")
+        except re.error:
+            return Live(NOT_PROBED, "the pattern is not a Python regular expression")
+    return Live(NOT_PROBED, "no probe string violates the pattern")
+
+
+def probe_type_narrowed(p: Prober, change: Change, where: Where) -> Live:
+    match = re.match(r"type (\S+) → (\S+)", change.message)
+    if not match:
+        return Live(NOT_PROBED, "not a type change this probe can build a value for")
+    before, after = set(match.group(1).split("|")), set(match.group(2).split("|"))
+    samples = {"number": 30.5, "integer": 30, "string": "rc-probe", "boolean": True, "object": {}, "array": []}
+    lost = [t for t in sorted(before) if t not in after and not (t == "integer" and "number" in after)]
+    if not lost or lost[0] not in samples:
+        return Live(NOT_PROBED, "no lost type to send")
+    return p.rejected(change, where, samples[lost[0]], f"a value of the old type {lost[0]} sent")
+
+
+def probe_response_property_removed(p: Prober, change: Change, where: Where) -> Live:
+    parent = Where(where.method, where.route, where.part, where.detail, where.pointer[:-2])
+    name = where.pointer[-1]
+
+    def judge(objects: list[Any]) -> tuple[bool, str] | None:
+        objects = [o for o in objects if isinstance(o, dict)]
+        if not objects:
+            return None
+        missing = [o for o in objects if name not in o]
+        if missing:
+            return True, f"{name!r} is missing from the answer"
+        return False, f"{name!r} is still in the answer"
+    return p.inspect(change, parent, judge)
+
+
+def probe_response_values(p: Prober, change: Change, where: Where) -> Live:
+    """Type, null, format, bound and constant changes: does the answer hold a value the OLD schema excluded?"""
+    old = _old_shape(p, where)
+    if old is None:
+        return Live(NOT_PROBED, "the old document has no schema at that place")
+
+    def judge(values: list[Any]) -> tuple[bool, str] | None:
+        for value in values:
+            why = _violations(old, value, p.old_reader)
+            if why:
+                return True, f"the answer breaks the old schema: {why}"
+        return False, f"all {len(values)} value(s) there still fit the old schema"
+    return p.inspect(change, where, judge)
+
+
+PROBES: dict[str, Callable[[Prober, Change, Where], Live]] = {
+    "operation-removed": probe_operation_removed,
+    "request-parameter-added-required": probe_required,
+    "request-parameter-became-required": probe_required,
+    "request-property-added-required": probe_required,
+    "request-property-became-required": probe_required,
+    "request-property-removed-closed": probe_removed_closed,
+    "request-enum-value-removed": probe_enum_removed,
+    "request-maximum-lowered": probe_bound,
+    "request-minimum-raised": probe_bound,
+    "request-max-length-lowered": probe_bound,
+    "request-min-length-raised": probe_bound,
+    "request-max-items-lowered": probe_bound,
+    "request-min-items-raised": probe_bound,
+    "request-pattern-added": probe_pattern,
+    "request-type-narrowed": probe_type_narrowed,
+    "response-property-removed": probe_response_property_removed,
+    "response-type-changed": probe_response_values,
+    "response-became-nullable": probe_response_values,
+    "response-format-changed": probe_response_values,
+    "response-bound-relaxed": probe_response_values,
+    "response-const-changed": probe_response_values,
+}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+_UNBUILDABLE: Any = object()
+
+
+def build(pointer: list[str], value: Any, missing: bool) -> Any:
+    """The smallest body that puts ``value`` at ``pointer`` (or leaves the last property out)."""
+    steps = [p for p in pointer if not re.fullmatch(r"anyOf|oneOf|allOf|\d+", p)]
+    if missing and steps[-2:-1] == ["properties"]:
+        steps = steps[:-2]
+        value = {}
+    result: Any = value
+    i = len(steps)
+    while i > 0:
+        if steps[i - 2:i - 1] == ["properties"] and i >= 2:
+            result, i = {steps[i - 1]: result}, i - 2
+        elif steps[i - 1] == "items":
+            result, i = [result], i - 1
+        elif steps[i - 1] == "additionalProperties":
+            result, i = {"rc-key": result}, i - 1
+        else:
+            return _UNBUILDABLE
+    return result
+
+
+def _values_in(message: str) -> list[Any]:
+    text = message.split(":", 1)[-1]
+    values = []
+    for item in text.split(", "):
+        try:
+            values.append(json.loads(item.strip()))
+        except ValueError:
+            break
+    return values
+
+
+def _violating(keyword: str, bound: float) -> Any:
+    if keyword in ("maximum", "exclusiveMaximum"):
+        return bound + 1
+    if keyword in ("minimum", "exclusiveMinimum"):
+        return bound - 1
+    if keyword == "maxLength":
+        return "r" * (int(bound) + 1)
+    if keyword == "minLength":
+        return "r" * max(int(bound) - 1, 0)
+    if keyword == "maxItems":
+        return ["rc"] * (int(bound) + 1)
+    if keyword == "minItems":
+        return ["rc"] * max(int(bound) - 1, 0)
+    return None
+
+
+def _schema_at(spec: Spec, where: Where) -> dict | None:
+    """The raw schema at a change's place in a document (following $refs), or None."""
+    op = next((o for o in spec if o.method == where.method and re.sub(r"{[^}]+}", "{}", o.route)
+               == re.sub(r"{[^}]+}", "{}", where.route)), None)
+    if op is None:
+        return None
+    if where.part == "parameter":
+        place, name = (where.detail.split(" ", 1) + [""])[:2]
+        params = [spec.resolve(x) for x in op.definition.get("parameters", [])]
+        node = next((x.get("schema") for x in params if x.get("in") == place and x.get("name") == name), None)
+    elif where.part == "request":
+        node = spec.resolve(op.definition.get("requestBody", {})).get("content", {}).get(where.detail, {}).get("schema")
+    elif where.part == "response":
+        status, _, media = where.detail.partition(" ")
+        response = spec.resolve(op.definition.get("responses", {}).get(status, {}))
+        node = response.get("content", {}).get(media, {}).get("schema")
+    else:
+        return None
+    steps, budget = list(where.pointer), 4 * len(where.pointer) + 8  # the budget stops $ref cycles
+    while steps and node is not None and budget:
+        budget -= 1
+        node = spec.resolve(node)
+        step = steps[0]
+        if isinstance(node, list) and step.isdigit():
+            node, steps = (node[int(step)] if int(step) < len(node) else None), steps[1:]
+        elif not isinstance(node, dict):
+            return None
+        elif step in node:
+            node, steps = node[step], steps[1:]
+        elif step in ("anyOf", "oneOf", "allOf"):  # a union NEW has and OLD has not: skip it
+            steps = steps[2:]
+        else:  # look inside OLD's own allOf/anyOf members (pydantic v1 wraps $refs in allOf)
+            members = [spec.resolve(m) for k in ("allOf", "anyOf", "oneOf") for m in node.get(k, [])]
+            node = next((m for m in members if isinstance(m, dict) and (step in m or any(
+                k in m for k in ("allOf", "anyOf", "oneOf")))), None)
+    node = spec.resolve(node)
+    return node if isinstance(node, dict) else None
+
+
+def _new_pattern(p: Prober, where: Where) -> str | None:
+    schema = _schema_at(p.new, where)
+    return schema.get("pattern") if schema else None
+
+
+def _old_shape(p: Prober, where: Where) -> Shape | None:
+    """What the OLD document promised at the change's place (normalized: allOf, nullable, $ref)."""
+    schema = _schema_at(p.old, where)
+    if schema is None:
+        return None
+    return p.old_reader.shape(Node(f"#live:{where.method} {where.route} {where.part} {where.detail}/"
+                                   + "/".join(where.pointer), schema))
+
+
+def _violations(shape: Shape, value: Any, reader: ShapeReader) -> str:
+    """Why ``value`` does not fit what ``shape`` promised (type, enum, format, bounds), or ""."""
+    kind = _json_type(value)
+    if shape.variants:
+        reasons = [_violations(v, value, reader) for v in shape.variants]
+        return "" if not all(reasons) or (value is None and shape.nullable) else reasons[0]
+    if shape.types is not None and not covers(shape.types, kind):
+        return f"{json.dumps(value)[:60]} where the old schema allows only {'|'.join(sorted(shape.types))}"
+    if value is None:
+        return ""
+    if shape.enum is not None and canonical(value) not in shape.enum:
+        return f"{json.dumps(value)[:60]} is not one of {', '.join(shape.enum[:5])}"
+    check = FORMATS.get(shape.format or "")
+    if check and isinstance(value, (str, int, float)) and not check(value):
+        return f"{json.dumps(value)[:60]} is not a {shape.format}"
+    size = len(value) if isinstance(value, (str, list, dict)) else value if kind in ("integer", "number") else None
+    for keyword, bound in shape.bounds.items():
+        if size is None or (keyword.endswith("Length") and not isinstance(value, str)) or \
+                (keyword.endswith("Items") and not isinstance(value, list)):
+            continue
+        upper = keyword.startswith("max") or keyword == "exclusiveMaximum"
+        inside = size < bound if keyword.startswith("exclusive") and upper else size > bound \
+            if keyword.startswith("exclusive") else size <= bound if upper else size >= bound
+        if not inside:
+            return f"{json.dumps(value)[:60]} breaks the old {keyword} {bound:g}"
+    return ""
+
+
+FORMATS: dict[str, Callable[[Any], bool]] = {
+    "uuid": lambda v: bool(re.fullmatch(r"[0-9a-fA-F-]{36}", str(v))),
+    "date-time": lambda v: bool(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d", str(v))),
+    "date": lambda v: bool(re.fullmatch(r"\d{4}-\d\d-\d\d", str(v))),
+    "uri": lambda v: bool(re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", str(v))),
+    "time-delta": lambda v: isinstance(v, (int, float)),  # pydantic v1: a number of seconds
+}
+
+
+def _at(value: Any, pointer: list[str]) -> Iterator[Any]:
+    """Every value in an answer at a schema pointer (arrays fan out; anyOf/oneOf steps are skipped)."""
+    if not pointer:
+        if isinstance(value, list):
+            yield from value  # the schema of a list answer describes its items only after /items
+            return
+        yield value
+        return
+    step, rest = pointer[0], pointer[1:]
+    if step in ("anyOf", "oneOf", "allOf"):
+        yield from _at(value, rest[1:])
+    elif step == "properties" and rest:
+        if isinstance(value, dict) and rest[0] in value:
+            yield from _at(value[rest[0]], rest[1:])
+    elif step == "items" and isinstance(value, list):
+        for item in value:
+            yield from _at(item, rest)
+    elif step == "additionalProperties" and isinstance(value, dict):
+        for item in value.values():
+            yield from _at(item, rest)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return {int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "?")
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _validation_errors(response: httpx.Response) -> list[dict]:
+    """FastAPI's ``detail`` list (Prefect calls it ``exception_detail``)."""
+    answer = _json(response)
+    if not isinstance(answer, dict):
+        return []
+    detail = answer.get("detail", answer.get("exception_detail"))
+    return [e for e in detail if isinstance(e, dict)] if isinstance(detail, list) else []
+
+
+def _loc_matches(error: dict, loc: list[str]) -> bool:
+    """Does a pydantic error location name our place? Union branch names may sit in between."""
+    got = [str(x) for x in error.get("loc", [])]
+    if not got or got[0] != loc[0]:
+        return False
+    rest, want = got[1:], [str(x) for x in loc[1:]]
+    for name in want:  # our property names, in order, as a subsequence of the error's location
+        if name not in rest:
+            return False
+        rest = rest[rest.index(name) + 1:]
+    return True
