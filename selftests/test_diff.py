@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from functools import partial
 from pathlib import Path
 
+import httpx
 import pytest
 
 from restcontract.cli import main as restcontract_main
@@ -103,6 +104,11 @@ RULE_CASES: dict[str, tuple[dict, dict]] = {
     "request-parameter-added": op_pair(operation(), operation(parameters=[param("q")])),
     "request-parameter-became-optional": op_pair(operation(parameters=[param("q", required=True)]),
                                                  operation(parameters=[param("q")])),
+    "request-parameter-default-changed": op_pair(operation(parameters=[param("limit", type="integer", default=200)]),
+                                                 operation(parameters=[param("limit", type="integer", default=10)])),
+    "request-parameter-serialization-changed": op_pair(
+        operation(parameters=[param("f", type="object")]),
+        operation(parameters=[{**param("f", type="object"), "style": "deepObject"}])),
     # request bodies
     "request-body-became-required": op_pair(operation(requestBody=body(obj(), required=False)),
                                             operation(requestBody=body(obj())), method="post"),
@@ -116,6 +122,8 @@ RULE_CASES: dict[str, tuple[dict, dict]] = {
         operation(requestBody=body(obj())),
         operation(requestBody={"required": True, "content": {"application/json": {"schema": obj()},
                                                              "text/plain": {"schema": STRING}}}), method="post"),
+    "media-type-renamed": op_pair(operation(ok(obj())), operation({"200": {"description": "ok", "content": {
+        "application/problem+json": {"schema": obj()}}}})),
     # request schemas
     "request-property-added-required": request_pair(obj(a=STRING), obj(["b"], a=STRING, b=STRING)),
     "request-property-became-required": request_pair(obj(a=STRING), obj(["a"], a=STRING)),
@@ -125,8 +133,15 @@ RULE_CASES: dict[str, tuple[dict, dict]] = {
     "request-maximum-lowered": request_pair({"type": "integer", "maximum": 200}, {"type": "integer", "maximum": 100}),
     "request-minimum-raised": request_pair({"type": "integer", "minimum": 0}, {"type": "integer", "minimum": 1}),
     "request-max-length-lowered": request_pair({"type": "string", "maxLength": 10}, {"type": "string", "maxLength": 5}),
-    "request-min-length-raised": request_pair(STRING, {"type": "string", "minLength": 1}),
-    "request-max-items-lowered": request_pair({"type": "array", "items": STRING},
+    "request-min-length-raised": request_pair({"type": "string", "minLength": 1}, {"type": "string", "minLength": 2}),
+    "request-bound-added": request_pair(STRING, {"type": "string", "maxLength": 64}),
+    "request-constraint-added": request_pair(obj(a=STRING, b=STRING),
+                                             {**obj(a=STRING, b=STRING), "dependentRequired": {"a": ["b"]}}),
+    "request-constraint-changed": request_pair({"type": "string", "contentEncoding": "base64"},
+                                               {"type": "string", "contentEncoding": "base32"}),
+    "request-constraint-removed": request_pair({"type": "array", "contains": STRING},
+                                               {"type": "array"}),
+    "request-max-items-lowered": request_pair({"type": "array", "items": STRING, "maxItems": 5},
                                               {"type": "array", "items": STRING, "maxItems": 3}),
     "request-min-items-raised": request_pair({"type": "array", "items": STRING, "minItems": 0},
                                              {"type": "array", "items": STRING, "minItems": 1}),
@@ -175,7 +190,17 @@ RULE_CASES: dict[str, tuple[dict, dict]] = {
                                                  {"type": "string", "enum": ["a"]}),
     "response-additional-properties-allowed": response_pair({**obj(a=STRING), "additionalProperties": False},
                                                             obj(a=STRING)),
-    "response-bound-changed": response_pair({"type": "string", "maxLength": 10}, {"type": "string", "maxLength": 20}),
+    "response-bound-changed": response_pair({"type": "string", "maxLength": 20}, {"type": "string", "maxLength": 10}),
+    "response-bound-relaxed": response_pair({"type": "string", "maxLength": 10}, {"type": "string", "maxLength": 20}),
+    "response-const-changed": response_pair({"const": "a"}, {"const": "b"}),
+    "response-constraint-removed": response_pair({"type": "object", "propertyNames": {"pattern": "^[a-z]+$"}},
+                                                 {"type": "object"}),
+    "response-constraint-changed": response_pair({"type": "string", "contentMediaType": "application/json"},
+                                                 {"type": "string", "contentMediaType": "text/plain"}),
+    "response-constraint-added": response_pair({"type": "object"},
+                                               {"type": "object", "unevaluatedProperties": False}),
+    "response-format-added": response_pair(STRING, {"type": "string", "format": "date-time"}),
+    "response-optional-property-removed": response_pair(obj(["a"], a=STRING, b=STRING), obj(["a"], a=STRING)),
     "response-pattern-changed": response_pair({"type": "string", "pattern": "^a"}, STRING),
     "response-format-changed": response_pair({"type": "string", "format": "uuid"}, STRING),
     "response-default-changed": response_pair({"type": "integer", "default": 1}, {"type": "integer", "default": 2}),
@@ -582,7 +607,8 @@ def test_prefect_2_to_3_schema_changes_from_the_facts(prefect_2_to_3):
     found = {(c.rule, c.location) for c in prefect_2_to_3}
     response = "GET /deployments/{id} response 200 application/json#/properties/"
     for name in ("schedule", "is_schedule_active", "infra_overrides", "manifest_path"):
-        assert ("response-property-removed", response + name) in found
+        # optional in the 2.x document (pydantic v1 marks only fields without a default required)
+        assert ("response-optional-property-removed", response + name) in found
     state = "POST /flow_runs/{id}/set_state request application/json#/properties/state/properties/"
     assert ("request-property-removed-closed", state + "id") in found
     assert ("request-property-removed-closed", state + "timestamp") in found
@@ -596,6 +622,182 @@ def test_prefect_2_to_3_schema_changes_from_the_facts(prefect_2_to_3):
 
 def test_prefect_2_to_3_has_no_spurious_changes_from_renamed_components(prefect_2_to_3):
     """WorkPool became WorkPoolResponse: GET /work_pools/{name} must not report its properties as removed."""
-    removed = [c for c in prefect_2_to_3 if c.rule == "response-property-removed"
+    removed = [c for c in prefect_2_to_3 if c.rule.startswith("response-") and c.rule.endswith("property-removed")
                and c.location.startswith("GET /work_pools/{name} ")]
     assert removed == []
+
+
+# --- issue 18: the bugs found against oasdiff's corpus ------------------------------------------
+
+
+def rules_of(changes: list[Change]) -> set[str]:
+    return {c.rule for c in changes}
+
+
+def test_empty_pattern_is_no_pattern():
+    assert diff(*request_pair({"type": "string", "pattern": ""}, STRING)) == []
+    assert rules_of(diff(*request_pair({"type": "string", "pattern": ""}, {"type": "string", "pattern": "^a"}))) \
+        == {"request-pattern-added"}
+
+
+def test_object_wrapped_in_overlapping_one_of_is_narrowed():
+    fields = {"foo": STRING, "bar": STRING}
+    old = obj(["foo", "bar"], **fields)
+    new = {"oneOf": [obj(["foo"], **fields), obj(["bar"], **fields)]}
+    assert "request-type-narrowed" in rules_of(diff(*request_pair(old, new)))  # {foo, bar} matches both now
+    tagged = {"oneOf": [obj(["kind"], kind={"const": "a"}, **fields), obj(["kind"], kind={"const": "b"}, **fields)]}
+    assert not errors(diff(*request_pair(tagged, tagged)))
+
+
+def test_bounds_beside_a_one_of_in_a_parameter_are_compared():
+    union = {"oneOf": [STRING, INTEGER]}
+    old = op_pair(operation(parameters=[{"name": "q", "in": "query", "schema": union}]), operation())[0]
+    new = op_pair(operation(parameters=[{"name": "q", "in": "query",
+                                         "schema": {**union, "maxLength": 5, "pattern": "^a"}}]), operation())[0]
+    assert {"request-bound-added", "request-pattern-added"} <= rules_of(diff(old, new))
+
+
+def test_removing_type_from_nullable_object_keeps_null_allowed():
+    old = {"type": ["object", "null"], "properties": {"a": STRING}}
+    new = {"properties": {"a": STRING}}
+    assert not [c for c in diff(*request_pair(old, new)) if "null" in c.message]
+
+
+def test_query_parameter_serialization_is_compared():
+    form = {"name": "f", "in": "query", "schema": {"type": "array", "items": STRING}}
+    changes = diff(*op_pair(operation(parameters=[form]), operation(parameters=[{**form, "explode": False}])))
+    assert [(c.rule, c.level.name) for c in changes] == [("request-parameter-serialization-changed", "ERR")]
+    same = diff(*op_pair(operation(parameters=[form]), operation(parameters=[{**form, "style": "form"}])))
+    assert same == []  # the spelled-out default is the default
+
+
+def test_query_parameters_travel_as_text():
+    assert not errors(diff(*op_pair(operation(parameters=[param("n", type="number")]),
+                                    operation(parameters=[param("n", type="string")]))))
+    as_array = [param("n", type="array", items=STRING)]
+    assert not errors(diff(*op_pair(operation(parameters=[param("n")]), operation(parameters=as_array))))
+    constrained = [param("n", type="array", items={"type": "string", "enum": ["x"]})]
+    assert errors(diff(*op_pair(operation(parameters=[param("n")]), operation(parameters=constrained))))
+
+
+@pytest.mark.parametrize("old, new, rule", [
+    ({"type": "object"}, {"type": "object", "if": {"required": ["a"]}, "then": {"required": ["b"]}},
+     "request-constraint-added"),
+    ({"type": "array", "items": STRING, "prefixItems": [INTEGER]}, {"type": "array", "items": STRING},
+     "request-constraint-added"),  # prefixItems relaxes: removing it makes items apply to every element
+    ({"type": "object", "patternProperties": {"^x": STRING}}, {"type": "object"}, "request-constraint-removed"),
+    ({"not": {"type": "null"}}, {"not": {"type": "string"}}, "request-constraint-changed"),
+    ({"type": "array", "contains": STRING, "minContains": 1},
+     {"type": "array", "contains": STRING, "minContains": 2}, "request-min-items-raised"),
+])
+def test_newer_json_schema_keywords(old, new, rule):
+    assert rule in rules_of(diff(*request_pair(old, new)))
+
+
+def test_response_media_type_parameters_and_suffixes_are_not_removals():
+    changes = diff(*op_pair(operation(ok(obj())), operation({"200": {"description": "ok", "content": {
+        "application/json; charset=utf-8": {"schema": obj()}}}})))
+    assert rules_of(changes) == {"media-type-renamed"}
+
+
+def test_changed_operations():
+    from restcontract.diff import changed_operations
+
+    old = document({"/a": {"get": operation(), "post": operation()}, "/gone": {"get": operation()}})
+    new = document({"/a": {"get": operation(parameters=[param("q")]), "post": operation()},
+                    "/new": {"get": operation()}})
+    assert changed_operations(Spec(old, "old"), Spec(new, "new")) == {"GET /a", "GET /new"}
+    assert changed_operations(Spec(old, "old"), Spec(old, "old")) == set()
+
+
+# --- --against: probing a live Prefect 3.8.8 server ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    from restcontract.server.embedded import EmbeddedServer
+
+    server = EmbeddedServer().start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def spec_338() -> dict:
+    return json.loads((SPEC_DIR / "prefect-3.8.8.json").read_text())
+
+
+def probed(old: dict | Spec, new: dict | Spec, url: str, rules: set[str] | None = None) -> list[Change]:
+    from restcontract.diff.live import Prober
+
+    old = old if isinstance(old, Spec) else Spec(old, "old")
+    new = new if isinstance(new, Spec) else Spec(new, "new")
+    changes = [c for c in diff_specs(old, new) if rules is None or c.rule in rules]
+    return [c for c in Prober(url, old, new).probe_all(changes) if c.live is not None]
+
+
+def test_live_removed_operations_are_confirmed(live_server):
+    from restcontract.spec import load_spec
+
+    old, new = load_spec(SPEC_DIR / "prefect-2.20.26.json"), load_spec(SPEC_DIR / "prefect-3.8.8.json")
+    removed = probed(old, new, live_server.base_url, {"operation-removed"})
+    assert len(removed) == 10
+    assert {c.live.status for c in removed} == {"confirmed"}, [(c.location, c.live) for c in removed]
+    sample = next(c for c in removed if c.location == "POST /admin/database/clear")
+    assert sample.live.request.startswith("curl -X POST ") and sample.live.answer.startswith(("404", "405"))
+
+
+def test_live_new_required_property_is_confirmed(live_server):
+    new = spec_338()
+    old = copy.deepcopy(new)
+    old["components"]["schemas"]["FlowCreate"]["required"] = []
+    (change,) = probed(old, new, live_server.base_url, {"request-property-became-required"})
+    assert change.location == "POST /flows/ request application/json#/properties/name"
+    assert change.live.status == "confirmed", change.live
+    assert '"missing"' in change.live.answer and '"name"' in change.live.answer
+
+
+def test_live_unchanged_behaviour_is_not_confirmed_and_cleaned_up(live_server):
+    """The document says names are at most 12 characters now; the server still takes longer ones."""
+    old = spec_338()
+    new = copy.deepcopy(old)
+    new["components"]["schemas"]["FlowCreate"]["properties"]["name"]["maxLength"] = 12
+    old["components"]["schemas"]["FlowCreate"]["properties"]["name"]["maxLength"] = 100
+    (change,) = probed(old, new, live_server.base_url, {"request-max-length-lowered"})
+    assert change.live.status == "not_confirmed", change.live
+    assert change.live.answer.startswith("201")  # the server created the flow ...
+    name = json.loads(change.live.answer.split(" ", 1)[1])["name"]
+    assert name.startswith("rc-")
+    left = httpx.post(live_server.base_url + "/flows/filter", json={"flows": {"name": {"any_": [name]}}}).json()
+    assert left == []  # ... and the probe deleted it
+
+
+def test_live_cli_marks_changes_in_every_format(live_server, tmp_path, capsys):
+    new = spec_338()
+    old = copy.deepcopy(new)
+    old["components"]["schemas"]["FlowCreate"]["required"] = []
+    old_file, new_file = write(tmp_path, "old.json", old), write(tmp_path, "new.json", new)
+    outputs = {}
+    for fmt in ("text", "markdown", "json", "junit", "github"):
+        code, out, err = run_cli(capsys, str(old_file), str(new_file), "--format", fmt,
+                                 "--against", live_server.base_url, "--api-key", "s3cret-key")
+        assert code == 1 and err == ""
+        assert "s3cret-key" not in out
+        outputs[fmt] = out
+    report = json.loads(outputs["json"])
+    assert report["live"] == {"confirmed": 1, "not_confirmed": 0, "not_probed": 0}
+    (change,) = [c for c in report["changes"] if c["level"] == "ERR"]
+    assert change["live"] == "confirmed" and change["request"].startswith("curl -X POST")
+    assert "[REDACTED]" in change["request"]
+    assert "[live: confirmed" in outputs["text"] and "[live: confirmed" in outputs["github"]
+    assert "confirmed" in outputs["markdown"]
+    assert ET.fromstring(outputs["junit"]).find(".//property[@name='live']").get("value") == "confirmed"
+
+
+def test_live_unreachable_server_is_one_line(capsys, tmp_path):
+    doc = document({"/a": {"get": operation()}})
+    old_file, new_file = write(tmp_path, "old.json", doc), write(tmp_path, "new.json", document({}))
+    code, out, err = run_cli(capsys, str(old_file), str(new_file), "--against", "http://127.0.0.1:9/api")
+    assert_one_line_error(code, out, err, "--against", "cannot reach")

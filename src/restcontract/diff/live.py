@@ -277,7 +277,7 @@ def probe_bound(p: Prober, change: Change, where: Where) -> Live:
     if not match or match.group(3) == "none":
         return Live(NOT_PROBED, "cannot read the new bound from the change")
     keyword, after = match.group(1), float(match.group(3))
-    value = _violating(keyword, after)
+    value = _violating(keyword, after, f"rc-{p.run}-")
     if value is None:
         return Live(NOT_PROBED, f"no probe value for {keyword}")
     return p.rejected(change, where, value, f"{keyword} {after:g} violated by an old-valid value")
@@ -399,15 +399,16 @@ def _values_in(message: str) -> list[Any]:
     return values
 
 
-def _violating(keyword: str, bound: float) -> Any:
+def _violating(keyword: str, bound: float, prefix: str) -> Any:
+    """A value just outside the new bound (strings start with the run's ``rc-<run>-`` when they fit:
+    should the server accept it and create something, it is recognizably ours)."""
     if keyword in ("maximum", "exclusiveMaximum"):
         return bound + 1
     if keyword in ("minimum", "exclusiveMinimum"):
         return bound - 1
-    if keyword == "maxLength":
-        return "r" * (int(bound) + 1)
-    if keyword == "minLength":
-        return "r" * max(int(bound) - 1, 0)
+    if keyword in ("maxLength", "minLength"):
+        size = int(bound) + 1 if keyword == "maxLength" else max(int(bound) - 1, 0)
+        return (prefix + "r" * size)[:size] if size >= len(prefix) else "r" * size
     if keyword == "maxItems":
         return ["rc"] * (int(bound) + 1)
     if keyword == "minItems":

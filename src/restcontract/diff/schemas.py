@@ -265,6 +265,10 @@ class _Walk:
         return out
 
     def enum(self, old: Shape, new: Shape) -> None:
+        if self.direction == "request" and old.extensible and new.extensible is not None:
+            gone = [v for v in old.extensible if v not in new.extensible]
+            if gone:  # servers that list an open enum's values accept those values at least
+                self.rule("request-enum-value-removed", f"x-extensible-enum value(s) removed: {_join(gone)}")
         if old.enum == new.enum:
             return
         if old.enum is None or new.enum is None:

@@ -71,6 +71,7 @@ class Shape:
     exclusive: bool = False  # the variants are oneOf (a value must match exactly one), not anyOf
     inferred: bool = False  # ``types`` guessed from properties/items, no ``type`` written
     constraints: dict[str, str] = field(default_factory=dict)  # CONSTRAINTS keyword -> canonical JSON
+    extensible: tuple[str, ...] | None = None  # x-extensible-enum: the known values of an open enum
 
     @property
     def nullable(self) -> bool:
@@ -175,6 +176,8 @@ def own_shape(node: Node) -> Shape:
         pattern=raw.get("pattern") or None,  # ``pattern: ''`` matches every string
         format=raw.get("format"),
         constraints=_constraints(raw),
+        extensible=tuple(canonical(v) for v in raw["x-extensible-enum"])
+        if isinstance(raw.get("x-extensible-enum"), list) else None,
         description=raw.get("description"),
         examples=canonical(raw["examples"]) if "examples" in raw
         else canonical([raw["example"]]) if "example" in raw else None,
@@ -275,6 +278,7 @@ def merge(a: Shape, b: Shape) -> Shape:
         pattern=_first(a.pattern, b.pattern),
         format=_first(a.format, b.format),
         constraints={**b.constraints, **a.constraints},
+        extensible=_first(a.extensible, b.extensible),
         exclusive=a.exclusive if a.variants else b.exclusive,
         inferred=a.inferred and b.inferred if a.types is not None and b.types is not None else
         (a.inferred if b.types is None else b.inferred),
