@@ -36,6 +36,8 @@ from restcontract.spec import Spec
 CONFIRMED, NOT_CONFIRMED, NOT_PROBED = "confirmed", "not_confirmed", "not_probed"
 TIMEOUT = 10.0
 READ_ONLY_ACTIONS = ("filter", "count", "paginate", "history")
+# a path parameter -> the field of an object that fills it (``/work_pools/{name}`` takes a pool's name)
+PATH_FIELDS = {"id": "id", "name": "name", "slug": "slug", "checksum": "checksum", "key": "key"}
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,8 @@ class Prober:
             return Live(NOT_PROBED, f"the request failed: {type(exc).__name__}")
 
     def probe_all(self, changes: list[Change]) -> list[Change]:
+        """Probe every ERR change that is not ignored; then delete what the probes created."""
+        self.ledger.snapshot(self.client)  # objects the server makes on first use count as ours if absent now
         try:
             return [replace(c, live=self.probe(c)) if c.level == Level.ERR and not c.ignored else c
                     for c in changes]
@@ -194,36 +198,47 @@ class Prober:
         return self._reads[key]
 
     def _read(self, where: Where) -> tuple[httpx.Response | None, str]:
-        read_only = where.method == "GET" or (where.method == "POST" and where.route.rstrip("/").endswith(
-            READ_ONLY_ACTIONS))
+        op = self.new.operations.get(f"{where.method} {where.route}")
+        if op is None:
+            return None, "the operation is not in the NEW document"
+        if op.method in ("POST", "PUT") and op.route == f"/{op.collection}/":
+            # a create: make one object the way the contract suite does (deleted at the end)
+            try:
+                response = self.objects.create_via(op.key)
+            except (ContractError, KeyError, httpx.HTTPError, ValueError) as exc:
+                return None, f"cannot create an object to see the answer ({type(exc).__name__})"
+            return (response, op.route) if response.is_success else (None, f"creating one answered "
+                                                                           f"{response.status_code}")
+        read_only = op.method == "GET" or (op.method == "POST" and op.route.rstrip("/").endswith(READ_ONLY_ACTIONS))
         if not read_only:
-            return None, "the operation is not read-only: the probe does not call it to see its answer"
-        route = where.route
-        if "{" in route:
-            op = self.new.operations.get(f"{where.method} {route}")
-            object_id = self.some_id(op.collection) if op is not None else None
-            if object_id is None:
+            return None, "the operation changes state: the probe does not call it to see its answer"
+        route = op.route
+        names = re.findall(r"{([^}]+)}", route)
+        if len(names) > 1:
+            return None, "more than one path parameter"
+        if names:
+            found = self.some_object(op.collection)
+            value = found.get(PATH_FIELDS.get(names[0], names[0])) if found else None
+            if value is None:
                 return None, "no object on the server to read, and none this probe can create"
-            route = re.sub(r"{[^}]+}", object_id, route, count=1)
-            if "{" in route:
-                return None, "more than one path parameter"
-        response = self.send(where.method, route, {} if where.method == "POST" else None)
+            route = route.replace("{" + names[0] + "}", str(value))
+        response = self.send(op.method, route, {} if op.method == "POST" else None)
         if not response.is_success:
             return None, f"reading it answered {response.status_code}"
         return response, route
 
-    def some_id(self, collection: str) -> str | None:
-        """An id in a collection: the first one ``POST /x/filter`` lists, or one this run creates
+    def some_object(self, collection: str) -> dict | None:
+        """An object of a collection: the first one ``POST /x/filter`` lists, or one this run creates
         (``objects.Objects``: a valid body, names ``rc-<run>-...``, deleted at the end)."""
         if f"POST /{collection}/filter" in self.new.operations:
             found = _json(self.send("POST", f"/{collection}/filter", {"limit": 1}))
-            if isinstance(found, list) and found and isinstance(found[0], dict) and "id" in found[0]:
-                return str(found[0]["id"])
+            if isinstance(found, list) and found and isinstance(found[0], dict):
+                return found[0]
         try:
             created = self.objects.existing(collection)
         except (ContractError, KeyError, httpx.HTTPError, ValueError):
             return None
-        return str(created["id"]) if isinstance(created, dict) and "id" in created else None
+        return created if isinstance(created, dict) else None
 
     def inspect(self, change: Change, where: Where, judge: Callable[[list[Any]], tuple[bool, str] | None]) -> Live:
         """Find the changed place in a real answer; ``judge(values)`` says (broken?, why) or None (absent)."""
@@ -325,18 +340,23 @@ def probe_response_property_removed(p: Prober, change: Change, where: Where) -> 
 
 def probe_response_values(p: Prober, change: Change, where: Where) -> Live:
     """Type, null, format, bound and constant changes: does the answer hold a value the OLD schema excluded?"""
+    aspect = RESPONSE_ASPECTS[change.rule]
     old = _old_shape(p, where)
     if old is None:
         return Live(NOT_PROBED, "the old document has no schema at that place")
 
     def judge(values: list[Any]) -> tuple[bool, str] | None:
         for value in values:
-            why = _violations(old, value, p.old_reader)
+            why = _violations(old, value, aspect)
             if why:
                 return True, f"the answer breaks the old schema: {why}"
-        return False, f"all {len(values)} value(s) there still fit the old schema"
+        return False, f"all {len(values)} value(s) there still fit the old schema's {aspect}"
     return p.inspect(change, where, judge)
 
+
+RESPONSE_ASPECTS = {"response-type-changed": "type", "response-became-nullable": "type",
+                    "response-format-changed": "format", "response-bound-relaxed": "bounds",
+                    "response-const-changed": "enum"}
 
 PROBES: dict[str, Callable[[Prober, Change, Where], Live]] = {
     "operation-removed": probe_operation_removed,
@@ -469,23 +489,27 @@ def _old_shape(p: Prober, where: Where) -> Shape | None:
                                    + "/".join(where.pointer), schema))
 
 
-def _violations(shape: Shape, value: Any, reader: ShapeReader) -> str:
-    """Why ``value`` does not fit what ``shape`` promised (type, enum, format, bounds), or ""."""
+def _violations(shape: Shape, value: Any, aspect: str) -> str:
+    """Why ``value`` does not fit what ``shape`` promised about ``aspect`` (type, enum, format or
+    bounds), or "". Only the aspect the change is about is judged: a null found while probing a
+    format change belongs to another change."""
     kind = _json_type(value)
     if shape.variants:
-        reasons = [_violations(v, value, reader) for v in shape.variants]
+        reasons = [_violations(v, value, aspect) for v in shape.variants]
         return "" if not all(reasons) or (value is None and shape.nullable) else reasons[0]
-    if shape.types is not None and not covers(shape.types, kind):
-        return f"{json.dumps(value)[:60]} where the old schema allows only {'|'.join(sorted(shape.types))}"
+    if aspect == "type":
+        if shape.types is not None and not covers(shape.types, kind):
+            return f"{json.dumps(value)[:60]} where the old schema allows only {'|'.join(sorted(shape.types))}"
+        return ""
     if value is None:
         return ""
-    if shape.enum is not None and canonical(value) not in shape.enum:
+    if aspect == "enum" and shape.enum is not None and canonical(value) not in shape.enum:
         return f"{json.dumps(value)[:60]} is not one of {', '.join(shape.enum[:5])}"
     check = FORMATS.get(shape.format or "")
-    if check and isinstance(value, (str, int, float)) and not check(value):
+    if aspect == "format" and check and isinstance(value, (str, int, float)) and not check(value):
         return f"{json.dumps(value)[:60]} is not a {shape.format}"
     size = len(value) if isinstance(value, (str, list, dict)) else value if kind in ("integer", "number") else None
-    for keyword, bound in shape.bounds.items():
+    for keyword, bound in shape.bounds.items() if aspect == "bounds" else ():
         if size is None or (keyword.endswith("Length") and not isinstance(value, str)) or \
                 (keyword.endswith("Items") and not isinstance(value, list)):
             continue
