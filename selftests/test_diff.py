@@ -801,3 +801,12 @@ def test_live_unreachable_server_is_one_line(capsys, tmp_path):
     old_file, new_file = write(tmp_path, "old.json", doc), write(tmp_path, "new.json", document({}))
     code, out, err = run_cli(capsys, str(old_file), str(new_file), "--against", "http://127.0.0.1:9/api")
     assert_one_line_error(code, out, err, "--against", "cannot reach")
+
+
+def test_every_rule_has_a_one_line_justification_in_the_docs():
+    from restcontract.diff.rules import WHY
+
+    assert set(WHY) == set(RULES)
+    docs = (ROOT / "docs" / "diff.md").read_text()
+    for rule_id, why in WHY.items():
+        assert f"| `{rule_id}` |" in docs and why.split(" (")[0][:40] in docs, rule_id

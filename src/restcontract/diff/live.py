@@ -354,7 +354,7 @@ def probe_response_values(p: Prober, change: Change, where: Where) -> Live:
     return p.inspect(change, where, judge)
 
 
-RESPONSE_ASPECTS = {"response-type-changed": "type", "response-became-nullable": "type",
+RESPONSE_ASPECTS = {"response-type-changed": "type", "response-became-nullable": "null",
                     "response-format-changed": "format", "response-bound-relaxed": "bounds",
                     "response-const-changed": "enum"}
 
@@ -476,8 +476,10 @@ def _schema_at(spec: Spec, where: Where) -> dict | None:
 
 
 def _new_pattern(p: Prober, where: Where) -> str | None:
-    schema = _schema_at(p.new, where)
-    return schema.get("pattern") if schema else None
+    """The pattern at the change's place in NEW, or in one of its anyOf/oneOf members (``Optional[str]``)."""
+    schema = _schema_at(p.new, where) or {}
+    members = [p.new.resolve(m) for k in ("anyOf", "oneOf") for m in schema.get(k, [])]
+    return next((s["pattern"] for s in [schema, *members] if isinstance(s, dict) and s.get("pattern")), None)
 
 
 def _old_shape(p: Prober, where: Where) -> Shape | None:
@@ -490,15 +492,18 @@ def _old_shape(p: Prober, where: Where) -> Shape | None:
 
 
 def _violations(shape: Shape, value: Any, aspect: str) -> str:
-    """Why ``value`` does not fit what ``shape`` promised about ``aspect`` (type, enum, format or
-    bounds), or "". Only the aspect the change is about is judged: a null found while probing a
+    """Why ``value`` does not fit what ``shape`` promised about ``aspect`` (null, type, enum, format
+    or bounds), or "". Only the aspect the change is about is judged: a null found while probing a
     format change belongs to another change."""
     kind = _json_type(value)
     if shape.variants:
         reasons = [_violations(v, value, aspect) for v in shape.variants]
         return "" if not all(reasons) or (value is None and shape.nullable) else reasons[0]
+    if aspect == "null":
+        return "null where the old schema does not allow it" if value is None and not shape.nullable and \
+            shape.types is not None else ""
     if aspect == "type":
-        if shape.types is not None and not covers(shape.types, kind):
+        if value is not None and shape.types is not None and not covers(shape.types, kind):
             return f"{json.dumps(value)[:60]} where the old schema allows only {'|'.join(sorted(shape.types))}"
         return ""
     if value is None:

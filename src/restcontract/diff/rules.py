@@ -139,6 +139,97 @@ _TABLE: list[Rule] = [
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _TABLE}
 
+# rule id -> why it has its level, in one line (docs/diff.md prints it next to the rule)
+WHY: dict[str, str] = {
+    "operation-removed": "every call an old client makes to it fails (404/405)",
+    "deprecated-operation-removed": "clients were told to move away; those that did not break",
+    "operation-added": "old clients never call it",
+    "operation-deprecated": "it still works; only a warning for the future",
+    "operation-id-changed": "the wire is the same; only regenerated SDKs rename a method",
+    "path-parameter-renamed": "the URL an old client builds is the same",
+    "security-requirement-added": "requests without the new credentials are refused (401/403)",
+    "security-requirement-removed": "what clients sent before is still enough",
+    "request-parameter-added-required": "old requests lack it and are rejected (422)",
+    "request-parameter-became-required": "old requests that leave it out are rejected",
+    "request-parameter-removed": "servers usually ignore an unknown query parameter, but the client loses what it "
+                                 "controlled",
+    "request-parameter-added": "old requests without it are still valid",
+    "request-parameter-became-optional": "old requests send it anyway",
+    "request-parameter-default-changed": "clients that omit it get different results without any error",
+    "request-parameter-serialization-changed": "the same value is written differently on the wire "
+                                               "(a=1&a=2 vs a=1,2 vs a[x]=1): old requests are misread",
+    "request-body-became-required": "old requests without a body are rejected",
+    "request-body-removed": "what old clients send is ignored or rejected (as oasdiff)",
+    "request-body-added": "optional: old requests stay valid",
+    "request-body-became-optional": "old requests send one anyway",
+    "request-media-type-removed": "old requests in that media type get 415/422",
+    "request-media-type-added": "old requests use the old media type, still accepted",
+    "media-type-renamed": "the request media type accepts what it accepted, or the response is of a "
+                          "subtype of what clients parse",
+    "request-property-added-required": "old bodies lack it and are rejected",
+    "request-property-became-required": "old bodies that leave it out are rejected",
+    "request-type-narrowed": "some value old clients send is rejected now",
+    "request-enum-value-removed": "old clients sending that value are rejected",
+    "request-maximum-lowered": "values between the new and the old maximum are rejected",
+    "request-minimum-raised": "values between the old and the new minimum are rejected",
+    "request-max-length-lowered": "strings between the new and the old maxLength are rejected",
+    "request-min-length-raised": "strings shorter than the new minLength are rejected",
+    "request-max-items-lowered": "larger arrays/objects are rejected",
+    "request-min-items-raised": "smaller arrays/objects are rejected",
+    "request-pattern-added": "strings not matching it are rejected (a pattern of '' is no pattern)",
+    "request-additional-properties-forbidden": "old bodies with extra properties are rejected",
+    "request-property-removed-closed": "old bodies with that property are rejected (extra_forbidden)",
+    "request-property-removed": "in an open object the server ignores it: old bodies still pass, "
+                                "but what the client set has no effect",
+    "request-bound-added": "a limit where there was none usually documents what the server always "
+                           "enforced (oasdiff: WARN); --against tells",
+    "request-constraint-added": "a keyword that can only reject more (not, then/else, contains, "
+                                "dependentRequired, propertyNames, ...) was added",
+    "request-constraint-changed": "the keyword's new value may reject what the old one accepted",
+    "request-constraint-removed": "the request accepts more",
+    "request-pattern-changed": "whether the new pattern rejects old values cannot be decided in general",
+    "request-format-changed": "the server validates formats (uuid, date-time): old strings may fail",
+    "request-default-changed": "a body default changes behaviour, not validity (oasdiff: INFO)",
+    "request-property-added": "old bodies without it are still valid",
+    "request-property-became-optional": "old bodies send it anyway",
+    "request-type-widened": "everything old clients send is still accepted",
+    "request-enum-value-added": "old clients never send it",
+    "request-bound-relaxed": "everything old clients send is still accepted",
+    "request-pattern-removed": "everything old clients send is still accepted",
+    "success-status-removed": "clients that expect it handle the new status as an error",
+    "status-removed": "a non-2xx status no longer documented does not change a success",
+    "status-added": "a documented status is not new behaviour by itself",
+    "response-media-type-removed": "clients asking for it (Accept) or parsing it get something else (as oasdiff)",
+    "response-media-type-added": "old clients do not ask for it",
+    "response-property-removed": "a required property clients read is gone",
+    "response-property-became-optional": "clients that read it unconditionally fail when it is absent",
+    "response-became-nullable": "clients that do not expect null fail on it",
+    "response-type-changed": "clients parse a type they were never promised",
+    "response-bound-relaxed": "values outside the promised bounds reach clients that relied on them "
+                              "(as oasdiff)",
+    "response-const-changed": "clients comparing with the constant see another value",
+    "response-constraint-removed": "the response may hold what the keyword excluded",
+    "response-constraint-changed": "the response may hold what the old value excluded",
+    "response-format-changed": "clients parsing the old format (dates, uuids) fail (as oasdiff)",
+    "response-optional-property-removed": "clients must already cope with it missing (oasdiff: WARN); "
+                                          "some read it whenever it was there",
+    "response-enum-value-added": "exhaustive switches fail; tolerant clients do not",
+    "response-property-added-closed": "clients validating against additionalProperties: false reject it",
+    "response-property-added": "clients ignore what they do not read",
+    "response-property-became-required": "clients get it more often than before",
+    "response-type-narrowed": "clients get a subset of what they handled",
+    "response-enum-value-removed": "clients get a subset of what they handled",
+    "response-additional-properties-allowed": "only strict validators notice, and they were told "
+                                              "nothing else would come",
+    "response-bound-changed": "responses stay within the old bounds",
+    "response-constraint-added": "responses stay within what the old schema allowed",
+    "response-pattern-changed": "clients rarely validate response patterns (as oasdiff)",
+    "response-format-added": "the values are the same; only now documented",
+    "response-default-changed": "a default in a response is documentation",
+    "description-changed": "documentation only",
+    "example-changed": "documentation only",
+}
+
 
 def level_of(rule_id: str) -> Level:
     return RULES[rule_id].level
