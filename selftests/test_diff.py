@@ -735,7 +735,10 @@ def probed(old: dict | Spec, new: dict | Spec, url: str, rules: set[str] | None 
     old = old if isinstance(old, Spec) else Spec(old, "old")
     new = new if isinstance(new, Spec) else Spec(new, "new")
     changes = [c for c in diff_specs(old, new) if rules is None or c.rule in rules]
-    return [c for c in Prober(url, old, new).probe_all(changes) if c.live is not None]
+    prober = Prober(url, old, new)
+    probed_changes = [c for c in prober.probe_all(changes) if c.live is not None]
+    assert prober.cleanup_problems == []
+    return probed_changes
 
 
 def test_live_removed_operations_are_confirmed(live_server):
@@ -782,9 +785,10 @@ def test_live_cli_marks_changes_in_every_format(live_server, tmp_path, capsys):
     outputs = {}
     for fmt in ("text", "markdown", "json", "junit", "github"):
         code, out, err = run_cli(capsys, str(old_file), str(new_file), "--format", fmt,
-                                 "--against", live_server.base_url, "--api-key", "s3cret-key")
+                                 "--against", live_server.base_url, "--api-key", "s3cret-key",
+                                 "--header", "X-Team: hush-123")
         assert code == 1 and err == ""
-        assert "s3cret-key" not in out
+        assert "s3cret-key" not in out and "hush-123" not in out
         outputs[fmt] = out
     report = json.loads(outputs["json"])
     assert report["live"] == {"confirmed": 1, "not_confirmed": 0, "not_probed": 0}
@@ -810,3 +814,14 @@ def test_every_rule_has_a_one_line_justification_in_the_docs():
     docs = (ROOT / "docs" / "diff.md").read_text()
     for rule_id, why in WHY.items():
         assert f"| `{rule_id}` |" in docs and why.split(" (")[0][:40] in docs, rule_id
+
+
+def test_live_extra_property_and_format_probes(live_server):
+    old = spec_338()
+    new = copy.deepcopy(old)
+    old["components"]["schemas"]["FlowCreate"].pop("additionalProperties", None)
+    old["components"]["schemas"]["FlowCreate"]["properties"]["name"].pop("pattern", None)
+    changes = probed(old, new, live_server.base_url, {"request-additional-properties-forbidden",
+                                                      "request-pattern-added"})
+    assert {(c.rule, c.live.status) for c in changes} == {("request-additional-properties-forbidden", "confirmed"),
+                                                          ("request-pattern-added", "confirmed")}, changes

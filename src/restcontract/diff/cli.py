@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         prober = Prober(args.against, old, new, headers, secrets)
         prober.check_reachable()
         changes = prober.probe_all(changes)
+        for problem in prober.cleanup_problems:
+            print(f"{PROG}: warning: could not delete what a probe created: {problem}", file=sys.stderr)
     report = Report(args.old, args.new, changes, Level[args.fail_on],
                     [f"line {e.line} ({e.rule} {e.location})" for e in unused], against=args.against or "")
     text = RENDERERS[args.format](report)

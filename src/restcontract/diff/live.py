@@ -34,7 +34,7 @@ from restcontract.objects.ledger import Ledger
 from restcontract.spec import Spec
 
 CONFIRMED, NOT_CONFIRMED, NOT_PROBED = "confirmed", "not_confirmed", "not_probed"
-TIMEOUT = 10.0
+TIMEOUT = 30.0  # generous: a shared CI machine can be slow, and a cleanup that times out leaves objects
 READ_ONLY_ACTIONS = ("filter", "count", "paginate", "history")
 # a path parameter -> the field of an object that fills it (``/work_pools/{name}`` takes a pool's name)
 PATH_FIELDS = {"id": "id", "name": "name", "slug": "slug", "checksum": "checksum", "key": "key"}
@@ -95,6 +95,7 @@ class Prober:
         self.objects = Objects(self.client, self.new, self.run)
         self._reads: dict[str, tuple[httpx.Response | None, str]] = {}
         self.old_reader = ShapeReader(self.old)
+        self.cleanup_problems: list[str] = []
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -119,9 +120,10 @@ class Prober:
         return self.client.request(method, self.base_url + route, **kwargs)
 
     def cleanup(self) -> None:
-        """Delete what this run created (the ledger's list, dependents first), nothing else."""
+        """Delete what this run created (the ledger's list, dependents first), nothing else;
+        ``cleanup_problems`` says what could not be deleted."""
         try:
-            self.ledger.cleanup(self.client)
+            _, self.cleanup_problems = self.ledger.cleanup(self.client)
         finally:
             self.client.close()
 
@@ -323,11 +325,38 @@ def probe_type_narrowed(p: Prober, change: Change, where: Where) -> Live:
     return p.rejected(change, where, samples[lost[0]], f"a value of the old type {lost[0]} sent")
 
 
+def probe_extra_property(p: Prober, change: Change, where: Where) -> Live:
+    name = f"rc-{p.run}-extra"
+    extended = replace(where, pointer=[*where.pointer, "properties", name])
+    return p.rejected(change, extended, 1, "a property the old schema let through sent")
+
+
+def probe_format(p: Prober, change: Change, where: Where) -> Live:
+    match = re.match(r"format (\S+) → (\S+)", change.message)
+    if not match or match.group(2) == "none":
+        return Live(NOT_PROBED, "no new format to violate")
+    return p.rejected(change, where, f"rc-{p.run}-not-a-{match.group(2)}", f"a string that is no {match.group(2)}")
+
+
+def probe_security(p: Prober, change: Change, where: Where) -> Live:
+    """The old request without the new credentials (and a body no route accepts, so nothing happens)."""
+    route = p.route_for(where)
+    body = None if where.method in ("GET", "DELETE", "HEAD") else f"rc-{p.run}-probe"
+    kwargs: dict[str, Any] = {} if body is None else {"json": body}
+    with httpx.Client(timeout=TIMEOUT) as anonymous:
+        response = anonymous.request(where.method, p.base_url + route, **kwargs)
+    if response.status_code in (401, 403):
+        return p.evidence(CONFIRMED, f"refused without credentials: {response.status_code}", where.method, route,
+                          response, body)
+    return p.evidence(NOT_CONFIRMED, "the server still answers without credentials", where.method, route,
+                      response, body)
+
+
 def probe_response_property_removed(p: Prober, change: Change, where: Where) -> Live:
     parent = Where(where.method, where.route, where.part, where.detail, where.pointer[:-2])
     name = where.pointer[-1]
 
-    def judge(objects: list[Any]) -> tuple[bool, str] | None:
+    def judge(objects: list[Any]) -> tuple[bool, str] | None:  # removed, or optional now: is it missing?
         objects = [o for o in objects if isinstance(o, dict)]
         if not objects:
             return None
@@ -374,7 +403,11 @@ PROBES: dict[str, Callable[[Prober, Change, Where], Live]] = {
     "request-min-items-raised": probe_bound,
     "request-pattern-added": probe_pattern,
     "request-type-narrowed": probe_type_narrowed,
+    "request-additional-properties-forbidden": probe_extra_property,
+    "request-format-changed": probe_format,
+    "security-requirement-added": probe_security,
     "response-property-removed": probe_response_property_removed,
+    "response-property-became-optional": probe_response_property_removed,
     "response-type-changed": probe_response_values,
     "response-became-nullable": probe_response_values,
     "response-format-changed": probe_response_values,
