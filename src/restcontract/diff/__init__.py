@@ -9,7 +9,8 @@ first (files or http(s) URLs). The modules, in reading order:
 * ``schemas``    structural comparison of two schemas
 * ``operations`` comparison of operations: parameters, bodies, responses, security
 * ``ignore``     the ignore file (deliberately accepted changes)
-* ``live``       ``--against URL``: each ERR change probed on a live NEW server
+* ``live``       ``--against URL``: each ERR change probed on a live NEW server (``PROBES``)
+* ``wire``       the probes' values: bodies built along a pointer, 422 locations, answers read
 * ``render``     text, markdown, json, junit and GitHub annotations
 * ``cli``        ``restcontract diff OLD NEW``
 

@@ -12,21 +12,25 @@ the body is left out, so such a request is rejected before anything is created. 
 probes read a real answer (a read-only operation, or one object looked up or created under a
 name ``rc-<run>-...`` and deleted afterwards) and look at the changed place in it.
 
-``PROBES`` is the one table of rule -> probe function.
+``PROBES`` is the one table of rule -> probe function; ``wire`` builds the values they send and
+reads the answers.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import httpx
 
 from restcontract.diff.model import Change, Level
-from restcontract.diff.shapes import Node, Shape, ShapeReader, canonical, covers
+from restcontract.diff.shapes import Node, Shape, ShapeReader
+from restcontract.diff.wire import (UNBUILDABLE, answer_json, build, loc_matches, schema_at, validation_errors,
+                                    values_at, values_in, violating, violations)
 from restcontract.errors import ContractError
 from restcontract.findings import curl, scrub
 from restcontract.objects.factories import Objects
@@ -105,7 +109,7 @@ class Prober:
             return
         response.read()
         route = "/" + response.request.url.path[len(self.root):]
-        self.ledger.observe(self.new.match(response.request.method, route), 201, _json(response))
+        self.ledger.observe(self.new.match(response.request.method, route), 201, answer_json(response))
 
     def check_reachable(self) -> None:
         try:
@@ -123,9 +127,22 @@ class Prober:
         """Delete what this run created (the ledger's list, dependents first), nothing else;
         ``cleanup_problems`` says what could not be deleted."""
         try:
-            _, self.cleanup_problems = self.ledger.cleanup(self.client)
+            _, problems = self.ledger.cleanup(self.client)
+            self.cleanup_problems = [p for p in problems if not self._retry_delete(p)]
         finally:
             self.client.close()
+
+    def _retry_delete(self, problem: str) -> bool:
+        """A DELETE that met a 5xx (SQLite's "database is locked" under load) is tried again."""
+        match = re.fullmatch(r"DELETE (\S+): HTTP 5\d\d", problem)
+        for attempt in range(3 if match else 0):
+            time.sleep(0.5 * (attempt + 1))
+            try:
+                if self.client.delete(match.group(1)).status_code in (200, 202, 204, 404):
+                    return True
+            except httpx.HTTPError:
+                continue
+        return False
 
     def evidence(self, status: str, why: str, method: str, route: str, response: httpx.Response | None,
                  body: Any = None, params: dict | None = None) -> Live:
@@ -174,11 +191,11 @@ class Prober:
             body, loc, params = build(where.pointer, value, missing), ["body", *where.properties], None
         else:
             return Live(NOT_PROBED, "not a request change")
-        if body is _UNBUILDABLE:
+        if body is UNBUILDABLE:
             return Live(NOT_PROBED, "the place sits inside an array or map this probe does not build")
         route = self.route_for(where)
         response = self.send(where.method, route, body, params)
-        matching = [e for e in _validation_errors(response) if _loc_matches(e, loc)]
+        matching = [e for e in validation_errors(response) if loc_matches(e, loc)]
         if response.status_code == 422 and matching:
             live = self.evidence(CONFIRMED, f"{what}: rejected with 422 at {'.'.join(map(str, loc))}",
                                  where.method, route, response, body, params)
@@ -233,7 +250,7 @@ class Prober:
         """An object of a collection: the first one ``POST /x/filter`` lists, or one this run creates
         (``objects.Objects``: a valid body, names ``rc-<run>-...``, deleted at the end)."""
         if f"POST /{collection}/filter" in self.new.operations:
-            found = _json(self.send("POST", f"/{collection}/filter", {"limit": 1}))
+            found = answer_json(self.send("POST", f"/{collection}/filter", {"limit": 1}))
             if isinstance(found, list) and found and isinstance(found[0], dict):
                 return found[0]
         try:
@@ -247,7 +264,7 @@ class Prober:
         response, route = self.read(where)
         if response is None:
             return Live(NOT_PROBED, route)
-        values = list(_at(_json(response), where.pointer))
+        values = list(values_at(answer_json(response), where.pointer))
         verdict = judge(values) if values else None
         if verdict is None:
             return self.evidence(NOT_PROBED, "the answer holds no value at that place to look at",
@@ -267,7 +284,7 @@ def probe_operation_removed(p: Prober, change: Change, where: Where) -> Live:
     route = p.route_for(where)
     body = None if where.method in ("GET", "DELETE", "HEAD") else f"rc-{p.run}-probe"
     response = p.send(where.method, route, body)
-    detail = (_json(response) or {}).get("detail") if isinstance(_json(response), dict) else None
+    detail = (answer_json(response) or {}).get("detail") if isinstance(answer_json(response), dict) else None
     if response.status_code == 405 or (response.status_code == 404 and detail == "Not Found"):
         return p.evidence(CONFIRMED, f"the route is gone: {response.status_code} {detail or ''}".strip(),
                           where.method, route, response, body)
@@ -283,7 +300,7 @@ def probe_removed_closed(p: Prober, change: Change, where: Where) -> Live:
 
 
 def probe_enum_removed(p: Prober, change: Change, where: Where) -> Live:
-    values = _values_in(change.message)
+    values = values_in(change.message)
     if not values:
         return Live(NOT_PROBED, "cannot read the removed value from the change")
     return p.rejected(change, where, values[0], f"the removed value {json.dumps(values[0])} sent")
@@ -294,7 +311,7 @@ def probe_bound(p: Prober, change: Change, where: Where) -> Live:
     if not match or match.group(3) == "none":
         return Live(NOT_PROBED, "cannot read the new bound from the change")
     keyword, after = match.group(1), float(match.group(3))
-    value = _violating(keyword, after, f"rc-{p.run}-")
+    value = violating(keyword, after, f"rc-{p.run}-")
     if value is None:
         return Live(NOT_PROBED, f"no probe value for {keyword}")
     return p.rejected(change, where, value, f"{keyword} {after:g} violated by an old-valid value")
@@ -376,7 +393,7 @@ def probe_response_values(p: Prober, change: Change, where: Where) -> Live:
 
     def judge(values: list[Any]) -> tuple[bool, str] | None:
         for value in values:
-            why = _violations(old, value, aspect)
+            why = violations(old, value, aspect)
             if why:
                 return True, f"the answer breaks the old schema: {why}"
         return False, f"all {len(values)} value(s) there still fit the old schema's {aspect}"
@@ -418,210 +435,17 @@ PROBES: dict[str, Callable[[Prober, Change, Where], Live]] = {
 
 # --- helpers ----------------------------------------------------------------------------------
 
-_UNBUILDABLE: Any = object()
-
-
-def build(pointer: list[str], value: Any, missing: bool) -> Any:
-    """The smallest body that puts ``value`` at ``pointer`` (or leaves the last property out)."""
-    steps = [p for p in pointer if not re.fullmatch(r"anyOf|oneOf|allOf|\d+", p)]
-    if missing and steps[-2:-1] == ["properties"]:
-        steps = steps[:-2]
-        value = {}
-    result: Any = value
-    i = len(steps)
-    while i > 0:
-        if steps[i - 2:i - 1] == ["properties"] and i >= 2:
-            result, i = {steps[i - 1]: result}, i - 2
-        elif steps[i - 1] == "items":
-            result, i = [result], i - 1
-        elif steps[i - 1] == "additionalProperties":
-            result, i = {"rc-key": result}, i - 1
-        else:
-            return _UNBUILDABLE
-    return result
-
-
-def _values_in(message: str) -> list[Any]:
-    text = message.split(":", 1)[-1]
-    values = []
-    for item in text.split(", "):
-        try:
-            values.append(json.loads(item.strip()))
-        except ValueError:
-            break
-    return values
-
-
-def _violating(keyword: str, bound: float, prefix: str) -> Any:
-    """A value just outside the new bound (strings start with the run's ``rc-<run>-`` when they fit:
-    should the server accept it and create something, it is recognizably ours)."""
-    if keyword in ("maximum", "exclusiveMaximum"):
-        return bound + 1
-    if keyword in ("minimum", "exclusiveMinimum"):
-        return bound - 1
-    if keyword in ("maxLength", "minLength"):
-        size = int(bound) + 1 if keyword == "maxLength" else max(int(bound) - 1, 0)
-        return (prefix + "r" * size)[:size] if size >= len(prefix) else "r" * size
-    if keyword == "maxItems":
-        return ["rc"] * (int(bound) + 1)
-    if keyword == "minItems":
-        return ["rc"] * max(int(bound) - 1, 0)
-    return None
-
-
-def _schema_at(spec: Spec, where: Where) -> dict | None:
-    """The raw schema at a change's place in a document (following $refs), or None."""
-    op = next((o for o in spec if o.method == where.method and re.sub(r"{[^}]+}", "{}", o.route)
-               == re.sub(r"{[^}]+}", "{}", where.route)), None)
-    if op is None:
-        return None
-    if where.part == "parameter":
-        place, name = (where.detail.split(" ", 1) + [""])[:2]
-        params = [spec.resolve(x) for x in op.definition.get("parameters", [])]
-        node = next((x.get("schema") for x in params if x.get("in") == place and x.get("name") == name), None)
-    elif where.part == "request":
-        node = spec.resolve(op.definition.get("requestBody", {})).get("content", {}).get(where.detail, {}).get("schema")
-    elif where.part == "response":
-        status, _, media = where.detail.partition(" ")
-        response = spec.resolve(op.definition.get("responses", {}).get(status, {}))
-        node = response.get("content", {}).get(media, {}).get("schema")
-    else:
-        return None
-    steps, budget = list(where.pointer), 4 * len(where.pointer) + 8  # the budget stops $ref cycles
-    while steps and node is not None and budget:
-        budget -= 1
-        node = spec.resolve(node)
-        step = steps[0]
-        if isinstance(node, list) and step.isdigit():
-            node, steps = (node[int(step)] if int(step) < len(node) else None), steps[1:]
-        elif not isinstance(node, dict):
-            return None
-        elif step in node:
-            node, steps = node[step], steps[1:]
-        elif step in ("anyOf", "oneOf", "allOf"):  # a union NEW has and OLD has not: skip it
-            steps = steps[2:]
-        else:  # look inside OLD's own allOf/anyOf members (pydantic v1 wraps $refs in allOf)
-            members = [spec.resolve(m) for k in ("allOf", "anyOf", "oneOf") for m in node.get(k, [])]
-            node = next((m for m in members if isinstance(m, dict) and (step in m or any(
-                k in m for k in ("allOf", "anyOf", "oneOf")))), None)
-    node = spec.resolve(node)
-    return node if isinstance(node, dict) else None
-
-
 def _new_pattern(p: Prober, where: Where) -> str | None:
     """The pattern at the change's place in NEW, or in one of its anyOf/oneOf members (``Optional[str]``)."""
-    schema = _schema_at(p.new, where) or {}
+    schema = schema_at(p.new, where) or {}
     members = [p.new.resolve(m) for k in ("anyOf", "oneOf") for m in schema.get(k, [])]
     return next((s["pattern"] for s in [schema, *members] if isinstance(s, dict) and s.get("pattern")), None)
 
 
 def _old_shape(p: Prober, where: Where) -> Shape | None:
     """What the OLD document promised at the change's place (normalized: allOf, nullable, $ref)."""
-    schema = _schema_at(p.old, where)
+    schema = schema_at(p.old, where)
     if schema is None:
         return None
     return p.old_reader.shape(Node(f"#live:{where.method} {where.route} {where.part} {where.detail}/"
                                    + "/".join(where.pointer), schema))
-
-
-def _violations(shape: Shape, value: Any, aspect: str) -> str:
-    """Why ``value`` does not fit what ``shape`` promised about ``aspect`` (null, type, enum, format
-    or bounds), or "". Only the aspect the change is about is judged: a null found while probing a
-    format change belongs to another change."""
-    kind = _json_type(value)
-    if shape.variants:
-        reasons = [_violations(v, value, aspect) for v in shape.variants]
-        return "" if not all(reasons) or (value is None and shape.nullable) else reasons[0]
-    if aspect == "null":
-        return "null where the old schema does not allow it" if value is None and not shape.nullable and \
-            shape.types is not None else ""
-    if aspect == "type":
-        if value is not None and shape.types is not None and not covers(shape.types, kind):
-            return f"{json.dumps(value)[:60]} where the old schema allows only {'|'.join(sorted(shape.types))}"
-        return ""
-    if value is None:
-        return ""
-    if aspect == "enum" and shape.enum is not None and canonical(value) not in shape.enum:
-        return f"{json.dumps(value)[:60]} is not one of {', '.join(shape.enum[:5])}"
-    check = FORMATS.get(shape.format or "")
-    if aspect == "format" and check and isinstance(value, (str, int, float)) and not check(value):
-        return f"{json.dumps(value)[:60]} is not a {shape.format}"
-    size = len(value) if isinstance(value, (str, list, dict)) else value if kind in ("integer", "number") else None
-    for keyword, bound in shape.bounds.items() if aspect == "bounds" else ():
-        if size is None or (keyword.endswith("Length") and not isinstance(value, str)) or \
-                (keyword.endswith("Items") and not isinstance(value, list)):
-            continue
-        upper = keyword.startswith("max") or keyword == "exclusiveMaximum"
-        inside = size < bound if keyword.startswith("exclusive") and upper else size > bound \
-            if keyword.startswith("exclusive") else size <= bound if upper else size >= bound
-        if not inside:
-            return f"{json.dumps(value)[:60]} breaks the old {keyword} {bound:g}"
-    return ""
-
-
-FORMATS: dict[str, Callable[[Any], bool]] = {
-    "uuid": lambda v: bool(re.fullmatch(r"[0-9a-fA-F-]{36}", str(v))),
-    "date-time": lambda v: bool(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d", str(v))),
-    "date": lambda v: bool(re.fullmatch(r"\d{4}-\d\d-\d\d", str(v))),
-    "uri": lambda v: bool(re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", str(v))),
-    "time-delta": lambda v: isinstance(v, (int, float)),  # pydantic v1: a number of seconds
-}
-
-
-def _at(value: Any, pointer: list[str]) -> Iterator[Any]:
-    """Every value in an answer at a schema pointer (arrays fan out; anyOf/oneOf steps are skipped)."""
-    if not pointer:
-        if isinstance(value, list):
-            yield from value  # the schema of a list answer describes its items only after /items
-            return
-        yield value
-        return
-    step, rest = pointer[0], pointer[1:]
-    if step in ("anyOf", "oneOf", "allOf"):
-        yield from _at(value, rest[1:])
-    elif step == "properties" and rest:
-        if isinstance(value, dict) and rest[0] in value:
-            yield from _at(value[rest[0]], rest[1:])
-    elif step == "items" and isinstance(value, list):
-        for item in value:
-            yield from _at(item, rest)
-    elif step == "additionalProperties" and isinstance(value, dict):
-        for item in value.values():
-            yield from _at(item, rest)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    return {int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "?")
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _validation_errors(response: httpx.Response) -> list[dict]:
-    """FastAPI's ``detail`` list (Prefect calls it ``exception_detail``)."""
-    answer = _json(response)
-    if not isinstance(answer, dict):
-        return []
-    detail = answer.get("detail", answer.get("exception_detail"))
-    return [e for e in detail if isinstance(e, dict)] if isinstance(detail, list) else []
-
-
-def _loc_matches(error: dict, loc: list[str]) -> bool:
-    """Does a pydantic error location name our place? Union branch names may sit in between."""
-    got = [str(x) for x in error.get("loc", [])]
-    if not got or got[0] != loc[0]:
-        return False
-    rest, want = got[1:], [str(x) for x in loc[1:]]
-    for name in want:  # our property names, in order, as a subsequence of the error's location
-        if name not in rest:
-            return False
-        rest = rest[rest.index(name) + 1:]
-    return True
