@@ -825,3 +825,10 @@ def test_live_extra_property_and_format_probes(live_server):
                                                       "request-pattern-added"})
     assert {(c.rule, c.live.status) for c in changes} == {("request-additional-properties-forbidden", "confirmed"),
                                                           ("request-pattern-added", "confirmed")}, changes
+
+
+def test_live_wrong_api_root_is_refused(live_server, capsys):
+    """Without /api every route is a 404: removed operations must not all look 'confirmed'."""
+    old, new = SPEC_DIR / "prefect-2.20.26.json", SPEC_DIR / "prefect-3.8.8.json"
+    code, out, err = run_cli(capsys, old, new, "--against", live_server.base_url.removesuffix("/api"))
+    assert_one_line_error(code, out, err, "--against", "404 Not Found", "API root")

@@ -112,10 +112,17 @@ class Prober:
         self.ledger.observe(self.new.match(response.request.method, route), 201, answer_json(response))
 
     def check_reachable(self) -> None:
+        """The server answers, and routes NEW's operations: probing a wrong API root would 'confirm'
+        every removed operation with its 404s."""
         try:
             self.client.get("/health")
+            sample = next((op for op in self.new if op.method == "GET" and "{" not in op.route), None)
+            answer = self.client.get(self.base_url + sample.route) if sample else None
         except httpx.HTTPError as exc:
             raise ContractError(f"--against {self.base_url}: cannot reach the server ({type(exc).__name__})") from None
+        if answer is not None and answer.status_code == 404 and _route_missing(answer):
+            raise ContractError(f"--against {self.base_url}: GET {sample.route} answers 404 Not Found; "
+                                f"is this the API root of a server of the NEW version?")
 
     def send(self, method: str, route: str, body: Any = None, params: dict | None = None) -> httpx.Response:
         kwargs: dict[str, Any] = {"params": params} if params else {}
@@ -276,6 +283,13 @@ class Prober:
 # --- the probes: one function per rule --------------------------------------------------------
 
 
+def _route_missing(response: httpx.Response) -> bool:
+    """FastAPI's answer for a route it does not have: 404 ``{"detail": "Not Found"}`` (a missing
+    object has its own message, ``Flow not found``)."""
+    answer = answer_json(response)
+    return isinstance(answer, dict) and answer.get("detail") == "Not Found"
+
+
 def probe_operation_removed(p: Prober, change: Change, where: Where) -> Live:
     """An old client's request: 404 (no such route) or 405 (no such method) confirms it.
 
@@ -284,9 +298,9 @@ def probe_operation_removed(p: Prober, change: Change, where: Where) -> Live:
     route = p.route_for(where)
     body = None if where.method in ("GET", "DELETE", "HEAD") else f"rc-{p.run}-probe"
     response = p.send(where.method, route, body)
-    detail = (answer_json(response) or {}).get("detail") if isinstance(answer_json(response), dict) else None
-    if response.status_code == 405 or (response.status_code == 404 and detail == "Not Found"):
-        return p.evidence(CONFIRMED, f"the route is gone: {response.status_code} {detail or ''}".strip(),
+    if response.status_code == 405 or (response.status_code == 404 and _route_missing(response)):
+        return p.evidence(CONFIRMED, f"the route is gone: {response.status_code} "
+                                     f"{'Not Found' if response.status_code == 404 else 'Method Not Allowed'}",
                           where.method, route, response, body)
     return p.evidence(NOT_CONFIRMED, "the server still routes the request", where.method, route, response, body)
 
