@@ -1,4 +1,4 @@
-"""The ``restcontract`` command. Subcommands: ``diff`` (compare two documents), ``spec`` (regenerate one)."""
+"""The ``restcontract`` command. Subcommands: ``diff`` (compare two documents), ``spec`` (regenerate one), ``test`` (run the suite)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ USAGE = """usage: restcontract COMMAND ...
 commands:
   diff OLD NEW [options]   classify the changes between two OpenAPI documents (files or URLs)
   spec OUT.json            write the installed Prefect's OpenAPI document deterministically
-
-The contract suite itself runs under pytest: `pytest tests [--base-url URL]`."""
+  test [pytest options]    run the installed contract suite from any directory, e.g.
+                           restcontract test --base-url http://127.0.0.1:4200/api --contract-html report.html
+                           (every option of `pytest tests`: -m FAMILY, --operation, --spec, --baseline, -n 2, ...)"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,8 +28,28 @@ def main(argv: list[str] | None = None) -> int:
         from restcontract.spec.generate import main as spec_main
 
         return spec_main(rest)
-    print(f"restcontract: unknown command {command!r} (expected: diff, spec)", file=sys.stderr)
+    if command == "test":
+        return run_suite(rest)
+    print(f"restcontract: unknown command {command!r} (expected: diff, spec, test)", file=sys.stderr)
     return 2
+
+
+def run_suite(args: list[str]) -> int:
+    """``restcontract test``: pytest on the suite shipped in the package (``restcontract.suite``, the
+    repository's ``tests/``) with the caller's options. The run's directory is the working directory: its
+    ``spec/prefect-*.json`` if it has one, else the documents shipped in the package; the case store
+    ``.restcontract_cache`` lands there."""
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("restcontract.suite") is None:
+        print("restcontract: the contract suite (restcontract.suite) is not installed: reinstall restcontract",
+              file=sys.stderr)
+        return 4
+    # this command imported restcontract before pytest could mark its plugin for assertion rewriting (which
+    # it does not need: checks report findings, never assert): without the filter pytest warns about it
+    return int(pytest.main(["-W", "ignore::pytest.PytestAssertRewriteWarning", "--pyargs", "restcontract.suite", *args]))
 
 
 if __name__ == "__main__":

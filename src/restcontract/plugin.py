@@ -27,6 +27,7 @@ from restcontract.checks.registry import FAMILIES, OFFLINE
 from restcontract.errors import ContractError, NoAnswer, TargetDied
 from restcontract.findings import dedupe
 from restcontract.findings.baseline import Baseline
+from restcontract.reporting import outcome
 from restcontract.run import interrupt
 from restcontract.run.context import ContractContext
 from restcontract.run.harness import Harness
@@ -258,11 +259,30 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_keyboard_interrupt(excinfo) -> None:
+    """Ctrl-C, a stop (``session.shouldstop``, a collection error) or ``pytest.exit``: the reports say which."""
     interrupt.handled()
+    harness = Harness.current
+    if harness is not None and harness.ended is None:
+        harness.ended = how_it_ended(excinfo.value)
+
+
+def how_it_ended(exc: BaseException) -> tuple[str, str]:
+    """(outcome, why) of a run ended by ``exc``: a ``pytest.exit(..., returncode=3)`` is an unusable target."""
+    if isinstance(exc, pytest.exit.Exception):
+        reason = exc.msg.removeprefix("restcontract: ")
+        return (outcome.TARGET_UNUSABLE if exc.returncode == 3 else outcome.INTERRUPTED), reason
+    if type(exc) is KeyboardInterrupt:
+        return outcome.INTERRUPTED, "Ctrl-C (KeyboardInterrupt): the results so far"
+    return outcome.INTERRUPTED, str(exc).removeprefix("restcontract: ") or type(exc).__name__
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     interrupt.restore(config.stash.get(SIGINT_KEY, None))
+    report = getattr(config.stash.get(HARNESS_KEY, None), "report", None)
+    if report and getattr(config.option, "xmlpath", None):  # pytest has written its JUnit file by now
+        from restcontract.reporting.junit import add_outcome
+
+        add_outcome(config.option.xmlpath, report["summary"])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -294,6 +314,7 @@ def pytest_runtest_call(item: pytest.Item):
         if isinstance(exc, TargetDied) and not item.session.shouldstop:
             item.session.shouldstop = f"restcontract: {exc} mid-run; the reports hold the results so far"
             item.config.stash[HARNESS_KEY].run.notes.append(f"run stopped early: {exc}; results so far")
+            item.config.stash[HARNESS_KEY].ended = (outcome.INTERRUPTED, f"{exc} mid-run")
     finally:
         context = item.stash.get(CONTEXT_KEY, None)
     if context is None or context.operation is None:
@@ -352,6 +373,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(session.config, "workerinput"):
         session.config.workeroutput["restcontract"] = {"run": harness.run.to_dict(), "target": harness.target_info()}
         return
+    harness.exitstatus, harness.tests_failed = int(exitstatus), session.testsfailed
     try:
         if harness.is_controller:  # workers loaded it for their gate; the controller's is for stale/--update-baseline
             harness.baseline = Baseline.load(harness.baseline_path())

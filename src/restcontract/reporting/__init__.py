@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from restcontract.reporting import outcome
 from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, PASSED
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def build(harness: "Harness") -> dict:
     with_2xx = sorted(run.with_2xx() & set(tested))  # of the tested operations (factories' calls do not count)
     stale = harness.baseline.stale(findings, ran_pairs(harness))
     target = harness.target_info() if not harness.is_controller else (run.extra.get("target") or harness.target_info())
-    return {
+    report = {
         "target": target,
         "operations": operations,
         "failures": [f.to_dict() for f in sorted(findings, key=lambda f: (f.operation, f.check, f.rule, f.fingerprint))],
@@ -60,6 +61,12 @@ def build(harness: "Harness") -> dict:
         "extra": {k: v for k, v in run.extra.items() if k != "target"},
         "server_errors": server_errors(findings),
     }
+    summary = report["summary"]
+    summary["outcome"], summary["outcome_reason"] = outcome.decide(
+        summary, ended=getattr(harness, "ended", None), exitstatus=getattr(harness, "exitstatus", 0),
+        tests_failed=getattr(harness, "tests_failed", 0), strict_baseline=bool(harness.option.strict_baseline),
+        notes=report["notes"])
+    return report
 
 
 def server_errors(findings) -> dict[str, dict]:
@@ -155,4 +162,5 @@ def terminal_lines(harness: "Harness") -> list[str]:
                 lines.append(f"    at {group['frames'][0]}")
     for note in report["notes"]:
         lines.append(f"note: {note}")
+    lines.append(f"outcome: {outcome.headline(s)}")
     return lines

@@ -17,6 +17,7 @@ from collections import defaultdict
 from html import escape
 
 from restcontract.checks.registry import FAMILIES
+from restcontract.reporting import outcome
 from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, NOT_APPLICABLE, PASSED, SKIPPED
 
 SPEC_GAP_CELL = "spec_gap"
@@ -40,7 +41,8 @@ background:var(--bg);margin:0;padding:20px 28px}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:26px 0 8px}
 .target{color:var(--mute);margin-bottom:14px}.target code{color:var(--ink)}
 .verdict{display:inline-block;padding:3px 10px;border-radius:12px;color:#fff;font-weight:600;margin-left:8px;font-size:13px}
-.verdict.ok{background:var(--pass)}.verdict.bad{background:var(--fail)}
+.verdict.ok{background:var(--pass)}.verdict.bad{background:var(--fail)}.verdict.stopped{background:var(--gap)}
+.outcome-reason{font-size:14px;font-weight:400;color:var(--ink);margin-top:6px}
 .cards{display:flex;flex-wrap:wrap;gap:10px}
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:112px}
 .card .n{font-size:22px;font-weight:600}.card .l{color:var(--mute);font-size:12px}
@@ -172,6 +174,27 @@ def _card(number, label: str, tone: str = "", bar: float | None = None) -> str:
     return f'<div class="card {tone}">{inner}</div>'
 
 
+# outcome -> the badge's tone (restcontract.reporting.outcome): only a run that passed is green
+VERDICT_TONES = {outcome.PASSED: "ok", outcome.NEW_FINDINGS: "bad", outcome.INTERRUPTED: "stopped",
+                 outcome.TARGET_UNUSABLE: "bad"}
+
+
+def _outcome(s: dict) -> str:
+    return s.get("outcome") or (outcome.NEW_FINDINGS if s.get("new_failures", 0) else outcome.PASSED)
+
+
+def _verdict(s: dict) -> tuple[str, str]:
+    """The badge beside the title (the run's outcome, its reason as the tooltip) and, unless the run
+    passed, the line under the title that gives the reason."""
+    result = _outcome(s)
+    text = f'{s.get("new_failures", 0)} new finding(s)' if result == outcome.NEW_FINDINGS and s.get("new_failures") \
+        else outcome.LABELS[result]
+    reason = escape(str(s.get("outcome_reason") or ""))
+    badge = f'<span class="verdict {VERDICT_TONES[result]}" data-outcome="{result}" title="{reason}">{escape(text)}</span>'
+    line = f'<div class="outcome-reason">{outcome.LABELS[result]}: {reason}</div>' if result != outcome.PASSED else ""
+    return badge, line
+
+
 def render(report: dict) -> str:
     s = report["summary"]
     target = report.get("target") or {}
@@ -187,9 +210,8 @@ def render(report: dict) -> str:
     out = ['<!doctype html><html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width,initial-scale=1">',
            "<title>restcontract report</title><style>", CSS, "</style></head><body>"]
-    verdict = (f'<span class="verdict bad">{s.get("new_failures", 0)} new finding(s)</span>' if gate_failed
-               else '<span class="verdict ok">no new findings</span>')
-    out.append(f"<h1>restcontract report{verdict}</h1>")
+    verdict, why = _verdict(s)
+    out.append(f"<h1>restcontract report{verdict}</h1>{why}")
     out.append(f'<div class="target">target: {where}{version} · spec: <code>{escape(str(target.get("spec", "")))}</code>'
                + (f' · baseline: <code>{escape(str(report["baseline"]["path"]))}</code>'
                   if (report.get("baseline") or {}).get("path") else " · no baseline") + "</div>")
@@ -201,7 +223,8 @@ def render(report: dict) -> str:
     out.append(_card(f"{s.get('with_2xx', 0)}/{tested}", "tested ops with a 2xx",
                      bar=s.get("with_2xx", 0) / tested if tested else 0))
     out.append(_card(s.get("requests", 0), "requests"))
-    out.append(_card(s.get("new_failures", 0), "new findings", "bad" if gate_failed else "ok"))
+    out.append(_card(s.get("new_failures", 0), "new findings",
+                     "bad" if gate_failed else "ok" if _outcome(s) == outcome.PASSED else ""))
     out.append(_card(s.get("accepted", 0), "accepted (baseline)"))
     out.append(_card(s.get("stale_baseline", 0), "stale baseline entries", "warn" if stale else ""))
     out.append("</div>")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from restcontract.reporting import outcome
+
 MAX_FINDINGS = 20
 MAX_STALE = 8
 MAX_NOTES = 4
@@ -20,11 +22,25 @@ def _cell(text: str, limit: int = MAX_MESSAGE) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("|", "\\|").replace("`", "'")
-    return re.sub(r"(?:https?|ftp)://\S+|www\.\S+", lambda m: f"`{m.group(0)}`", text)  # no autolinks
+    # no autolinks; a URL's trailing punctuation stays outside the code span
+    return re.sub(r"(?:(?:https?|ftp)://|www\.)\S*[^\s.,:;!?)]", lambda m: f"`{m.group(0)}`", text)
 
 
 def _code(text: str) -> str:
     return "`" + str(text).replace("`", "'").replace("|", "\\|") + "`"
+
+
+# outcome -> the heading's mark (restcontract.reporting.outcome); only a run that passed gets the green one
+MARKS = {outcome.PASSED: "✅", outcome.NEW_FINDINGS: "❌", outcome.INTERRUPTED: "⚠️", outcome.TARGET_UNUSABLE: "⛔"}
+
+
+def heading(summary: dict, new: int) -> str:
+    """``✅ passed: no findings``, ``❌ 3 new finding(s)``, ``⚠️ interrupted: why``, ``⛔ target unusable: why``."""
+    result = summary.get("outcome") or (outcome.NEW_FINDINGS if new else outcome.PASSED)
+    reason = _cell(summary.get("outcome_reason") or "", 160)
+    if result == outcome.NEW_FINDINGS and new:
+        return f"{MARKS[result]} {new} new finding(s)"
+    return f"{MARKS[result]} {outcome.LABELS[result]}" + (f": {reason}" if reason else "")
 
 
 def render(report: dict) -> str:
@@ -34,8 +50,7 @@ def render(report: dict) -> str:
     # server defects first: they are the ones a reviewer must not miss
     new = sorted((f for f in report.get("failures", []) if not f.get("baselined")),
                  key=lambda f: (f.get("kind") != "server_defect", f["operation"], f["check"], f["rule"]))
-    ok = not new
-    lines = [f"### restcontract: {'✅ no new findings' if ok else f'❌ {len(new)} new finding(s)'}", ""]
+    lines = [f"### restcontract: {heading(s, len(new))}", ""]
     where = "embedded Prefect" if target.get("embedded") else _code(target.get("base_url", ""))
     version = f" {target['server_version']}" if target.get("server_version") else ""
     baseline = (report.get("baseline") or {}).get("path")

@@ -62,6 +62,10 @@ class Harness:
         self.baseline = Baseline(None)
         self.uses_target = False  # some collected test is a contract check (reports are written)
         self.needs_target = False  # ... and one of them talks to a server
+        # how the run ended, for the reports' outcome (restcontract.reporting.outcome); set by the plugin
+        self.ended: tuple[str, str] | None = None  # (interrupted | target_unusable, why) when it stopped early
+        self.exitstatus = 0  # pytest's exit status at the end
+        self.tests_failed = 0
 
     # -- spec ---------------------------------------------------------------------------
     @property
@@ -215,7 +219,7 @@ class Harness:
             "base_url": target.base_url if target else self.option.base_url,
             "embedded": not self.is_live,
             "server_version": target.server_version if target else "",
-            "spec": os.path.relpath(self.spec_path) if not os.path.isabs(self.option.spec or "") else self.spec_path,
+            "spec": _shown(self.spec_path) if not os.path.isabs(self.option.spec or "") else self.spec_path,
         }
 
     def finish(self) -> list[str]:
@@ -238,6 +242,15 @@ class Harness:
         if self._database is not None:
             self._database.stop()
         return problems
+
+
+def _shown(path: str) -> str:
+    """A path as reports show it: relative to the working directory when under it (``spec/prefect-3.8.8.json``),
+    else absolute (the document shipped in the package, for a run outside a checkout)."""
+    if path.startswith(("http://", "https://")):
+        return path
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def server_version(target: Target) -> str:

@@ -221,9 +221,24 @@ def _version_key(path: Path) -> tuple:
     return tuple(int(n) if n.isdigit() else -1 for n in re.findall(r"\d+|x", path.stem))
 
 
+def packaged_documents() -> Path | None:
+    """The folder of the documents and baselines shipped in the package (``restcontract.documents``:
+    pyproject.toml maps it onto the repository's ``spec/``), or None when it is not installed."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("restcontract.documents")
+    except (ImportError, ValueError):
+        return None
+    locations = list(found.submodule_search_locations or []) if found is not None else []
+    return Path(locations[0]) if locations else None
+
+
 def default_spec_path(directory: Path | str = "spec") -> Path:
-    """The newest ``prefect-<version>.json`` in ``directory`` (the project's ``spec/``)."""
-    candidates = sorted(Path(directory).glob("prefect-*.json"), key=_version_key)
-    if not candidates:
-        raise SpecError(f"no spec/prefect-*.json in {directory}: pass --spec PATH, or run `tox -e spec`")
-    return candidates[-1]
+    """The newest ``prefect-<version>.json`` in ``directory`` (the project's ``spec/``), or else the newest
+    one shipped in the package (a run started outside a checkout); its baseline lies beside it."""
+    for folder in (Path(directory), packaged_documents()):
+        candidates = sorted(folder.glob("prefect-*.json"), key=_version_key) if folder is not None else []
+        if candidates:
+            return candidates[-1]
+    raise SpecError(f"no spec/prefect-*.json in {directory} and none installed with restcontract: pass --spec PATH")
