@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from restcontract.checks.support import declared, finding, first_object, json_of
+from restcontract.checks.support import declared, first_object, json_of, sequence_finding as finding
 from restcontract.findings import SERVER_DEFECT, SPEC_GAP
 from restcontract.objects.graph import Graph
 from restcontract.spec.routes import expand

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from restcontract.checks.support import finding, json_of
+from restcontract.checks.support import json_of, sequence_finding as finding
 from restcontract.findings import SERVER_DEFECT
 from restcontract.errors import ObjectError
 from restcontract.spec.routes import READ_ONLY_SEGMENT, expand

@@ -18,7 +18,9 @@ the document by ``restcontract.objects.graph.Graph.lifecycles``), in order:
 Each broken step is one finding (rule = the step), a ``server_defect``: the server breaks
 its own guidelines. Later steps that depend on a broken one are not run. The test's
 operation is the collection's create operation (one test per collection; the create is the
-step every other step depends on).
+step every other step depends on); the finding names the operation whose step broke (``step``:
+``PATCH /variables/{id}`` for an update that a read does not show) and reproduces the whole
+sequence up to it as one script (``checks.support.sequence_finding``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from restcontract.checks.support import finding
+from restcontract.checks.support import sequence_finding
 from restcontract.errors import ObjectError
 from restcontract.findings import SERVER_DEFECT
 from restcontract.objects.graph import Graph, Lifecycle
@@ -65,22 +67,32 @@ def update_plan(ctx: "ContractContext", lc: Lifecycle) -> tuple[str, str, Any, d
         operation = f"{method} {item}"
         if operation not in spec.operations:
             continue
-        props = spec.body_schema(operation).get("properties", {})
-        for name in UPDATE_FIELDS:
-            if name not in props or (name == "name" and lc.key_field == "name"):
-                continue
-            types = _types(spec, props[name])
-            value = (ctx.objects.unique(f"updated-{name}") if "string" in types else
-                     [ctx.objects.unique("tag")] if "array" in types else
-                     7 if "integer" in types else
-                     {"restcontract": ctx.objects.unique("data")} if "object" in types else None)
-            if value is None:
-                continue
-            body = ctx.objects.body_for(lc.create) if method == "PUT" else {}
-            if not isinstance(body, dict):
-                body = {}
-            body[name] = value
-            return operation, name, value, body
+        planned = change(ctx, operation, avoid=("name",) if lc.key_field == "name" else ())
+        if planned is None:
+            continue
+        name, value = planned
+        body = ctx.objects.body_for(lc.create) if method == "PUT" else {}
+        if not isinstance(body, dict):
+            body = {}
+        body[name] = value
+        return operation, name, value, body
+    return None
+
+
+def change(ctx: "ContractContext", operation: str, avoid: tuple[str, ...] = ()) -> tuple[str, Any] | None:
+    """(field, new value) that an update through ``operation`` can set (``UPDATE_FIELDS``), or None."""
+    spec = ctx.spec
+    props = spec.body_schema(operation).get("properties", {})
+    for name in UPDATE_FIELDS:
+        if name not in props or name in avoid:
+            continue
+        types = _types(spec, props[name])
+        value = (ctx.objects.unique(f"updated-{name}") if "string" in types else
+                 [ctx.objects.unique("tag")] if "array" in types else
+                 7 if "integer" in types else
+                 {"restcontract": ctx.objects.unique("data")} if "object" in types else None)
+        if value is not None:
+            return name, value
     return None
 
 
@@ -114,8 +126,9 @@ class Run:
     def __init__(self, ctx: "ContractContext", lc: Lifecycle):
         self.ctx, self.lc = ctx, lc
 
-    def fail(self, rule: str, message: str, response=None) -> None:
-        self.ctx.report(finding(self.ctx, rule, SERVER_DEFECT, message, f"{self.lc.collection}|{rule}", response))
+    def fail(self, rule: str, message: str, response=None, step: str | None = None) -> None:
+        self.ctx.report(sequence_finding(self.ctx, rule, SERVER_DEFECT, message, f"{self.lc.collection}|{rule}",
+                                         response, step=step))
 
     def path(self, obj: dict) -> str:
         route = self.lc.read.split(" ", 1)[1]
@@ -142,10 +155,11 @@ class Run:
         ctx, lc = self.ctx, self.lc
         # 1. create
         try:
-            response = ctx.objects.create_via(lc.create)
+            body = ctx.objects.body_for(lc.create)
         except (ObjectError, KeyError) as exc:
-            self.fail("create", f"could not build a create body: {exc}")
+            self.fail("create", f"could not build a create body: {exc}", step=lc.create)
             return
+        response = ctx.client.request(*lc.create.split(" ", 1), json=body)
         body = response.json() if response.status_code < 300 and response.content else None
         obj = body[0] if isinstance(body, list) and body else body
         if response.status_code >= 300 or not isinstance(obj, dict) or obj.get(lc.key_field) is None:
@@ -173,7 +187,8 @@ class Run:
                 got = response.json().get(name) if response.status_code == 200 else None
                 if response.status_code != 200 or not _same(value, got):
                     self.fail("read_after_update", f"expected GET {path} to show {name}={value!r} after {method}, "
-                                                   f"got HTTP {response.status_code} with {name}={got!r}", response)
+                                                   f"got HTTP {response.status_code} with {name}={got!r}", response,
+                              step=operation)
         # 5. filter: found
         found, response = self.listed(obj)
         if not found:
@@ -189,12 +204,12 @@ class Run:
         response = ctx.client.get(path)
         if response.status_code != 404:
             self.fail("read_after_delete", f"expected 404 from GET {path} after DELETE, got HTTP "
-                                           f"{response.status_code}", response)
+                                           f"{response.status_code}", response, step=lc.delete)
         # 8. filter: not found
         found, response = self.listed(obj)
         if found:
             self.fail("filter_after_delete", f"expected {lc.filter} not to list the deleted object "
-                                             f"{obj[lc.key_field]}", response)
+                                             f"{obj[lc.key_field]}", response, step=lc.delete)
 
 
 def run(ctx: "ContractContext") -> None:

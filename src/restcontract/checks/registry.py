@@ -17,6 +17,7 @@ from typing import Callable
 
 from restcontract.checks import (conformance, drift, filtering, graceful_create, guidelines, idempotency, lifecycle,
                                  not_found)
+from restcontract.checks import auth, hierarchy, leakage, methods
 from restcontract.spec import Spec
 
 
@@ -53,6 +54,15 @@ FAMILIES: dict[str, Family] = {f.name: f for f in [
     Family("guidelines", "the document follows the published REST guidelines (static lint)",
            guidelines.run, guidelines.operations, offline=True),
     Family("drift", "the served document matches the checked-in one", drift.drifted),
+    Family("methods", "a method a path does not declare answers 405 with an Allow header listing the declared ones",
+           methods.run, methods.operations,
+           notes={"methods_unsent": "operation -> undeclared write methods not sent to its path on a live server"}),
+    Family("leakage", "a create, update or state change rejected with a 4xx changes nothing",
+           leakage.run, leakage.operations),
+    Family("hierarchy", "a child reached through another parent answers 404 and is left unchanged",
+           hierarchy.run, hierarchy.operations),
+    Family("auth", "with credentials configured, reads without them or with wrong ones answer 401/403",
+           auth.run, auth.operations),
 ]}
 
 # Families that read only the document: running just these starts no server and sends no request.

@@ -32,6 +32,7 @@ class Finding:
     baselined: bool = False
     occurrences: int = 1
     extra: dict = field(default_factory=dict)
+    step: str = ""  # a sequence's finding: the operation whose step broke, when not ``operation``
 
     @property
     def fingerprint(self) -> str:
@@ -59,10 +60,12 @@ class Finding:
         if self.server_error:
             err = self.server_error
             lines.append(f"    server: {err.get('type')}: {err.get('message')} at {err.get('frame')}")
+        if self.step and self.step != self.operation:
+            lines.append(f"    broken step: {self.step}")
         if self.occurrences > 1:
             lines.append(f"    seen {self.occurrences} times")
         if self.reproduce:
-            lines.append(f"    reproduce: {self.reproduce}")
+            lines.append("    reproduce: " + "\n               ".join(self.reproduce.splitlines()))
         return "\n".join(lines)
 
 

@@ -46,7 +46,7 @@ FIELDS: dict[str, str] = {
     "server_errors": "5xx findings grouped by their server-side cause (exception type and message)",
 }
 FINDING_FIELDS = ("operation", "check", "rule", "kind", "message", "detail", "reproduce", "server_error", "baselined",
-                  "occurrences", "extra", "fingerprint")
+                  "occurrences", "extra", "fingerprint", "step")
 RUN_EXTRA: dict[str, str] = {
     "cleanup": "objects the run created and deleted at the end: {deleted, problems}",
     "transient_retries": "429/503 answers retried (by every client and case of the run)",

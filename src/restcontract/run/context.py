@@ -36,6 +36,7 @@ class ContractContext:
         self.operation = operation
         self.check = check
         self.findings: list[Finding] = []
+        self.exchanges: list = []  # every answer ``client`` got in this test, in order (sequence reproductions)
         self._client = None
 
     @property
@@ -74,8 +75,12 @@ class ContractContext:
     @property
     def client(self):
         if self._client is None:
-            self._client = self.target.client(self.harness.record_response)
+            self._client = self.target.client(self._record)
         return self._client
+
+    def _record(self, response) -> None:
+        self.exchanges.append(response)
+        self.harness.record_response(response)
 
     def report(self, finding: Finding) -> None:
         self.findings.append(finding)

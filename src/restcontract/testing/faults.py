@@ -5,8 +5,13 @@ A ``Fault`` matches requests by method and route (relative to the API root, the 
 
 - ``request(body) -> body``: rewrite the JSON request body before Prefect sees it;
 - ``respond(request_body) -> (status, body)``: answer instead of Prefect (Prefect is not called);
-- ``response(status, body) -> (status, body)``: rewrite Prefect's JSON answer;
-- ``content_type``: replace the response's content type.
+- ``response(status, body) -> (status, body)``: rewrite Prefect's JSON answer (with ``empty=True``
+  also an answer without a body, given as ``None``: a 204);
+- ``content_type``: replace the response's content type;
+- ``when(headers) -> bool``: apply only to requests whose headers (lower-case names) pass it.
+
+A route of ``*`` matches every route (``Fault("* *", when=..., respond=...)``: a server that
+demands a header on every request).
 
 Faults come in named sets (``{"flows_404": [Fault(...)], ...}``, the ``FAULTS`` dict of each
 module given to ``python -m restcontract.serve --faults PATH``). All sets start inactive, so
@@ -33,11 +38,14 @@ class Fault:
     respond: Callable[[Any], tuple[int, Any]] | None = None
     response: Callable[[int, Any], tuple[int, Any]] | None = None
     content_type: str | None = None
+    when: Callable[[dict[str, str]], bool] | None = None
+    empty: bool = False
 
-    def matches(self, method: str, route: str) -> bool:
+    def matches(self, method: str, route: str, headers: dict[str, str] | None = None) -> bool:
         want_method, want_route = self.match.split(" ", 1)
         pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(want_route))
-        return want_method in ("*", method) and re.fullmatch(pattern, route) is not None
+        return (want_method in ("*", method) and (want_route == "*" or re.fullmatch(pattern, route) is not None)
+                and (self.when is None or self.when(headers or {})))
 
 
 CONTROL_PATH = "/__restcontract__/faults"
@@ -68,7 +76,8 @@ class FaultInjector:
             return await self.app(scope, receive, send)
         route = scope["path"][len(self.root) :]
         faults = [f for name in self.active for f in self.sets[name]]
-        fault = next((f for f in faults if f.matches(scope["method"], route)), None)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        fault = next((f for f in faults if f.matches(scope["method"], route, headers)), None)
         if fault is None:
             return await self.app(scope, receive, send)
 
@@ -109,8 +118,8 @@ class FaultInjector:
 
         await self.app(scope, replay, capture)
         status, answer = captured["status"], _decode(captured["body"])
-        if fault.response is not None and answer is not NO_BODY:
-            status, answer = fault.response(status, answer)
+        if fault.response is not None and (answer is not NO_BODY or fault.empty):
+            status, answer = fault.response(status, None if answer is NO_BODY else answer)
         if answer is NO_BODY:
             return await _send_raw(send, status, captured["headers"], captured["body"], fault.content_type)
         await _send_json(send, status, answer, fault.content_type)

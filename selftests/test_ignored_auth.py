@@ -1,0 +1,46 @@
+"""Ignored auth: a server that demands credentials passes, one that serves a route without them
+is caught on that route, and one that ignores them is caught everywhere; no credentials: skipped."""
+
+import pytest
+from family_run import family_run
+
+KEY = "selftest-key-123"
+OPS = ["--operation", "POST /flows/filter", "--operation", "GET /version", "--operation", "POST /variables/count"]
+
+
+@pytest.fixture(scope="module")
+def runs(prefect_server, tmp_path_factory):
+    return {name: family_run(prefect_server, tmp_path_factory, "test_auth.py", faults, *OPS, *args) for name, faults, args in [
+        ("required", ("auth_required",), ("--api-key", KEY)),
+        ("hole", ("auth_hole",), ("--api-key", KEY)),
+        ("ignored", (), ("--api-key", KEY)),
+        ("none", (), ()),
+    ]}
+
+
+def results(run):
+    return {op: e["checks"]["auth"] for op, e in run.report["operations"].items() if "auth" in e["checks"]}
+
+
+def test_a_server_that_demands_credentials_passes(runs):
+    run = runs["required"]
+    assert results(run) == dict.fromkeys(OPS[1::2], "passed"), run.output[-3000:]
+    assert run.returncode == 0
+
+
+def test_one_open_route_is_caught(runs):
+    run = runs["hole"]
+    found = run.findings(check="auth")
+    assert {(f["operation"], f["rule"], f["detail"]) for f in found} == {
+        ("POST /flows/filter", "ignored_auth", "without|2xx"), ("POST /flows/filter", "ignored_auth", "wrong|2xx")}, found
+    assert KEY not in run.output and all(KEY not in f["reproduce"] for f in found)
+
+
+def test_a_server_that_ignores_credentials_is_caught_everywhere(runs):
+    assert set(results(runs["ignored"]).values()) == {"failed"}, runs["ignored"].output[-3000:]
+
+
+def test_no_credentials_skips_with_the_reason(runs):
+    run = runs["none"]
+    assert set(results(run).values()) == {"skipped"}, results(run)
+    assert "no credentials configured" in str(run.report["operations"]["GET /version"].get("reason")), run.report["operations"]["GET /version"]

@@ -1,0 +1,39 @@
+"""Leakage: a write answered 422 that the server did anyway is caught, with the whole sequence as
+its reproduction; the real server's rejections leave nothing behind."""
+
+import pytest
+from family_run import family_run
+
+OPS = ["--operation", "POST /variables/", "--operation", "PATCH /variables/{id}"]
+
+
+@pytest.fixture(scope="module")
+def unbroken(prefect_server, tmp_path_factory):
+    return family_run(prefect_server, tmp_path_factory, "test_leakage.py", (), *OPS)
+
+
+@pytest.fixture(scope="module")
+def broken(prefect_server, tmp_path_factory):
+    return family_run(prefect_server, tmp_path_factory, "test_leakage.py", ("leakage_create", "leakage_update"), *OPS)
+
+
+def test_rejected_writes_leave_nothing_on_the_real_server(unbroken):
+    results = {op: unbroken.result(op, "leakage") for op in ("POST /variables/", "PATCH /variables/{id}")}
+    assert set(results.values()) == {"passed"}, f"{results}\n{unbroken.output[-3000:]}"
+    assert unbroken.returncode == 0
+
+
+def test_rejected_create_that_created_is_caught(broken):
+    found = broken.findings("POST /variables/", "leakage")
+    assert [f["rule"] for f in found] == ["create_leaked"], broken.output[-3000:]
+    assert found[0]["kind"] == "server_defect" and found[0]["step"] == "POST /variables/"
+
+
+def test_rejected_update_that_updated_is_caught_with_its_sequence(broken):
+    found = broken.findings("PATCH /variables/{id}", "leakage")
+    assert [f["rule"] for f in found] == ["update_leaked"], broken.report["operations"].get("PATCH /variables/{id}")
+    assert "$.tags" in found[0]["message"]
+    lines = found[0]["reproduce"].splitlines()
+    assert [line.split("-X ", 1)[1].split()[0] for line in lines] == ["GET", "PATCH", "GET"] * 2, lines
+    assert all(line.startswith("curl ") for line in lines), lines  # nothing created in the test: no ids captured
+    assert broken.returncode == 1

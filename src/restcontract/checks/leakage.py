@@ -1,0 +1,217 @@
+"""Failed writes leave no trace: a create, update or state change the server rejects changes nothing.
+
+Contract (Prefect's REST guidelines: "``POST /collection`` creates a new member", ``PATCH``
+updates it, ``POST /collection/:id/action`` acts on it; a request answered with a client error
+did not do what it asked, RESTler's "resource leakage" rule), for every write of the document
+that the harness can observe afterwards, sent with a body that breaks the document in ONE
+field (a value of the wrong type: ``WRONG``, or an object where only a string is allowed) next
+to fields that are valid:
+
+1. **creates** with a natural key (``tables.keys``; ``POST /coll/``, creates under an instance
+   such as ``POST /work_pools/{work_pool_name}/queues``): after a 4xx, no object with the body's
+   natural key exists (looked up by its filter, its listing or its read by key). The same body
+   without the broken field is then created and must be found the same way, or the lookup
+   proves nothing and the test is skipped;
+2. **updates** (``PATCH``/``PUT`` of one object that a ``GET`` reads): after a 4xx to a body that
+   also sets a valid new value, the object reads exactly as before (minus ``tables.volatile``);
+3. **state changes** (``POST /coll/{id}/<action>``, ``set_state``, ``resume``, ``schedule``...):
+   after a 4xx the object reads as before.
+
+A write the server accepts (2xx) is not a leak: negative data accepted is the conformance
+family's to judge, and the test is skipped with the reason. A difference after a rejected
+update or action is confirmed by a second rejected request (a background service, such as
+Prefect's late-runs marker, changes an object once). Every leak is a ``server_defect``: the
+server said it did nothing and did something. The finding reproduces the whole sequence as
+one script.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from restcontract.checks import graceful_create
+from restcontract.checks.idempotency import body_of_request, differences, ignored, real_parameters
+from restcontract.checks.lifecycle import change
+from restcontract.checks.support import first_object, json_of, sequence_finding
+from restcontract.errors import ObjectError
+from restcontract.findings import SERVER_DEFECT
+from restcontract.objects.graph import Graph
+from restcontract.spec.routes import READ_ONLY_ACTIONS, expand
+from restcontract.tables.keys import KEYS, NO_KEY, Key
+
+if TYPE_CHECKING:
+    from restcontract.run.context import ContractContext
+
+CHECK = "leakage"
+WRONG = "rc-wrong-type"  # a string where the document wants a number, a boolean, an array or an object
+WRONG_FOR_STRING = {"rc": "wrong-type"}  # an object where it wants only a string
+SCALARS = {"boolean", "integer", "number"}
+PAGE = 200
+
+
+# -- which operations ---------------------------------------------------------------------
+def keyed_creates(spec) -> list[str]:
+    return [op for op in graceful_create.operations(spec)
+            if op in KEYS and KEYS[op].kind != NO_KEY and KEYS[op].fields]
+
+
+def updates(spec) -> list[str]:
+    return [op.key for op in spec
+            if op.method in ("PATCH", "PUT") and op.route.endswith("}") and f"GET {op.route}" in spec.operations]
+
+
+def actions(spec) -> list[str]:
+    """``POST /coll/{id}/<action>`` that changes the object a ``GET /coll/{id}`` reads."""
+    creates = set(Graph(spec).producers.values())
+    out = []
+    for op in spec:
+        segs = op.segments
+        if (op.method == "POST" and len(segs) >= 3 and segs[-2].startswith("{") and not segs[-1].startswith("{")
+                and segs[-1] not in READ_ONLY_ACTIONS and not segs[-1].startswith("create_") and op.key not in creates
+                and spec.takes_json(op.key) and f"GET {op.route.rsplit('/', 1)[0]}" in spec.operations):
+            out.append(op.key)
+    return out
+
+
+def operations(spec) -> list[str]:
+    return sorted(set(keyed_creates(spec)) | set(updates(spec)) | set(actions(spec)))
+
+
+# -- breaking one field ---------------------------------------------------------------------
+def spoil(ctx: "ContractContext", operation: str, body: Any, keep: tuple[str, ...]) -> str | None:
+    """Set one field of ``body`` (not in ``keep``) to a value of the wrong type; its name, or None."""
+    item = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else body
+    if not isinstance(item, dict):
+        return None
+    schema = ctx.spec.body_schema(operation)
+    schema = next((b for b in ctx.spec.branches(schema) if b.get("properties")), schema)
+    candidates = []
+    for name, prop in schema.get("properties", {}).items():
+        branches = ctx.spec.branches(prop)
+        if name in keep or not branches or any(not b.get("type") for b in branches):
+            continue  # a field that takes anything cannot be given a wrong value
+        types = {b.get("type") for b in branches} - {"null"}
+        rank = 0 if types <= SCALARS else 2 if "string" in types else 1
+        if types and not (rank == 2 and types != {"string"}):
+            candidates.append((rank, name not in item, name))
+    if not candidates:
+        return None
+    rank, _, name = min(candidates)
+    item[name] = WRONG_FOR_STRING if rank == 2 else WRONG
+    return name
+
+
+# -- creates ------------------------------------------------------------------------------
+def find(ctx: "ContractContext", operation: str, key: Key, item: dict, params: dict) -> bool | None:
+    """Whether an object with ``item``'s natural key exists (None: no way to look it up)."""
+    fields = tuple(f for f in key.fields if item.get(f) is not None)
+    if not fields:
+        return None
+    route = "/" + key.collection if key.collection else operation.split(" ", 1)[1].rstrip("/")
+    spec, answered = ctx.spec, False
+    filter_op = f"POST {route}/filter"
+    if filter_op in spec.operations:
+        for body in graceful_create.filter_bodies(ctx, filter_op, Key(fields, key.kind), item):
+            items = json_of(response := ctx.client.post(expand(route, params) + "/filter", json=body))
+            if response.status_code == 200 and isinstance(items, list):
+                answered = True
+                if any(isinstance(i, dict) and all(i.get(f) == item[f] for f in fields) for i in items):
+                    return True
+    if f"GET {route}" in spec.operations:
+        items = json_of(response := ctx.client.get(expand(route, params)))
+        if response.status_code == 200 and isinstance(items, list):
+            answered = True
+            if any(isinstance(i, dict) and all(i.get(f) == item[f] for f in fields) for i in items):
+                return True
+    for op in spec:  # a read by key: GET /flow_runs/{id}/input/{key}
+        if op.method == "GET" and op.route.startswith(route + "/{") and op.route.count("/") == route.count("/") + 1:
+            param = op.path_parameters[-1]
+            field = ctx.graph.path_sources(op).get(param)
+            if field is not None and field.field in fields and len(fields) == 1:
+                answered = True
+                if ctx.client.get(expand(op.route, dict(params, **{param: item[field.field]}))).status_code == 200:
+                    return True
+    return False if answered else None
+
+
+def check_create(ctx: "ContractContext") -> None:
+    operation = ctx.operation
+    method, route = operation.split(" ", 1)
+    key = KEYS[operation]
+    params = {name: ctx.pool.value(source) for name, source in ctx.graph.path_sources(operation).items()}
+    path = expand(route, params)
+    valid = graceful_create.create_body(ctx, operation, key)
+    body = copy.deepcopy(valid)
+    field = spoil(ctx, operation, body, keep=key.fields + key.set)
+    if field is None:
+        pytest.skip("no field of the body can be given a value of the wrong type")
+    rejected = ctx.client.request(method, path, json=body)
+    if rejected.status_code < 400:
+        pytest.skip(f"a wrong {field!r} was accepted (HTTP {rejected.status_code}): nothing was rejected")
+    item = first_object(valid)
+    leaked = find(ctx, operation, key, item, params)
+    if leaked is None:
+        pytest.skip(f"no filter, listing or read finds objects of {route} by {', '.join(key.fields)}")
+    if leaked:
+        ctx.report(sequence_finding(ctx, "create_leaked", SERVER_DEFECT,
+                                    f"{operation} answered HTTP {rejected.status_code} to a body with a wrong {field!r}, "
+                                    f"but an object with its natural key ({', '.join(key.fields)}) exists afterwards",
+                                    f"{rejected.status_code}", rejected, step=operation))
+        return
+    control = ctx.client.request(method, path, json=valid)
+    if control.status_code >= 300 or not find(ctx, operation, key, item, params):
+        pytest.skip(f"the lookup did not find the object the valid body made (HTTP {control.status_code}): "
+                    "it cannot show a leak either")
+
+
+# -- updates and state changes ----------------------------------------------------------------
+def read_route(operation: str) -> str:
+    method, route = operation.split(" ", 1)
+    return route if method in ("PATCH", "PUT") else route.rsplit("/", 1)[0]
+
+
+def check_change(ctx: "ContractContext") -> None:
+    operation = ctx.operation
+    method, route = operation.split(" ", 1)
+    is_update = method in ("PATCH", "PUT")
+    values = real_parameters(ctx, operation, fresh_last=True)
+    path, read = expand(route, values), expand(read_route(operation), values)
+    valid = body_of_request(ctx, operation) if (method == "PUT" or not is_update) else {}
+    skip = ignored(ctx, f"GET {read_route(operation)}", after_write=True)
+    changed: list[str] = []
+    for attempt in range(2):  # a difference must show twice: a background service changes an object once
+        body = copy.deepcopy(valid) if valid is not None else {}
+        planned = change(ctx, operation) if is_update else None  # a new value each time
+        if planned is not None and isinstance(body, dict):
+            body[planned[0]] = planned[1]
+        field = spoil(ctx, operation, body, keep=(planned[0],) if planned else ())
+        if field is None:
+            pytest.skip("no field of the body can be given a value of the wrong type")
+        before = ctx.client.get(read)
+        if before.status_code != 200:
+            pytest.skip(f"GET {read} answered HTTP {before.status_code}: nothing to compare")
+        rejected = ctx.client.request(method, path, json=body)
+        if rejected.status_code < 400:
+            pytest.skip(f"a wrong {field!r} was accepted (HTTP {rejected.status_code}): nothing was rejected")
+        after = ctx.client.get(read)
+        changed = differences(json_of(before), json_of(after), skip) if after.status_code == 200 else ["(status)"]
+        if not changed:
+            return
+    what = "update" if is_update else "state change"
+    ctx.report(sequence_finding(ctx, f"{'update' if is_update else 'action'}_leaked", SERVER_DEFECT,
+                                f"{operation} ({what}) answered HTTP {rejected.status_code} to a body with "
+                                f"a wrong {field!r}, but GET {read_route(operation)} changed at "
+                                f"{', '.join(changed[:8])} (twice)",
+                                f"{rejected.status_code}|{','.join(sorted(changed)[:8])}", rejected, step=operation))
+
+
+def run(ctx: "ContractContext") -> None:
+    try:
+        if ctx.operation in KEYS:
+            return check_create(ctx)
+        return check_change(ctx)
+    except ObjectError as exc:
+        pytest.skip(f"no real object: {str(exc).splitlines()[0][:200]}")

@@ -1,0 +1,10 @@
+"""Operations a server answers without credentials by design (``restcontract.checks.auth`` does not
+withhold credentials from them): operation -> why.
+
+Measured on Prefect 3.8.8 with ``PREFECT_SERVER_API_AUTH_STRING`` set: every route but
+``/api/health`` answers 401 without ``Authorization``.
+"""
+
+PUBLIC: dict[str, str] = {
+    "GET /health": "Prefect's auth middleware exempts the health check (load balancers probe it unauthenticated)",
+}
