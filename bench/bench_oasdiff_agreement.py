@@ -4,16 +4,18 @@ The corpus (oasdiff's ``data/checker/*.yaml`` pairs and its ``checker/*_test.go`
 run time from ``../shared/reference/oasdiff-checker/`` next to the repository (``--corpus`` to
 point elsewhere); nothing of it is copied into the project.
 
-A test that runs a single request (response) check is compared with restcontract's request
-(response) rules only: many pairs change a schema that a request and a response share, and the
-test looks at one side. Each Go test function is one case: the two documents it diffs (``open("../data/checker/X.yaml")``
-in the order given to ``diff.Get...``) and oasdiff's verdict, "breaking" when the test asserts a
-change whose level is ERR (the rule's level in ``rules.go``, or an explicit ``Level: checker.ERR``,
-or a non-empty result of a check run at ``checker.ERR``), "not breaking" when it asserts only
-WARN/INFO changes or no change. restcontract's verdict is "some ERR change". Excluded, and counted
-per reason: tests that change a loaded document in Go before diffing (mutations we cannot
-reproduce from the YAML), tests on documents outside ``data/checker``, table-driven tests, and
-tests whose assertion says nothing about breaking.
+Each Go test function is one case: the two documents it diffs (``open("../data/checker/X.yaml")``
+in the order given to ``diff.Get...``) and oasdiff's verdict: "breaking" when the test asserts a
+change whose level is ERR (the rule's level in ``rules.go``, an explicit ``Level: checker.ERR``,
+or a non-empty result of a check run at ``checker.ERR``); "not breaking" when it asserts only
+WARN/INFO changes and lists everything reported, or nothing at all. restcontract's verdict is
+"some ERR change"; a test that runs a single request (response) check is compared with
+restcontract's request (response) rules only, since many pairs change a schema that a request
+and a response share and the test looks at one side. The table is printed per distinct pair
+(breaking when any of its tests says so) and per test. Excluded, and counted per reason: tests
+that change a loaded document in Go before diffing (mutations we cannot reproduce from the
+YAML), tests on documents outside ``data/checker``, table-driven tests, and tests whose
+assertion says nothing about breaking.
 
     python bench/bench_oasdiff_agreement.py [--corpus DIR] [--show-disagreements]
 """

@@ -59,17 +59,26 @@ def render_markdown(report: Report) -> str:
         if group:
             live = report.against and level == Level.ERR
             head = "| Rule | Location | Change |" + (" Live | Request | Answer |" if live else "")
-            lines += ["", f"### {level.name} ({len(group)})", "", head, "|---|---|---|" + ("---|---|---|" if live else "")]
+            rule = "|---|---|---|" + ("---|---|---|" if live else "")
+            lines += ["", f"### {level.name} ({len(group)})", "", head, rule]
             for c in group:
                 row = f"| `{c.rule}` | `{_cell(c.location)}` | {_cell(c.message)} |"
-                if live and c.live is not None:
-                    row += (f" {c.live.status}: {_cell(c.live.why)} | `{_cell(c.live.request)}` |"
-                            f" `{_cell(c.live.answer)}` |" if c.live.request else f" {c.live.status}: {_cell(c.live.why)} | | |")
+                if live:
+                    row += live_cells(c)
                 lines.append(row)
     if report.ignored:
         lines += ["", f"### Ignored ({len(report.ignored)})", "", "| Rule | Location | Reason |", "|---|---|---|"]
         lines += [f"| `{c.rule}` | `{_cell(c.location)}` | {_cell(c.reason)} |" for c in report.ignored]
     return "\n".join(lines) + "\n"
+
+
+def live_cells(change: Change) -> str:
+    """`` status: why | `curl ...` | `answer` |`` for the Live, Request and Answer columns."""
+    if change.live is None:
+        return " | | |"
+    request = f"`{_cell(change.live.request)}`" if change.live.request else ""
+    answer = f"`{_cell(change.live.answer)}`" if change.live.answer else ""
+    return f" {change.live.status}: {_cell(change.live.why)} | {request} | {answer} |"
 
 
 def render_json(report: Report) -> str:

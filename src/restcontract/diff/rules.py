@@ -64,12 +64,18 @@ _TABLE: list[Rule] = [
     Rule("request-type-narrowed", ERR, "A value the old schema accepted is rejected now: type changed, "
                                        "null or an alternative (anyOf/oneOf) no longer accepted, enum introduced."),
     Rule("request-enum-value-removed", ERR, "An enum value clients may send is no longer accepted."),
-    Rule("request-maximum-lowered", ERR, "maximum/exclusiveMaximum lowered or added."),
-    Rule("request-minimum-raised", ERR, "minimum/exclusiveMinimum raised or added."),
-    Rule("request-max-length-lowered", ERR, "maxLength lowered or added."),
-    Rule("request-min-length-raised", ERR, "minLength raised or added."),
-    Rule("request-max-items-lowered", ERR, "maxItems/maxProperties lowered or added."),
-    Rule("request-min-items-raised", ERR, "minItems/minProperties raised or added."),
+    Rule("request-maximum-lowered", ERR, "maximum/exclusiveMaximum lowered (a bound where there was none: "
+                                         "request-bound-added)."),
+    Rule("request-minimum-raised", ERR, "minimum/exclusiveMinimum raised (a bound where there was none: "
+                                        "request-bound-added)."),
+    Rule("request-max-length-lowered", ERR, "maxLength lowered (a bound where there was none: "
+                                            "request-bound-added)."),
+    Rule("request-min-length-raised", ERR, "minLength raised (a bound where there was none: "
+                                           "request-bound-added)."),
+    Rule("request-max-items-lowered", ERR, "maxItems/maxProperties/maxContains lowered (a bound where there was none: "
+                                           "request-bound-added)."),
+    Rule("request-min-items-raised", ERR, "minItems/minProperties/minContains raised (a bound where there was none: "
+                                          "request-bound-added)."),
     Rule("request-pattern-added", ERR, "A string that had no pattern must match one now."),
     Rule("request-additional-properties-forbidden", ERR, "An object that accepted extra properties rejects them now."),
     Rule("request-property-removed-closed", ERR, "A property clients may send is gone from an object with "

@@ -309,7 +309,8 @@ class _Walk:
                     "pattern-removed" if new.pattern is None else "pattern-changed")
             self.report(fact, f"pattern {_short(old.pattern)} → {_short(new.pattern)}")
         if old.format != new.format:
-            fact = "format-removed" if new.format is None else "format-added" if old.format is None else "format-changed"
+            fact = ("format-removed" if new.format is None else
+                    "format-added" if old.format is None else "format-changed")
             self.report(fact, f"format {old.format or 'none'} → {new.format or 'none'}")
 
     def constraints(self, old: Shape, new: Shape) -> None:

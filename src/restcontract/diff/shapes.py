@@ -280,13 +280,18 @@ def merge(a: Shape, b: Shape) -> Shape:
         constraints={**b.constraints, **a.constraints},
         extensible=_first(a.extensible, b.extensible),
         exclusive=a.exclusive if a.variants else b.exclusive,
-        inferred=a.inferred and b.inferred if a.types is not None and b.types is not None else
-        (a.inferred if b.types is None else b.inferred),
+        inferred=_inferred(a, b),
         origin=a.origin,
         description=_first(a.description, b.description),
         examples=_first(a.examples, b.examples),
         default=_first(a.default, b.default, MISSING),
     )
+
+
+def _inferred(a: Shape, b: Shape) -> bool:
+    """A merged type counts as inferred only when no part that restricts the type wrote ``type``."""
+    typed = [s for s in (a, b) if s.types is not None]
+    return bool(typed) and all(s.inferred for s in typed)
 
 
 def merge_all(parts: list[Shape]) -> Shape:
