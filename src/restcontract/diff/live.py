@@ -36,6 +36,7 @@ from restcontract.findings import curl, scrub
 from restcontract.objects.factories import Objects
 from restcontract.objects.ledger import Ledger
 from restcontract.spec import Spec
+from restcontract.tables.safety import DESTRUCTIVE
 
 CONFIRMED, NOT_CONFIRMED, NOT_PROBED = "confirmed", "not_confirmed", "not_probed"
 TIMEOUT = 30.0  # generous: a shared CI machine can be slow, and a cleanup that times out leaves objects
@@ -164,8 +165,12 @@ class Prober:
         probe = PROBES.get(change.rule)
         if probe is None:
             return Live(NOT_PROBED, f"no probe for {change.rule}")
+        where = Where.parse(change.location)
+        if destructive(where) and probe is not probe_operation_removed:
+            return Live(NOT_PROBED, f"{where.method} {where.route} is destructive "
+                                    f"({destructive(where)}): never sent")
         try:
-            return probe(self, change, Where.parse(change.location))
+            return probe(self, change, where)
         except httpx.HTTPError as exc:
             return Live(NOT_PROBED, f"the request failed: {type(exc).__name__}")
 
@@ -283,6 +288,13 @@ class Prober:
 # --- the probes: one function per rule --------------------------------------------------------
 
 
+def destructive(where: Where) -> str:
+    """Why the operation must never be sent (``tables.safety.DESTRUCTIVE``: bulk deletes, database
+    wipes), or ""; matched with path parameter names erased."""
+    shape = re.sub(r"{[^}]+}", "{}", f"{where.method} {where.route}")
+    return next((why for key, why in DESTRUCTIVE.items() if re.sub(r"{[^}]+}", "{}", key) == shape), "")
+
+
 def _route_missing(response: httpx.Response) -> bool:
     """FastAPI's answer for a route it does not have: 404 ``{"detail": "Not Found"}`` (a missing
     object has its own message, ``Flow not found``)."""
@@ -296,6 +308,13 @@ def probe_operation_removed(p: Prober, change: Change, where: Where) -> Live:
     The body is a bare string, which any remaining route of that shape rejects (422) before acting.
     """
     route = p.route_for(where)
+    if destructive(where):  # OPTIONS finds the path without running it (should the server still have it)
+        response = p.send("OPTIONS", route)
+        if response.status_code == 404 and _route_missing(response):
+            return p.evidence(CONFIRMED, "the path is gone: OPTIONS answers 404 Not Found (the operation is "
+                                         "destructive, so only the path is probed)", "OPTIONS", route, response)
+        return p.evidence(NOT_PROBED, f"destructive ({destructive(where)}) and its path still exists: "
+                                      "the method itself is never sent", "OPTIONS", route, response)
     body = None if where.method in ("GET", "DELETE", "HEAD") else f"rc-{p.run}-probe"
     response = p.send(where.method, route, body)
     if response.status_code == 405 or (response.status_code == 404 and _route_missing(response)):
