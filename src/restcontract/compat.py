@@ -111,5 +111,13 @@ def give_node_id_params(item: Any, params: str) -> None:
         item._nodeid = f"{item.parent.nodeid}::{item.name}"
 
 
+def forget_interrupt_banner(reporter: Any) -> None:
+    """pytest's terminal reporter prints a ``pytest.exit`` as ``! _pytest.outcomes.Exit: <msg> !`` when
+    the session ends; forget it (the plugin prints the message itself, one line)."""
+    if not hasattr(reporter, "_keyboardinterrupt_memo"):
+        raise _missing("pytest's TerminalReporter._keyboardinterrupt_memo", AttributeError("_keyboardinterrupt_memo"))
+    reporter._keyboardinterrupt_memo = None
+
+
 def _qualname(function: Any) -> str:
     return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', repr(function))}"

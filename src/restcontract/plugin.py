@@ -24,7 +24,7 @@ import pytest
 from restcontract import compat, reporting
 from restcontract.cases.fuzzing import without_local_constants
 from restcontract.checks.registry import FAMILIES, OFFLINE
-from restcontract.errors import ContractError, NoAnswer, TargetDied
+from restcontract.errors import ContractError, NoAnswer, TargetDied, TargetError
 from restcontract.findings import dedupe
 from restcontract.findings.baseline import Baseline
 from restcontract.reporting import outcome
@@ -38,6 +38,7 @@ from restcontract.spec import Spec
 HARNESS_KEY = pytest.StashKey["Harness"]()
 CONTEXT_KEY = pytest.StashKey["ContractContext"]()
 SIGINT_KEY = pytest.StashKey[object]()  # the SIGINT handler to restore at the end (interrupt.install)
+EXIT_LINE_KEY = pytest.StashKey[str]()  # the one line a pytest.exit("restcontract: ...") ends the run with
 
 
 def _positive_int(value: str) -> int:
@@ -80,6 +81,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also run operations that can destroy data the harness did not create (live targets)")
     group.addoption("--api-key", default=os.environ.get("PREFECT_API_KEY"), metavar="KEY",
                     help="sent as 'Authorization: Bearer KEY' (default: $PREFECT_API_KEY); never printed")
+    group.addoption("--auth-string", default=os.environ.get("PREFECT_API_AUTH_STRING"), metavar="USER:PASS",
+                    help="HTTP Basic credentials of a self-hosted server started with PREFECT_SERVER_API_AUTH_STRING "
+                         "(default: $PREFECT_API_AUTH_STRING, as Prefect's client); wins over --api-key; never printed")
     group.addoption("--header", action="append", type=_header, default=[], metavar="NAME:VALUE",
                     help="extra request header, repeatable")
     group.addoption("--api-version", metavar="X.Y.Z", help="send X-PREFECT-API-VERSION")
@@ -98,8 +102,14 @@ def pytest_configure(config: pytest.Config) -> None:
     Harness.current = config.stash[HARNESS_KEY]
     without_local_constants()  # the same seed sends the same requests wherever restcontract is installed
     config.stash[SIGINT_KEY] = interrupt.install()  # a Ctrl-C that Hypothesis's gc callback swallows is raised again
-    if config.option.spec:
-        Harness.current.spec  # an explicit --spec is checked before anything else runs
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """An explicit --spec is checked before anything else runs (here, not in ``pytest_configure``:
+    a ``pytest.exit`` before the session started is printed by pytest as ``Exit: ...``)."""
+    if session.config.option.spec:
+        session.config.stash[HARNESS_KEY].spec
 
 
 def operation_of(item: pytest.Item, spec: Spec | None) -> str | None:
@@ -258,10 +268,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     interrupt.raise_if_lost()
 
 
+@pytest.hookimpl(trylast=True)  # after the terminal reporter's: its banner is taken back (``one_line_exit``)
 def pytest_keyboard_interrupt(excinfo) -> None:
     """Ctrl-C, a stop (``session.shouldstop``, a collection error) or ``pytest.exit``: the reports say which."""
     interrupt.handled()
     harness = Harness.current
+    if harness is not None:
+        one_line_exit(harness.config, excinfo.value)
     if harness is not None and harness.ended is None:
         harness.ended = how_it_ended(excinfo.value)
 
@@ -276,8 +289,20 @@ def how_it_ended(exc: BaseException) -> tuple[str, str]:
     return outcome.INTERRUPTED, str(exc).removeprefix("restcontract: ") or type(exc).__name__
 
 
+def one_line_exit(config: pytest.Config, exc: BaseException) -> None:
+    """A run ended by ``pytest.exit("restcontract: <reason>", returncode=N)`` prints exactly that line
+    at the end (``pytest_unconfigure``), not pytest's ``! _pytest.outcomes.Exit: ... !`` banner."""
+    if isinstance(exc, pytest.exit.Exception) and exc.msg.startswith("restcontract: "):
+        config.stash[EXIT_LINE_KEY] = exc.msg.splitlines()[0]
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            compat.forget_interrupt_banner(reporter)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     interrupt.restore(config.stash.get(SIGINT_KEY, None))
+    if EXIT_LINE_KEY in config.stash:
+        print(config.stash[EXIT_LINE_KEY], file=sys.stderr, flush=True)
     report = getattr(config.stash.get(HARNESS_KEY, None), "report", None)
     if report and getattr(config.option, "xmlpath", None):  # pytest has written its JUnit file by now
         from restcontract.reporting.junit import add_outcome
@@ -309,9 +334,9 @@ def pytest_runtest_call(item: pytest.Item):
             raise
         if harness is not None:
             harness.pipeline.drain()  # every case this test generated is answered and checked
-    except (TargetDied, NoAnswer) as exc:  # one line, not a traceback through requests/httpx
+    except (TargetDied, NoAnswer, TargetError) as exc:  # one line, not a traceback (TargetError: a CSRF token refused mid-run)
         stopped, result = str(exc), None
-        if isinstance(exc, TargetDied) and not item.session.shouldstop:
+        if isinstance(exc, (TargetDied, TargetError)) and not item.session.shouldstop:
             item.session.shouldstop = f"restcontract: {exc} mid-run; the reports hold the results so far"
             item.config.stash[HARNESS_KEY].run.notes.append(f"run stopped early: {exc}; results so far")
             item.config.stash[HARNESS_KEY].ended = (outcome.INTERRUPTED, f"{exc} mid-run")

@@ -1,7 +1,7 @@
 """Redaction and reproduction: a curl command that sends a request again, with no secret in it.
 
-Secret header values (``Authorization``, cookies, API keys, and every value the user passed as a
-secret) become ``[REDACTED]``; the harness's own bookkeeping headers are left out.
+Secret header values (``Authorization``, cookies, API keys, Prefect's CSRF token, and every value the
+user passed as a secret) become ``[REDACTED]``; the harness's own bookkeeping headers are left out.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import shlex
 from typing import Any, Iterable
 
 REDACTED = "[REDACTED]"
-SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "proxy-authorization"}
+SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "proxy-authorization", "prefect-csrf-token"}
 # Headers the harness adds for its own bookkeeping; they do not belong in a reproduction.
 INTERNAL_HEADERS = {"x-restcontract-request", "x-schemathesis-testcaseid", "user-agent", "accept-encoding", "connection", "content-length"}
 

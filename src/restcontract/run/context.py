@@ -19,7 +19,7 @@ from restcontract.objects.ledger import Ledger
 from restcontract.objects.pool import Pool
 from restcontract.run.results import RunState
 from restcontract.server.records import REQUEST_ID_HEADER
-from restcontract.server.target import Target, send_with_retries
+from restcontract.server.target import Target, send_authorized
 from restcontract.spec import Spec
 from restcontract.tables.safety import BODY_OVERRIDES
 
@@ -104,8 +104,8 @@ class ContractContext:
             case.body.update(overrides)
 
     def call_case(self, case):
-        """Send a schemathesis case to the target (retried like every other call,
-        ``send_with_retries``); record the answer like every other call."""
+        """Send a schemathesis case to the target (with the CSRF token it needs, retried like every
+        other call: ``send_authorized``); record the answer like every other call."""
         import uuid
 
         import requests
@@ -114,12 +114,12 @@ class ContractContext:
         if self.spec.prefix and base_url.endswith(self.spec.prefix):
             base_url = base_url[: -len(self.spec.prefix)]
 
-        def attempt():
-            headers = dict(self.target.headers, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
+        def attempt(extra: dict[str, str]):  # credentials and CSRF headers are added here, never stored
+            headers = dict(self.target.headers, **extra, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
             return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
 
-        response = send_with_retries(self.target, f"{case.method} {case.formatted_path}", attempt,
-                                     errors=(requests.ConnectionError, requests.Timeout), timeouts=requests.Timeout)
+        response = send_authorized(self.target, case.method, f"{case.method} {case.formatted_path}", attempt,
+                                   errors=(requests.ConnectionError, requests.Timeout), timeouts=requests.Timeout)
         self.run.record_status(self.operation, response.status_code)
         if response.status_code == 201 and self.ledger is not None:
             try:

@@ -26,6 +26,7 @@ from restcontract.objects.graph import Graph
 from restcontract.objects.ledger import Ledger
 from restcontract.run.pipeline import Pipeline
 from restcontract.run.results import RunState
+from restcontract.server.auth import credentials
 from restcontract.server.target import Target, check_reachable
 from restcontract.spec import Spec, default_spec_path, load_spec
 from restcontract.tables.safety import DESTRUCTIVE, EXCLUDED as ALWAYS_EXCLUDED
@@ -110,10 +111,8 @@ class Harness:
 
     # -- target -------------------------------------------------------------------------
     def headers(self) -> tuple[dict[str, str], list[str]]:
-        headers, secrets = {}, []
-        if self.option.api_key:
-            headers["Authorization"] = f"Bearer {self.option.api_key}"
-            secrets.append(self.option.api_key)
+        # --auth-string (Basic, self-hosted) wins over --api-key (Bearer, Cloud), as in Prefect's client
+        headers, secrets = credentials(self.option.api_key, getattr(self.option, "auth_string", None))
         for name, value in self.option.header:
             headers[name] = value
             if value and not NON_SECRET_HEADER.fullmatch(name):
@@ -127,7 +126,7 @@ class Harness:
         headers, secrets = self.headers()
         if self.is_live:
             base_url = self.option.base_url.rstrip("/")
-            check_reachable(base_url, headers, self.option.request_timeout)
+            check_reachable(base_url, headers, self.option.request_timeout, self.option.api_key, self.option.auth_string)
             self._target = Target(base_url, headers, secrets, self.option.request_timeout, None)
             self._target.server_version = server_version(self._target)
             from restcontract.server.records import remote_errors
@@ -233,6 +232,9 @@ class Harness:
                 problems.append(str(exc))
         if self._target is not None:
             self.run.extra["transient_retries"] = self._target.retries
+            if self._target.csrf.fetched:
+                self.run.notes.append(f"CSRF protection is on: change requests carried a token from GET /csrf-token "
+                                      f"({self._target.csrf.fetched} fetched)")
         cache_summary = self.case_cache.summary()
         if cache_summary is not None:  # None on the xdist controller: the workers' counts stay
             self.run.extra["case_cache"] = cache_summary

@@ -49,9 +49,12 @@ def free_port() -> int:
 class EmbeddedServer:
     """``python -m restcontract.serve`` in a temporary ``PREFECT_HOME``, on a free loopback port."""
 
-    def __init__(self, faults: str | None = None, db_url: str | None = None):
+    def __init__(self, faults: str | None = None, db_url: str | None = None, settings: dict[str, str] | None = None):
         self.faults = faults
         self.db_url = db_url
+        # Prefect settings of the child (PREFECT_SERVER_API_AUTH_STRING, ..._CSRF_PROTECTION_ENABLED): the
+        # caller's own PREFECT_* never reach it
+        self.settings = dict(settings or {})
         self.home = Path(tempfile.mkdtemp(prefix="restcontract-prefect-"))
         self.errors_path = self.home / "server-errors.jsonl"
         self.log_path = self.home / "server.log"
@@ -73,7 +76,7 @@ class EmbeddedServer:
         self.from_template = self.db_url is None and template_path().exists()
         if self.from_template:
             shutil.copyfile(template_path(), self.home / "prefect.db")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | self.settings
         src = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
         self.started_at = time.monotonic()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import httpx
 
 from restcontract.errors import NoAnswer, TargetDied, TargetError, describe_http_error
+from restcontract.server.auth import CHANGES, Csrf, refusal
 from restcontract.server.records import REQUEST_ID_HEADER
 
 if TYPE_CHECKING:
@@ -29,7 +30,9 @@ RETRIES = 3  # attempts per request
 # first retry; the 503s that persist (a DataError Prefect calls retryable) never do, so each
 # second of pause is lost. 0.5 s fixed cost 14 s of a 63 s run.
 BACKOFF = (0.1, 0.4)
-
+# Is the server still there, after a request got no answer: this many health probes, this far apart.
+# One probe lost on a flaky network must not end the run (a proxy that drops every 11th connection).
+ALIVE_PROBES = (0.0, 0.3, 1.0)
 
 
 @dataclass
@@ -44,6 +47,19 @@ class Target:
     error_lookup: Callable[[str], dict | None] | None = None
     retries: int = 0  # "try again later" answers retried, by every client and case of this process
     _retries_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    csrf: Csrf = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.csrf = Csrf(self._fetch_csrf_token, self.secrets.append)
+
+    def _fetch_csrf_token(self, client_id: str) -> httpx.Response:
+        """``GET /csrf-token?client=...``: sent like every request (retries), recorded nowhere."""
+        def attempt() -> httpx.Response:
+            return httpx.get(self.base_url + "/csrf-token", params={"client": client_id}, headers=self.headers,
+                             timeout=self.timeout)
+
+        return send_with_retries(self, "GET /csrf-token", attempt, errors=httpx.TransportError,
+                                 timeouts=httpx.TimeoutException)
 
     def count_retry(self) -> None:
         with self._retries_lock:  # the test's thread and the pipeline's both retry
@@ -56,11 +72,14 @@ class Target:
     def alive(self) -> bool:
         if self.embedded is not None:
             return self.embedded.alive()
-        try:
-            httpx.get(self.base_url + "/health", headers=self.headers, timeout=5)
-            return True
-        except httpx.HTTPError:
-            return False
+        for pause in ALIVE_PROBES:
+            time.sleep(pause)
+            try:
+                httpx.get(self.base_url + "/health", headers=self.headers, timeout=min(5.0, max(self.timeout, 1.0)))
+                return True
+            except httpx.HTTPError:
+                continue
+        return False
 
     def server_error(self, request_id: str) -> dict | None:
         """The server-side exception behind a 5xx (a server run by ``restcontract.serve`` only)."""
@@ -72,16 +91,30 @@ class Target:
         return ContractClient(self, on_response)
 
 
-def check_reachable(base_url: str, headers: dict[str, str], timeout: float) -> str:
-    """One request before any test: return the server version or raise a one-line TargetError."""
+def check_reachable(base_url: str, headers: dict[str, str], timeout: float, api_key: str | None = None,
+                    auth_string: str | None = None) -> str:
+    """One request before any test: return the server version or raise a one-line TargetError.
+
+    A dropped connection or a 429/503 is asked again (``RETRIES`` times, the backoff between): a
+    flaky network must not end the run before it starts. A timeout is not (``--request-timeout``)."""
     url = base_url.rstrip("/")
-    try:
-        response = httpx.get(url + "/version", headers=headers, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise TargetError(f"cannot reach {url}: {describe_http_error(exc)}") from None
+    response = None
+    for number in range(RETRIES):
+        try:
+            response = httpx.get(url + "/version", headers=headers, timeout=timeout)
+        except httpx.TimeoutException as exc:
+            raise TargetError(f"cannot reach {url}: {describe_http_error(exc)}") from None
+        except httpx.HTTPError as exc:
+            if number == RETRIES - 1:
+                raise TargetError(f"cannot reach {url}: {describe_http_error(exc)}") from None
+            time.sleep(BACKOFF[min(number, len(BACKOFF) - 1)])
+            continue
+        if response.status_code not in TRANSIENT or number == RETRIES - 1:
+            break
+        time.sleep(retry_after(response.headers.get("retry-after"), number))
     content_type = response.headers.get("content-type", "")
     if response.status_code in (401, 403):
-        raise TargetError(f"{url} refused the credentials (HTTP {response.status_code}): check --api-key / --header")
+        raise TargetError(refusal(url, response.status_code, response.text[:500], api_key, auth_string))
     if response.status_code == 200 and "json" in content_type:
         return str(response.json())
     if not url.endswith("/api"):
@@ -106,15 +139,30 @@ class ContractClient(httpx.Client):
         self.on_response = on_response
 
     def send(self, request: httpx.Request, **kwargs) -> httpx.Response:
-        def attempt() -> httpx.Response:
+        def attempt(extra: dict[str, str]) -> httpx.Response:
+            request.headers.update(extra)
             request.headers[REQUEST_ID_HEADER] = uuid.uuid4().hex
             return super(ContractClient, self).send(request, **kwargs)
 
-        response = send_with_retries(self.target, f"{request.method} {request.url.path}", attempt,
-                                     errors=httpx.TransportError, timeouts=httpx.TimeoutException)
+        response = send_authorized(self.target, request.method, f"{request.method} {request.url.path}", attempt,
+                                   errors=httpx.TransportError, timeouts=httpx.TimeoutException)
         if self.on_response is not None:
             self.on_response(response)
         return response
+
+
+def send_authorized(target: Target, method: str, label: str, attempt: Callable[[dict[str, str]], Any],
+                    errors: type[Exception] | tuple, timeouts: type[Exception] | tuple) -> Any:
+    """Send one request with the CSRF headers it needs (``attempt(extra_headers)``: one try, httpx
+    or ``requests``), retried as ``send_with_retries`` says; a CSRF refusal (the token expired
+    early, or the server turned protection on) fetches a new token and sends it once more."""
+    response = None
+    for _ in range(2):
+        extra = target.csrf.headers(method)
+        response = send_with_retries(target, label, lambda: attempt(extra), errors=errors, timeouts=timeouts)
+        if method.upper() not in CHANGES or not target.csrf.refused(response):
+            return response
+    return response
 
 
 def send_with_retries(target: Target, label: str, attempt: Callable[[], Any], errors: type[Exception] | tuple,
