@@ -802,11 +802,17 @@ def test_live_cli_marks_changes_in_every_format(live_server, tmp_path, capsys):
     assert ET.fromstring(outputs["junit"]).find(".//property[@name='live']").get("value") == "confirmed"
 
 
-def test_live_unreachable_server_is_one_line(capsys, tmp_path):
+@pytest.mark.parametrize("url, fragment", [
+    ("http://127.0.0.1:9/api", "cannot reach"),
+    ("notaurl", "http(s) URL"),
+    ("http://[::1", "not a URL"),
+    ("ftp://example.org/api", "http(s) URL"),
+])
+def test_live_bad_against_url_is_one_line(capsys, tmp_path, url, fragment):
     doc = document({"/a": {"get": operation()}})
     old_file, new_file = write(tmp_path, "old.json", doc), write(tmp_path, "new.json", document({}))
-    code, out, err = run_cli(capsys, str(old_file), str(new_file), "--against", "http://127.0.0.1:9/api")
-    assert_one_line_error(code, out, err, "--against", "cannot reach")
+    code, out, err = run_cli(capsys, str(old_file), str(new_file), "--against", url)
+    assert_one_line_error(code, out, err, "--against", fragment)
 
 
 def test_every_rule_has_a_one_line_justification_in_the_docs():

@@ -92,7 +92,7 @@ class Prober:
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def __post_init__(self) -> None:
-        self.base_url = self.base_url.rstrip("/")
+        self.base_url = http_url(self.base_url).rstrip("/")
         self.root = httpx.URL(self.base_url + "/").path  # "/api/": what precedes routes in request paths
         self.ledger = Ledger(self.new)
         self.client = httpx.Client(base_url=self.base_url, timeout=TIMEOUT, headers=self.headers,
@@ -286,6 +286,18 @@ class Prober:
 
 
 # --- the probes: one function per rule --------------------------------------------------------
+
+
+def http_url(text: str) -> str:
+    """``text`` when it is an http(s) URL with a host; else a one-line ``ContractError``."""
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        raise ContractError(f"--against {text}: not a URL ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ContractError(f"--against {text}: expected the http(s) URL of the API root, "
+                            "e.g. http://127.0.0.1:4200/api")
+    return text
 
 
 def destructive(where: Where) -> str:
