@@ -8,7 +8,9 @@ Request-side probes are validation probes: they send the one value an old client
 removed enum value, a string longer than the new maxLength, a body without the newly required
 property, ...) and read the 422's ``detail[].loc`` (FastAPI/pydantic report every invalid field at
 once): the change is confirmed when the server complains about exactly that place. The rest of
-the body is left out, so such a request is rejected before anything is created. Response-side
+the body is left out, so such a request is usually rejected before anything is created; should the
+server accept it, what it created (every 201) is deleted at the end. Destructive operations
+(``tables.safety.DESTRUCTIVE``) are never sent. Response-side
 probes read a real answer (a read-only operation, or one object looked up or created under a
 name ``rc-<run>-...`` and deleted afterwards) and look at the changed place in it.
 
