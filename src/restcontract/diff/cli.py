@@ -7,7 +7,6 @@ is one line on stderr, never a traceback and never only argparse's usage dump.
 from __future__ import annotations
 
 import argparse
-import base64
 import sys
 
 from restcontract.diff.ignore import apply_ignores, load_ignores
@@ -16,6 +15,7 @@ from restcontract.diff.model import Level, Report
 from restcontract.diff.operations import diff_specs
 from restcontract.diff.render import RENDERERS
 from restcontract.errors import ContractError
+from restcontract.server.auth import credentials
 from restcontract.spec import load_spec
 
 PROG = "restcontract diff"
@@ -45,29 +45,25 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--against", metavar="URL", help="probe each ERR change on this live server of the NEW "
                                                       "version (its API root, e.g. http://127.0.0.1:4200/api)")
     live.add_argument("--api-key", metavar="KEY", help="sent as 'Authorization: Bearer KEY' (never printed)")
-    live.add_argument("--auth-string", metavar="USER:PASS", help="HTTP basic credentials (never printed)")
+    live.add_argument("--auth-string", metavar="USER:PASS", help="HTTP basic credentials, as a server started with "
+                                                                "PREFECT_SERVER_API_AUTH_STRING expects (never printed)")
     live.add_argument("--header", metavar="'NAME: VALUE'", action="append", default=[],
                       help="an extra header for the probes (repeatable)")
     return parser
 
 
 def probe_headers(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
-    """The probes' headers and the secret values that must never be printed."""
-    headers, secrets = {}, []
+    """The probes' headers and the secret values that must never be printed (credentials as
+    Prefect's client sends them: ``--auth-string`` as Basic, winning over ``--api-key`` as Bearer)."""
+    headers, secrets = credentials(args.api_key, args.auth_string)
+    if args.auth_string is not None and ":" not in args.auth_string:
+        raise ContractError("--auth-string: expected USER:PASS")
     for item in args.header:
         name, sep, value = item.partition(":")
         if not sep or not name.strip():
             raise ContractError(f"--header {item!r}: expected 'NAME: VALUE'")
         headers[name.strip()] = value.strip()
         secrets.append(value.strip())
-    if args.api_key:
-        headers["Authorization"] = f"Bearer {args.api_key}"
-        secrets.append(args.api_key)
-    if args.auth_string:
-        if ":" not in args.auth_string:
-            raise ContractError("--auth-string: expected USER:PASS")
-        headers["Authorization"] = "Basic " + base64.b64encode(args.auth_string.encode()).decode()
-        secrets += [args.auth_string, args.auth_string.split(":", 1)[1], headers["Authorization"].split(" ", 1)[1]]
     return headers, [s for s in secrets if s]
 
 

@@ -37,6 +37,7 @@ from restcontract.errors import ContractError
 from restcontract.findings import curl, scrub
 from restcontract.objects.factories import Objects
 from restcontract.objects.ledger import Ledger
+from restcontract.server.auth import Csrf
 from restcontract.spec import Spec
 from restcontract.tables.safety import DESTRUCTIVE
 
@@ -98,13 +99,19 @@ class Prober:
         self.root = httpx.URL(self.base_url + "/").path  # "/api/": what precedes routes in request paths
         self.ledger = Ledger(self.new)
         self.client = httpx.Client(base_url=self.base_url, timeout=TIMEOUT, headers=self.headers,
-                                   event_hooks={"response": [self._observe]})
+                                   event_hooks={"request": [self._csrf_headers], "response": [self._observe]})
+        # a server with PREFECT_SERVER_CSRF_PROTECTION_ENABLED wants a token on every change request
+        self.csrf = Csrf(lambda client: self.client.get("/csrf-token", params={"client": client}),
+                         on_token=self.secrets.append)
         self.objects = Objects(self.client, self.new, self.run)
         self._reads: dict[str, tuple[httpx.Response | None, str]] = {}
         self.old_reader = ShapeReader(self.old)
         self.cleanup_problems: list[str] = []
 
     # --- plumbing ------------------------------------------------------------------------
+
+    def _csrf_headers(self, request: httpx.Request) -> None:
+        request.headers.update(self.csrf.headers(request.method))
 
     def _observe(self, response: httpx.Response) -> None:
         """Every 201 this run causes lands in the ledger (the contract suite's cleanup list)."""
@@ -131,7 +138,10 @@ class Prober:
         kwargs: dict[str, Any] = {"params": params} if params else {}
         if body is not None:
             kwargs["json"] = body
-        return self.client.request(method, self.base_url + route, **kwargs)
+        response = self.client.request(method, self.base_url + route, **kwargs)
+        if self.csrf.refused(response):  # the token expired or the server restarted: once more
+            response = self.client.request(method, self.base_url + route, **kwargs)
+        return response
 
     def cleanup(self) -> None:
         """Delete what this run created (the ledger's list, dependents first), nothing else;
