@@ -840,3 +840,16 @@ def test_live_wrong_api_root_is_refused(live_server, capsys):
     old, new = SPEC_DIR / "prefect-2.20.26.json", SPEC_DIR / "prefect-3.8.8.json"
     code, out, err = run_cli(capsys, old, new, "--against", live_server.base_url.removesuffix("/api"))
     assert_one_line_error(code, out, err, "--against", "404 Not Found", "API root")
+
+
+def test_read_only_and_write_only_properties_travel_one_way():
+    read_only = {"type": "string", "readOnly": True}
+    write_only = {"type": "string", "writeOnly": True}
+    # a required readOnly property is never sent: adding it breaks no request
+    assert not errors(diff(*request_pair(obj(["a"], a=STRING), obj(["a", "id"], a=STRING, id=read_only))))
+    # a writeOnly property never comes back: removing it breaks no response
+    assert not errors(diff(*response_pair(obj(["a", "secret"], a=STRING, secret=write_only), obj(["a"], a=STRING))))
+    # a property that became writeOnly is gone from responses
+    assert "response-property-removed" in rules_of(diff(*response_pair(obj(["s"], s=STRING), obj(["s"], s=write_only))))
+    # ... and one that became readOnly is ignored in requests (clients sending it have no effect)
+    assert "request-property-removed" in rules_of(diff(*request_pair(obj(s=STRING), obj(s=read_only))))

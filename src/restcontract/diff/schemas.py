@@ -324,7 +324,18 @@ class _Walk:
                 fact = "constraint-removed" if fact == "constraint-added" else "constraint-added"
             self.report(fact, f"{keyword} {'changed' if before and after else 'added' if after else 'removed'}")
 
+    def travelling(self, reader: ShapeReader, shape: Shape) -> dict[str, Node]:
+        """The properties that travel in this direction: ``readOnly`` ones are never sent in a
+        request, ``writeOnly`` ones never come back in a response (so their coming and going, and
+        their ``required``, mean nothing there)."""
+        hidden = "readOnly" if self.direction == "request" else "writeOnly"
+        return {name: node for name, node in shape.properties.items()
+                if not (isinstance(raw := reader.follow(node).raw, dict) and raw.get(hidden) is True)}
+
     def objects(self, old: Shape, new: Shape) -> None:
+        before, after = self.travelling(self.diff.old, old), self.travelling(self.diff.new, new)
+        if before.keys() != old.properties.keys() or after.keys() != new.properties.keys():
+            old, new = replace(old, properties=before), replace(new, properties=after)
         for name in old.properties.keys() - new.properties.keys():
             if self.direction == "request" and new.additional is False:
                 self.rule("request-property-removed-closed", f"property {name!r} removed; "
