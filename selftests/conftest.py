@@ -49,6 +49,18 @@ class SuiteRun:
     def result(self, operation: str, check: str) -> str | None:
         return self.report["operations"].get(operation, {}).get("checks", {}).get(check)
 
+    def results(self, check: str) -> dict[str, str]:
+        """operation -> result of ``check``, for every operation it ran on."""
+        return {op: e["checks"][check] for op, e in self.report.get("operations", {}).items() if check in e["checks"]}
+
+    def outcome(self, test: str) -> str | None:
+        """PASSED/FAILED/SKIPPED/ERROR of the test whose node id ends with ``test`` (the run needs ``-rA``)."""
+        for line in self.output.splitlines():
+            word, _, rest = line.partition(" ")
+            if word in ("PASSED", "FAILED", "SKIPPED", "ERROR") and rest.split(" - ")[0].endswith(test):
+                return word
+        return None
+
 
 @pytest.fixture(scope="session")
 def prefect_server():
@@ -88,6 +100,103 @@ def run_pytest(args: list[str], tmp_path: Path, timeout: float = 900, env: dict 
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
     assert not undeclared(report), f"report fields not declared in restcontract.reporting.model: {undeclared(report)}"
     return SuiteRun(proc.returncode, proc.stdout + proc.stderr, report)
+
+
+@pytest.fixture(scope="session")
+def shared_run(prefect_server, tmp_path_factory):
+    """``shared_run(args, faults=(), env=None)``: a child run of the suite against the self-test server
+    with those fault sets on, run once per session for each distinct (args, faults, env) and cached:
+    every self-test asserting on the same run shares it. ``--base-url`` and ``--baseline none`` are added."""
+    cache: dict[tuple, SuiteRun] = {}
+
+    def run(args: list[str], faults: tuple[str, ...] | list[str] = (), env: dict | None = None) -> SuiteRun:
+        key = (tuple(args), tuple(faults), tuple(sorted((env or {}).items())))
+        if key not in cache:
+            prefect_server.activate(*faults)
+            try:
+                cache[key] = run_pytest([*args, "--base-url", prefect_server.base_url, "--baseline", "none"],
+                                        tmp_path_factory.mktemp("shared"), env=env)
+            finally:
+                prefect_server.activate()
+        return cache[key]
+
+    return run
+
+
+def fault_sets(module: str) -> list[str]:
+    """The names of the fault sets ``selftests/faults/<module>.py`` defines, in its order."""
+    import importlib.util
+
+    loader = importlib.util.spec_from_file_location(f"selftest_faults_{module}", FAULTS_DIR / f"{module}.py")
+    namespace = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(namespace)
+    return list(namespace.FAULTS)
+
+
+def _pairs(flag: str, values) -> list[str]:
+    return [arg for value in values for arg in (flag, value)]
+
+
+# The guideline-contract families and their fault sets (``selftests/faults/{filtering,guideline_contracts}.py``):
+# each set breaks one promise on its own operation, so all of them can be on in the same run.
+CONTRACT_FILES = ["tests/test_filtering.py", "tests/test_graceful_create.py", "tests/test_not_found.py",
+                  "tests/test_idempotency.py"]
+CONTRACT_OPERATIONS = sorted({
+    "POST /flows/filter", "POST /variables/filter", "POST /work_pools/filter", "POST /flow_runs/count",
+    "POST /task_runs/filter", "POST /deployments/filter",  # filtering
+    "POST /flows/", "POST /deployments/", "POST /work_queues/", "GET /flows/{id}", "GET /deployments/{id}",
+    "POST /flow_runs/{id}/set_state", "DELETE /variables/{id}", "DELETE /work_queues/{id}",
+    "GET /work_pools/{name}",  # graceful_create, not_found, idempotency
+})
+# Every collection's lifecycle (its create operation), for the lifecycle family.
+LIFECYCLE_OPERATIONS = ["POST /artifacts/", "POST /automations/", "POST /block_documents/", "POST /block_schemas/",
+                        "POST /block_types/", "POST /concurrency_limits/", "POST /deployments/", "POST /flow_runs/",
+                        "POST /flows/", "POST /task_runs/", "POST /v2/concurrency_limits/", "POST /variables/",
+                        "POST /work_pools/", "POST /work_queues/", "PUT /saved_searches/"]
+
+
+@pytest.fixture(scope="session")
+def unbroken_contracts(shared_run):
+    """One run of the guideline-contract families, lifecycle and drift on the unbroken server (``-rA``)."""
+    return shared_run([*CONTRACT_FILES, "tests/test_lifecycle.py", "tests/test_drift.py", "-rA",
+                       *_pairs("--operation", sorted(set(CONTRACT_OPERATIONS) | set(LIFECYCLE_OPERATIONS)))])
+
+
+@pytest.fixture(scope="session")
+def broken_contracts(shared_run):
+    """One run of the guideline-contract families with every fault set of ``faults/filtering.py`` and
+    ``faults/guideline_contracts.py`` on."""
+    return shared_run([*CONTRACT_FILES, *_pairs("--operation", CONTRACT_OPERATIONS)],
+                      faults=[*fault_sets("filtering"), *fault_sets("guideline_contracts")])
+
+
+@pytest.fixture(scope="session")
+def broken_lifecycle_and_drift(shared_run):
+    """Variables unreadable (``lifecycle_read_404``) and the served document missing ``GET /flows/{id}``
+    (``drift_operation_removed``): two faults that touch nothing of each other's (``-rA``)."""
+    return shared_run(["tests/test_lifecycle.py", "tests/test_drift.py", "-rA"],
+                      faults=["lifecycle_read_404", "drift_operation_removed"])
+
+
+# Conformance on the unbroken server: what positive filling reaches (test_positive) and what the
+# server-error diagnosis must not report (test_diagnosis).
+CONFORMANCE_OPERATIONS = ["GET /flows/{id}", "PATCH /flow_runs/{id}", "POST /flow_runs/{id}/set_state",
+                          "DELETE /deployments/{id}", "GET /work_pools/{work_pool_name}/queues/{name}",
+                          "GET /block_types/slug/{slug}/block_documents/name/{block_document_name}",
+                          "POST /flows/count", "POST /deployments/count"]
+
+
+@pytest.fixture(scope="session")
+def unbroken_conformance(shared_run):
+    return shared_run(["tests/test_conformance.py", *_pairs("--operation", CONFORMANCE_OPERATIONS)])
+
+
+@pytest.fixture(scope="session")
+def blind_conformance(shared_run):
+    """The positive-filling operations fuzzed blind (``RESTCONTRACT_POSITIVE_SHARE=0``: every case as
+    generated), with no case store (``--case-cache none``)."""
+    return shared_run(["tests/test_conformance.py", *_pairs("--operation", CONFORMANCE_OPERATIONS[:6]),
+                       "--case-cache", "none"], env={"RESTCONTRACT_POSITIVE_SHARE": "0"})
 
 
 @pytest.fixture

@@ -53,7 +53,10 @@ def test_terminal_summary_shows_the_group(broken_run):
     assert "RuntimeError: boom -- 2 operation(s)" in broken_run.output
 
 
-def test_unbroken_server_has_no_groups(run_suite):
-    run = run_suite(*ARGS)
+def test_unbroken_server_has_no_groups(unbroken_conformance):
+    """The same operations on the unbroken server (a shared run of more operations): no 5xx, no group."""
+    run = unbroken_conformance
+    assert set(OPERATIONS) <= set(run.results("conformance"))
     assert run.report["server_errors"] == {}, run.report["server_errors"]
+    assert [f for f in run.findings() if f["extra"].get("status", 0) >= 500] == []
     assert "server errors:" not in run.output

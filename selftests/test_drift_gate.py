@@ -1,13 +1,17 @@
-"""The drift test fails when the served document loses an operation, and passes when it matches."""
+"""The drift test fails when the served document loses an operation, and passes when it matches.
+
+Both child runs are shared (``conftest.broken_lifecycle_and_drift``, ``conftest.unbroken_contracts``).
+"""
+
+DRIFT = "test_drift.py::test_served_document_matches_the_checked_in_one"
 
 
-def test_drift_caught(run_suite, broken):
-    with broken("drift_operation_removed"):
-        run = run_suite("tests/test_drift.py")
-    assert run.returncode == 1, run.output[-2000:]
+def test_drift_caught(broken_lifecycle_and_drift):
+    run = broken_lifecycle_and_drift
+    assert run.outcome(DRIFT) == "FAILED", run.output[-2000:]
     assert "operation-removed" in run.output and "GET /flows/{id}" in run.output
 
 
-def test_no_drift_on_the_real_server(run_suite):
-    run = run_suite("tests/test_drift.py")
-    assert run.returncode == 0, run.output[-2000:]
+def test_no_drift_on_the_real_server(unbroken_contracts):
+    assert unbroken_contracts.outcome(DRIFT) == "PASSED", unbroken_contracts.output[-2000:]
+    assert "operation-removed" not in unbroken_contracts.output

@@ -1,4 +1,8 @@
-"""Each filtering check fails on a server that breaks it, and passes on the real one."""
+"""Each filtering check fails on a server that breaks it, and passes on the real one.
+
+The child runs are shared with the other guideline-contract families (``conftest.broken_contracts``,
+``conftest.unbroken_contracts``); the oracle and the criteria it narrows a mismatch to are tested in-process.
+"""
 
 import pytest
 
@@ -11,52 +15,38 @@ CASES = [
     ("filtering_or_as_and", "POST /task_runs/filter", "filter_mismatch", lambda d: d == "combination.or_"),
     ("filtering_sort_insertion_order", "POST /deployments/filter", "sort", lambda d: d == "NAME_DESC"),
 ]
-OPERATIONS = [arg for _, operation, _, _ in CASES for arg in ("--operation", operation)]
 
 
 def caught(run, operation, rule, predicate):
     return [f for f in run.findings(operation, "filtering") if f["rule"] == rule and predicate(f["detail"])]
 
 
-def _run(prefect_server, tmp_path_factory, name, faults=()):
-    from conftest import run_pytest
+def test_cases_are_the_fault_sets():
+    from conftest import CONTRACT_OPERATIONS, fault_sets
 
-    prefect_server.activate(*faults)
-    try:
-        return run_pytest(["tests/test_filtering.py", "--base-url", prefect_server.base_url, "--baseline", "none",
-                           *OPERATIONS], tmp_path_factory.mktemp(name))
-    finally:
-        prefect_server.activate()
-
-
-@pytest.fixture(scope="module")
-def unbroken(prefect_server, tmp_path_factory):
-    return _run(prefect_server, tmp_path_factory, "unbroken")
-
-
-@pytest.fixture(scope="module")
-def all_broken(prefect_server, tmp_path_factory):
-    return _run(prefect_server, tmp_path_factory, "broken", [name for name, _, _, _ in CASES])
+    assert [c[0] for c in CASES] == fault_sets("filtering")
+    assert {c[1] for c in CASES} <= set(CONTRACT_OPERATIONS)
 
 
 @pytest.mark.parametrize("fault, operation, rule, predicate", CASES, ids=[c[0] for c in CASES])
-def test_broken_server_is_caught(all_broken, fault, operation, rule, predicate):
-    found = caught(all_broken, operation, rule, predicate)
+def test_broken_server_is_caught(broken_contracts, fault, operation, rule, predicate):
+    found = caught(broken_contracts, operation, rule, predicate)
     assert found, (f"{fault} not caught on {operation}: found "
-                   f"{[(f['rule'], f['detail']) for f in all_broken.findings(operation)]}\n{all_broken.output[-3000:]}")
-    assert all_broken.result(operation, "filtering") == "failed"
-    assert all_broken.returncode == 1
+                   f"{[(f['rule'], f['detail']) for f in broken_contracts.findings(operation)]}\n"
+                   f"{broken_contracts.output[-3000:]}")
+    assert broken_contracts.result(operation, "filtering") == "failed"
+    assert broken_contracts.returncode == 1
 
 
 @pytest.mark.parametrize("fault, operation, rule, predicate", CASES, ids=[c[0] for c in CASES])
-def test_unbroken_server_passes(unbroken, fault, operation, rule, predicate):
-    assert not caught(unbroken, operation, rule, predicate), \
-        f"{rule} fired on the real server for {operation}\n{unbroken.output[-3000:]}"
-    assert unbroken.result(operation, "filtering") in ("passed", "failed")
+def test_unbroken_server_passes(unbroken_contracts, fault, operation, rule, predicate):
+    findings = [(f["rule"], f["detail"]) for f in unbroken_contracts.findings(operation, "filtering")]
+    assert findings == [], f"filtering findings on the real server for {operation}\n{unbroken_contracts.output[-3000:]}"
+    assert unbroken_contracts.result(operation, "filtering") == "passed"
 
 
-def test_mismatch_names_body_and_ids(all_broken):
-    finding = caught(all_broken, "POST /flows/filter", "filter_mismatch", lambda d: True)[0]
+def test_mismatch_names_body_and_ids(broken_contracts):
+    finding = caught(broken_contracts, "POST /flows/filter", "filter_mismatch", lambda d: True)[0]
     assert "body:" in finding["message"] and "expected ids:" in finding["message"]
     assert "returned ids:" in finding["message"]
     assert finding["reproduce"].startswith("curl -X POST ") and "/flows/filter" in finding["reproduce"]
@@ -85,3 +75,45 @@ def test_oracle_semantics():
     assert ids({"deployment": {"is_null_": False}}) == ["a"]
     assert ids({}, deployments={"name": {"any_": ["dep"]}}) == ["a"]
     assert ids({"name": {"any_": ["RC-X-ALPHA-1"]}}) == []  # any_ is exact
+
+
+def test_a_body_splits_into_its_single_criteria():
+    """What ``locate`` tries one by one when a body selects the wrong objects."""
+    from restcontract.checks.filtering.matching import criteria_of, fields_of
+    from restcontract.checks.filtering.model import COLLECTIONS
+
+    body = {"flows": {"operator": "or_", "name": {"any_": ["a"], "like_": "b"}, "tags": {"all_": ["t"]}},
+            "flow_runs": {"state": {"type": {"any_": ["FAILED"]}, "operator": "and_"}},
+            "limit": 5, "nope": {"x": {"any_": [1]}}}
+    assert criteria_of(body, COLLECTIONS["flows"]) == [
+        ("flows.name.any_", {"flows": {"name": {"any_": ["a"]}}}, "flows"),
+        ("flows.name.like_", {"flows": {"name": {"like_": "b"}}}, "flows"),
+        ("flows.tags.all_", {"flows": {"tags": {"all_": ["t"]}}}, "flows"),
+        ("flow_runs.state.type.any_", {"flow_runs": {"state": {"type": {"any_": ["FAILED"]}}}}, "flow_runs"),
+    ]
+    # a field with several operators is also tried whole (a group's own operator counts as one of them)
+    assert fields_of(body) == [
+        ("flows.name(any_+like_)", {"flows": {"name": {"any_": ["a"], "like_": "b"}}}, "flows"),
+        ("flow_runs.state(operator+type)", {"flow_runs": body["flow_runs"]}, "flow_runs"),
+    ]
+
+
+@pytest.mark.parametrize("value, obj_a, obj_b, descending", [
+    ("NAME_DESC", {"name": "b"}, {"name": "a"}, True),
+    ("CREATED_ASC", {"created": "1"}, {"created": "2"}, False),
+    ("ID_DESC", {"id": "2"}, {"id": "1"}, True),
+])
+def test_sort_keys_follow_the_name(value, obj_a, obj_b, descending):
+    from restcontract.checks.filtering.model import COLLECTIONS
+    from restcontract.checks.filtering.sorting import sort_key
+
+    getter, desc = sort_key(COLLECTIONS.get("flows"), value)
+    assert desc is descending
+    ordered = sorted([obj_b, obj_a], key=getter, reverse=desc)
+    assert ordered == [obj_a, obj_b]
+
+
+def test_sort_values_naming_several_fields_are_not_checked():
+    from restcontract.checks.filtering.sorting import sort_key
+
+    assert sort_key(None, "NAME_AND_CREATED_ASC") is None and sort_key(None, "NEWEST") is None

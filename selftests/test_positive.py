@@ -1,17 +1,18 @@
 """Positive filling reaches operations that blind fuzzing never does: with it, each of these
-gets a 2xx; without it (``RESTCONTRACT_POSITIVE_SHARE=0``: every case as generated), none does."""
+gets a 2xx; without it (``RESTCONTRACT_POSITIVE_SHARE=0``: every case as generated), none does.
+
+Both child runs are shared (``conftest.unbroken_conformance``, ``conftest.blind_conformance``); where each
+path parameter's object comes from is tested in-process (``test_routes_and_graph.py``)."""
 
 import pytest
 
-OPERATIONS = [
-    "GET /flows/{id}",
-    "PATCH /flow_runs/{id}",
-    "POST /flow_runs/{id}/set_state",
-    "DELETE /deployments/{id}",
-    "GET /work_pools/{work_pool_name}/queues/{name}",
-    "GET /block_types/slug/{slug}/block_documents/name/{block_document_name}",
-]
-ARGS = [arg for operation in OPERATIONS for arg in ("--operation", operation)]
+from conftest import CONFORMANCE_OPERATIONS
+
+OPERATIONS = CONFORMANCE_OPERATIONS[:6]  # GET /flows/{id} ... GET /block_types/slug/{slug}/block_documents/name/...
+
+
+def test_the_operations_need_real_objects():
+    assert all("{" in operation for operation in OPERATIONS)
 
 
 def got_2xx(run, operation):
@@ -19,21 +20,13 @@ def got_2xx(run, operation):
 
 
 @pytest.fixture(scope="module")
-def positive(prefect_server, tmp_path_factory):
-    from conftest import run_pytest
-
-    return run_pytest(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none", *ARGS],
-                      tmp_path_factory.mktemp("positive"))
+def positive(unbroken_conformance):
+    return unbroken_conformance
 
 
 @pytest.fixture(scope="module")
-def blind(prefect_server, tmp_path_factory):
-    from conftest import run_pytest
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RESTCONTRACT_POSITIVE_SHARE", "0")
-        return run_pytest(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
-                           *ARGS], tmp_path_factory.mktemp("blind"))
+def blind(blind_conformance):
+    return blind_conformance
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)

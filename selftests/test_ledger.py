@@ -1,0 +1,74 @@
+"""In-process (no server): what ``Ledger.observe`` records for removal at the end of a run.
+
+Only objects the harness made are recorded: a 201, or a 200 from a create the server's version
+answers with 200 also when it creates, when the key carries the run's prefix. The delete path
+escapes every character that is not safe in a path segment. ``test_live_safety.py`` proves the
+removal itself against the server.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+
+from restcontract.objects.ledger import Created, Ledger
+from restcontract.spec.document import default_spec_path, load_spec
+from restcontract.tables.versions import for_version
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec(default_spec_path(ROOT / "spec"))
+
+
+def test_a_201_is_recorded_with_its_delete_route(spec):
+    ledger = Ledger(spec)
+    ledger.observe("POST /flows/", 201, {"id": "f-1", "name": "x"})
+    ledger.observe("POST /work_pools/", 201, {"id": "p-1", "name": "pool-a"})
+    assert ledger.created == [Created("POST /flows/", "/flows/f-1"), Created("POST /work_pools/", "/work_pools/pool-a")]
+
+
+@pytest.mark.parametrize("operation, status, body", [
+    ("POST /flows/", 200, {"id": "f-1"}),  # a graceful create may answer an object that existed before the run
+    ("POST /flows/", 422, {"id": "f-1"}),
+    ("POST /flows/", 201, ["f-1"]),  # not an object
+    ("POST /flows/", 201, {"name": "no id"}),
+    ("POST /flows/", 201, {"id": ""}),
+    ("POST /flows/filter", 201, {"id": "f-1"}),  # no DELETE /flows/filter/{...}: not a create
+    ("GET /flows/{id}", 201, {"id": "f-1"}),
+    (None, 201, {"id": "f-1"}),  # an answer the spec does not know
+])
+def test_what_is_not_recorded(spec, operation, status, body):
+    ledger = Ledger(spec)
+    ledger.observe(operation, status, body)
+    assert ledger.created == []
+
+
+def test_delete_path_escapes_every_unsafe_character(spec):
+    ledger = Ledger(spec)
+    ledger.observe("POST /work_pools/", 201, {"name": "rc pool/é\x7f?#%"})
+    assert ledger.created == [Created("POST /work_pools/", "/work_pools/rc%20pool%2F%C3%A9%7F%3F%23%25")]
+
+
+def test_a_200_create_is_recorded_only_when_the_run_made_it():
+    """Prefect 2.x's ``POST /concurrency_limits/`` answers 200 also when it creates."""
+    spec = load_spec(ROOT / "spec" / "prefect-2.20.26.json")
+    ledger = Ledger(spec, for_version("2.20.26"))
+    ledger.run_prefix = "rc-ab12"
+    ledger.observe("POST /concurrency_limits/", 200, {"id": "c-1", "tag": "someone-elses"}, {"tag": "someone-elses"})
+    assert ledger.created == []  # may have existed before the run
+    ledger.observe("POST /concurrency_limits/", 200, {"id": "c-2", "tag": "rc-ab12-tag-1"}, {"tag": "rc-ab12-tag-1"})
+    ledger.observe("POST /concurrency_limits/", 200, {"id": "c-3", "tag": "x"}, {"tag": "x"}, absent=True)
+    assert [c.delete_path for c in ledger.created] == ["/concurrency_limits/c-2", "/concurrency_limits/c-3"]
+    three = Ledger(load_spec(default_spec_path(ROOT / "spec")))
+    three.run_prefix = "rc-ab12"
+    three.observe("POST /concurrency_limits/", 200, {"id": "c-2", "tag": "rc-ab12-tag-1"}, {"tag": "rc-ab12-tag-1"})
+    assert three.created == []  # 3.x says 201 when it creates
+
+
+def test_run_scoped_names_in_every_form(spec):
+    ledger = Ledger(spec)
+    assert not ledger.run_scoped("rc-ab12-x")  # no prefix yet: nothing is the run's
+    ledger.run_prefix = "rc-ab12"
+    assert ledger.run_scoped("rc-ab12-flow-1") and ledger.run_scoped("rc_ab12_flow_1")
+    assert not ledger.run_scoped("rc-ab13-flow-1") and not ledger.run_scoped(None)
