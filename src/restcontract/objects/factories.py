@@ -20,6 +20,7 @@ from restcontract.errors import ObjectError
 from restcontract.objects.producers import BODIES
 from restcontract.spec import Spec
 from restcontract.tables.references import NAME_FIELDS, REFERENCES, SLUG_FIELDS
+from restcontract.tables.versions import Version, for_version, form
 
 
 def create_operation_of(spec: Spec, collection: str) -> str:
@@ -32,9 +33,10 @@ def create_operation_of(spec: Spec, collection: str) -> str:
 
 
 class Objects:
-    def __init__(self, client: httpx.Client, spec: Spec, run_id: str | None = None):
+    def __init__(self, client: httpx.Client, spec: Spec, run_id: str | None = None, version: Version | None = None):
         self.client = client
         self.spec = spec
+        self.version = version or for_version(None)  # the server's: names in the forms it accepts
         self.run_id = run_id or uuid.uuid4().hex[:8]
         self._counter = itertools.count(1)
         self._existing: dict[str, dict] = {}
@@ -57,6 +59,9 @@ class Objects:
             body = self._object(self.spec.body_schema(operation), required_only=True)
         if isinstance(body, dict):
             body.update(overrides)
+            for name, how in self.version.name_forms.get(operation, {}).items():
+                if name in body:
+                    body[name] = form(body[name], how)
         return body
 
     def _object(self, schema: dict, required_only: bool) -> dict:

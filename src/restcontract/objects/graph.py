@@ -65,6 +65,8 @@ class Lifecycle:
 class Graph:
     spec: Spec
     notes: dict[str, str] = field(default_factory=dict)
+    # operations no case can make succeed on the server's version, and why (tables.versions)
+    unreachable: dict[str, str] = field(default_factory=dict)
 
     # -- collections ----------------------------------------------------------------------
     @cached_property
@@ -200,6 +202,6 @@ def never_2xx_reasons(graph: Graph, report_operations: dict, without: list[str],
             reason = "only " + ", ".join(f"{s}x{n}" for s, n in sorted(statuses.items()))
         if missing:
             reason = f"no producer for {{{', '.join(missing)}}}; " + reason
-        note = UNREACHABLE.get(op) or graph.notes.get(op)
+        note = graph.unreachable.get(op) or UNREACHABLE.get(op) or graph.notes.get(op)
         out[op] = f"{reason}; {note}" if note else reason
     return out

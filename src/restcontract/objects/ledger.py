@@ -3,15 +3,20 @@
 Every response the harness receives passes ``Ledger.observe``. A ``201 Created`` answer
 whose body names an object of a collection that has a ``DELETE /collection/{param}``
 operation is recorded with that delete route (the parameter's value is the body field of
-the same name: ``{id}`` -> ``id``, ``{name}`` -> ``name``). Only 201s count: a 200 from a
-graceful create may be an object that existed before the run, and is never removed.
+the same name: ``{id}`` -> ``id``, ``{name}`` -> ``name``). A 200 from a graceful create may be
+an object that existed before the run, and is never removed, with one exception: a create the
+server's version answers with 200 also when it creates (``tables.versions``: 2.x's
+``POST /concurrency_limits/``) is recorded when the harness can show it made the object: its
+key carries this run's prefix (``run_prefix``: no one else makes such names), or ``key_absent``
+looked the key up right before the request and found nothing.
 ``cleanup`` deletes in reverse creation order (children before parents), ignoring 404s,
 and runs at the end of the session, after failures and after Ctrl-C too.
 
 Side effects the server creates without a 201 of their own are in ``tables/safety.py``:
-``DEPENDENTS`` (a run's result artifacts, deleted with the run) and ``IMPLICIT`` (objects
+``DEPENDENTS`` (a run's result artifacts, deleted with the run), ``IMPLICIT`` (objects
 created on first use: ``snapshot`` notes which are absent before the run, ``cleanup`` deletes
-them last).
+them last) and ``HELD`` (a delete refused with 409 while another object holds it: tried again
+after everything else); ``tables.versions`` adds a version's own.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from dataclasses import dataclass
 import httpx
 
 from restcontract.spec.document import Spec
-from restcontract.tables.safety import DEPENDENTS, IMPLICIT
+from restcontract.tables.safety import DEPENDENTS, HELD, IMPLICIT
+from restcontract.tables.versions import SNAKE, Version, for_version, form
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,10 @@ class Created:
 
 
 class Ledger:
-    def __init__(self, spec: Spec):
+    def __init__(self, spec: Spec, version: Version | None = None):
         self.spec = spec
+        self.version = version or for_version(None)  # the server's (the harness sets it once known)
+        self.run_prefix = ""  # names made by this run start with it (``Objects.prefix``)
         self.created: list[Created] = []
         self._lock = threading.Lock()
         self._delete_routes = self._index_delete_routes(spec)
@@ -61,8 +69,55 @@ class Ledger:
         prefix = route.rstrip("/")
         return self._delete_routes.get(prefix)
 
-    def observe(self, operation: str | None, status: int, body: object) -> None:
-        if operation is None or status != 201 or not isinstance(body, dict):
+    @property
+    def dependents(self) -> dict:
+        return {**DEPENDENTS, **self.version.dependents}
+
+    @property
+    def implicit(self) -> dict:
+        return {**IMPLICIT, **self.version.implicit}
+
+    def run_scoped(self, value: object) -> bool:
+        """Whether a name was made by this run (in any of the forms of ``tables.versions``)."""
+        prefix = self.run_prefix
+        return bool(prefix) and isinstance(value, str) and value.startswith((prefix, str(form(prefix, SNAKE))))
+
+    def key_absent(self, client: httpx.Client, operation: str | None, request_body: object) -> bool:
+        """Right before a create the server answers with 200 even when it creates: whether no object
+        has the body's key yet (listed through the version's ``Lookup``). False when it cannot tell."""
+        lookup = self.version.creates_with_200.get(operation or "")
+        if lookup is None or not isinstance(request_body, dict) or lookup.field not in request_body:
+            return False
+        key, offset = request_body[lookup.field], 0
+        if self.run_scoped(key):
+            return True
+        while True:
+            try:
+                response = client.post(lookup.route, json={"limit": 200, "offset": offset})
+                page = response.json() if response.status_code == 200 else None
+            except (httpx.HTTPError, ValueError):
+                return False
+            if not isinstance(page, list):
+                return False
+            if any(isinstance(o, dict) and o.get(lookup.field) == key for o in page):
+                return False
+            if len(page) < 200:
+                return True
+            offset += 200
+
+    def made_here(self, operation: str | None, status: int, request_body: object, absent: bool) -> bool:
+        """A 2xx create answer that shows the harness made the object (see the module docstring)."""
+        if status == 201:
+            return True
+        lookup = self.version.creates_with_200.get(operation or "")
+        if status != 200 or lookup is None or not isinstance(request_body, dict):
+            return False
+        return absent or self.run_scoped(request_body.get(lookup.field))
+
+    def observe(self, operation: str | None, status: int, body: object, request_body: object = None,
+                absent: bool = False) -> None:
+        """Record the object a create answer names, when the harness made it (``made_here``)."""
+        if operation is None or not isinstance(body, dict) or not self.made_here(operation, status, request_body, absent):
             return
         found = self.delete_route_for(operation)
         if found is None:
@@ -83,7 +138,7 @@ class Ledger:
 
     def snapshot(self, client: httpx.Client) -> None:
         """Before the run: note the ``IMPLICIT`` objects that do not exist yet (live targets)."""
-        for path in IMPLICIT:
+        for path in self.implicit:
             try:
                 if client.get(path).status_code == 404:
                     self.record("(implicit)", path)
@@ -95,30 +150,39 @@ class Ledger:
         deleted, problems = 0, []
         with self._lock:
             pending, self.created = list(reversed(self.created)), []
-        seen = set()
+        seen, held = set(), []
         for item in pending:
             if item.delete_path in seen:
                 continue
             seen.add(item.delete_path)
             paths = self._dependents(client, item.delete_path, problems) + [item.delete_path]
             for path in paths:
-                try:
-                    response = client.delete(path)
-                except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                    problems.append(f"DELETE {path}: {exc}")
-                    continue
-                if response.status_code < 300:
-                    deleted += 1
-                elif response.status_code != 404:
-                    problems.append(f"DELETE {path}: HTTP {response.status_code}")
+                status = self._delete(client, path, problems, held if path.rpartition("/")[0] in HELD else None)
+                deleted += status is not None and status < 300
+        for path in held:  # after everything else: what held them is gone (``HELD``)
+            status = self._delete(client, path, problems, None)
+            deleted += status is not None and status < 300
         return deleted, problems
 
     @staticmethod
-    def _dependents(client: httpx.Client, delete_path: str, problems: list[str]) -> list[str]:
+    def _delete(client: httpx.Client, path: str, problems: list[str], held: list[str] | None) -> int | None:
+        """DELETE one object; a 409 goes to ``held`` (to try again at the end) when given, else to ``problems``."""
+        try:
+            response = client.delete(path)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            problems.append(f"DELETE {path}: {exc}")
+            return None
+        if response.status_code == 409 and held is not None:
+            held.append(path)
+        elif response.status_code >= 300 and response.status_code != 404:
+            problems.append(f"DELETE {path}: HTTP {response.status_code}")
+        return response.status_code
+
+    def _dependents(self, client: httpx.Client, delete_path: str, problems: list[str]) -> list[str]:
         """Delete routes of what the server hung on the object at ``delete_path`` (``DEPENDENTS``)."""
         collection, _, value = delete_path.rpartition("/")
         paths = []
-        for filter_route, body, delete_route in DEPENDENTS.get(collection, ()):
+        for filter_route, body, delete_route in self.dependents.get(collection, ()):
             body = json.loads(json.dumps(body).replace('"{id}"', json.dumps(urllib.parse.unquote(value))))
             try:
                 response = client.post(filter_route, json=body)

@@ -105,9 +105,13 @@ def load_faults(path: str) -> dict:
 
 
 def build_app(errors: str | None, faults: str | None):
+    import inspect
+
     from prefect.server.api.server import create_app
 
-    app = create_app(ephemeral=True, final=True)
+    # 3.x: ``final=True`` (no further routes); 2.x's create_app(settings, ephemeral, ignore_cache) has no such flag
+    accepted = inspect.signature(create_app).parameters
+    app = create_app(ephemeral=True, **({"final": True} if "final" in accepted else {}))
     if faults:
         from restcontract.testing.faults import FaultInjector
 

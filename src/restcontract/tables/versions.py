@@ -1,0 +1,94 @@
+"""What differs between Prefect's major versions, one table per major version, each entry with its reason.
+
+``for_version(server_version)`` picks the table of the server under test (``"2.20.26"`` -> major 2;
+an unknown or empty version -> the newest major): the code that uses a table never asks which
+version it talks to. Every table adds to or overrides the version-free tables of this package
+(``safety``, ``references``); measured against ``prefect server start`` of 2.20.26 and 3.8.8.
+
+- ``name_forms``: create operation -> {body field: form} where the server accepts fewer names
+  than the harness makes (``rc-<run>-<hint>-<n>``): ``SNAKE`` turns its dashes into underscores.
+- ``creates_with_200``: create operations that answer 200 also when they create (an upsert that
+  never says 201). The ledger records such an object when the harness can show it made it: the
+  key carries the run's prefix (only this run makes such names), or ``Lookup`` found no object
+  with that key right before the request.
+- ``dependents``, ``implicit``: more of ``tables.safety.DEPENDENTS`` / ``IMPLICIT`` (cleanup).
+- ``body_overrides``: more of ``tables.safety.BODY_OVERRIDES``: fields forced into generated bodies so
+  that a request cannot leave something behind that no route removes.
+- ``unreachable``: operations no case can make succeed on a plain server of that version, and why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+SNAKE = "snake"  # lowercase letters, digits and underscores: "rc-1a2b-name-3" -> "rc_1a2b_name_3"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """How to tell whether an object with a natural key exists: page through ``route`` (a filter
+    taking ``limit``/``offset``) and compare each object's ``field`` with the key."""
+
+    route: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Version:
+    major: int
+    name_forms: dict[str, dict[str, str]] = field(default_factory=dict)
+    creates_with_200: dict[str, Lookup] = field(default_factory=dict)
+    dependents: dict[str, list] = field(default_factory=dict)
+    implicit: dict[str, str] = field(default_factory=dict)
+    body_overrides: dict[str, dict] = field(default_factory=dict)
+    unreachable: dict[str, str] = field(default_factory=dict)
+
+
+_EVENTS_OFF = ("Prefect 2.x serves automations and events only with PREFECT_EXPERIMENTAL_EVENTS=true (automations "
+               "also PREFECT_API_SERVICES_TRIGGERS_ENABLED=true): 404 'Automations/Events are not enabled' otherwise")
+
+PREFECT_2 = Version(
+    major=2,
+    name_forms={
+        # 422 "Variable name must only contain lowercase letters, numbers, and underscores"
+        "POST /variables/": {"name": SNAKE},
+    },
+    creates_with_200={
+        # models.concurrency_limits: the answer's 'created' comes from the request model, older than
+        # the route's 'now', so 'if model.created >= now: 201' never holds: 200 for a new tag too
+        "POST /concurrency_limits/": Lookup("/concurrency_limits/filter", "tag"),
+    },
+    body_overrides={
+        # with an agent_id, get_runs records an agent polling the queue: a row no 2.x route deletes, whose
+        # foreign key (agent.work_queue_id, no ON DELETE) then makes DELETE of the queue and of its pool 409
+        "POST /work_queues/{id}/get_runs": {"agent_id": None},
+    },
+    unreachable={
+        **{op: _EVENTS_OFF for op in (
+            "POST /automations/", "GET /automations/{id}", "PUT /automations/{id}", "PATCH /automations/{id}",
+            "DELETE /automations/{id}", "POST /automations/filter", "POST /automations/count",
+            "GET /automations/related-to/{resource_id}", "DELETE /automations/owned-by/{resource_id}",
+            "POST /events", "POST /events/filter", "GET /events/filter/next",
+            "POST /events/count-by/{countable}",
+        )},
+    },
+)
+
+PREFECT_3 = Version(major=3)
+
+VERSIONS: dict[int, Version] = {2: PREFECT_2, 3: PREFECT_3}
+
+
+def for_version(server_version: str | None) -> Version:
+    """The table of a server's Prefect version (``/admin/version``); the newest for an unknown one."""
+    match = re.match(r"\s*\"?(\d+)\.", server_version or "")
+    major = int(match.group(1)) if match else max(VERSIONS)
+    return VERSIONS.get(major, VERSIONS[max(VERSIONS)])
+
+
+def form(value: object, how: str) -> object:
+    """A harness-made name in the form the server accepts (``name_forms``)."""
+    if how == SNAKE and isinstance(value, str):
+        return value.replace("-", "_").lower()
+    return value
