@@ -9,6 +9,7 @@ every answer against its operation, and at the end removes what the run created
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -30,6 +31,7 @@ from restcontract.server.auth import credentials
 from restcontract.server.target import Target, check_reachable
 from restcontract.spec import Spec, default_spec_path, load_spec
 from restcontract.tables.safety import DESTRUCTIVE, EXCLUDED as ALWAYS_EXCLUDED
+from restcontract.tables.versions import Version, for_version
 
 # Every --header value is treated as a secret (never printed, redacted in reproductions) unless its
 # name says it is plain metadata: a gateway key in "X-Custom" must not leak into a public CI log.
@@ -143,7 +145,7 @@ class Harness:
                 self._database = throwaway_database(self)
                 db_url = self._database.url
             self._server = EmbeddedServer(db_url=db_url).start()
-        self.ledger = Ledger(self.spec)
+        self.ledger = Ledger(self.spec, self.version if self._target is not None else None)
         if self._target is not None:  # live: the server outlives the run (an embedded one is thrown away)
             with self._target.client() as client:
                 self.ledger.snapshot(client)
@@ -158,13 +160,22 @@ class Harness:
             headers, secrets = self.headers()
             self._target = Target(self._server.base_url, headers, secrets, self.option.request_timeout, self._server)
             self._target.server_version = server_version(self._target)
+            if self.ledger is not None:
+                self.ledger.version = self.version
         return self._target
+
+    @property
+    def version(self) -> Version:
+        """What differs by the server's Prefect version (``tables.versions``), from ``/admin/version``."""
+        return for_version(self.target.server_version)
 
     @property
     def objects(self) -> Objects:
         """The object factories, shared by every test of this process (dependencies are reused)."""
         if self._objects is None:
-            self._objects = Objects(self.target.client(self.record_response), self.spec)
+            self._objects = Objects(self.target.client(self.record_response), self.spec, version=self.version)
+            if self.ledger is not None:
+                self.ledger.run_prefix = self._objects.prefix  # names with it are this run's (upserts answering 200)
         return self._objects
 
     @property
@@ -172,6 +183,8 @@ class Harness:
         """The document's resource graph (with the notes positive filling adds to it)."""
         if self._graph is None:
             self._graph = Graph(self.spec)
+        if self._target is not None:
+            self._graph.unreachable = self.version.unreachable
         return self._graph
 
     @property
@@ -205,12 +218,10 @@ class Harness:
         operation = self.spec.match(request.method, route)
         if operation is not None:
             self.run.record_status(operation, response.status_code)
-        if response.status_code == 201 and self.ledger is not None:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            self.ledger.observe(operation, response.status_code, body)
+        if self.ledger is not None and response.status_code in (200, 201):
+            sent = json_of(request.content) if response.status_code == 200 else None
+            if self.ledger.made_here(operation, response.status_code, sent, absent=False):
+                self.ledger.observe(operation, response.status_code, json_of(response.content), sent)
 
     def target_info(self) -> dict:
         target = self._target
@@ -253,6 +264,14 @@ def _shown(path: str) -> str:
         return path
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
+
+
+def json_of(content: bytes) -> object:
+    """A request's or answer's JSON body, or None."""
+    try:
+        return json.loads(content) if content else None
+    except ValueError:
+        return None
 
 
 def server_version(target: Target) -> str:
