@@ -9,6 +9,8 @@ USAGE = """usage: restcontract COMMAND ...
 commands:
   diff OLD NEW [options]   classify the changes between two OpenAPI documents (files or URLs)
   spec OUT.json            write the installed Prefect's OpenAPI document deterministically
+  report R.json [MORE.json ...] [--html OUT.html] [--markdown OUT.md] [--json OUT.json]
+                           render reports from saved JSON reports (--contract-report); several are merged
   test [pytest options]    run the installed contract suite from any directory, e.g.
                            restcontract test --base-url http://127.0.0.1:4200/api --contract-html report.html
                            (every option of `pytest tests`: -m FAMILY, --operation, --spec, --baseline, -n 2, ...)"""
@@ -28,9 +30,13 @@ def main(argv: list[str] | None = None) -> int:
         from restcontract.spec.generate import main as spec_main
 
         return spec_main(rest)
+    if command == "report":
+        from restcontract.reporting.merge import main as report_main
+
+        return report_main(rest)
     if command == "test":
         return run_suite(rest)
-    print(f"restcontract: unknown command {command!r} (expected: diff, spec, test)", file=sys.stderr)
+    print(f"restcontract: unknown command {command!r} (expected: diff, report, spec, test)", file=sys.stderr)
     return 2
 
 

@@ -111,6 +111,14 @@ def give_node_id_params(item: Any, params: str) -> None:
         item._nodeid = f"{item.parent.nodeid}::{item.name}"
 
 
+def quiet_test_progress(reporter: Any) -> None:
+    """No dots, no ``[ NN%]``, no file names from pytest's terminal reporter (``run.progress``'s
+    live line replaces them); failures and the summary are unchanged."""
+    reporter.showfspath = False
+    if hasattr(reporter, "_show_progress_info"):
+        reporter._show_progress_info = False
+
+
 def forget_interrupt_banner(reporter: Any) -> None:
     """pytest's terminal reporter prints a ``pytest.exit`` as ``! _pytest.outcomes.Exit: <msg> !`` when
     the session ends; forget it (the plugin prints the message itself, one line)."""

@@ -28,7 +28,8 @@ from restcontract.errors import ContractError, NoAnswer, TargetDied, TargetError
 from restcontract.findings import dedupe
 from restcontract.findings.baseline import Baseline
 from restcontract.reporting import outcome
-from restcontract.run import interrupt
+from restcontract.run import config as configfile
+from restcontract.run import interrupt, progress, selection
 from restcontract.run.context import ContractContext
 from restcontract.run.harness import Harness
 from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, PASSED, SKIPPED
@@ -36,6 +37,7 @@ from restcontract.server.target import Target
 from restcontract.spec import Spec
 
 HARNESS_KEY = pytest.StashKey["Harness"]()
+PROGRESS_KEY = pytest.StashKey[progress.Progress]()  # the live line on a terminal (run.progress)
 CONTEXT_KEY = pytest.StashKey["ContractContext"]()
 SIGINT_KEY = pytest.StashKey[object]()  # the SIGINT handler to restore at the end (interrupt.install)
 EXIT_LINE_KEY = pytest.StashKey[str]()  # the one line a pytest.exit("restcontract: ...") ends the run with
@@ -66,7 +68,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("restcontract", "restcontract: contract tests of the Prefect REST API")
     group.addoption("--spec", metavar="PATH", help="OpenAPI document to test against (default: the newest spec/prefect-*.json)")
     group.addoption("--operation", action="append", default=[], metavar="'METHOD /path'",
-                    help="run only this operation (repeatable), e.g. --operation 'GET /flows/{id}'")
+                    help="run only this operation (repeatable; a glob such as 'POST /flows/*' too), "
+                         "e.g. --operation 'GET /flows/{id}'")
+    group.addoption("--tag", action="append", default=[], metavar="TAG",
+                    help="run only the operations with this tag of the document (repeatable), e.g. --tag 'Flow Runs'")
+    group.addoption("--exclude-operation", action="append", default=[], metavar="'METHOD /path'",
+                    help="do not run this operation (repeatable; globs too)")
+    group.addoption("--changed-since", metavar="OLD_SPEC",
+                    help="run only the operations that changed since this document (file or URL): restcontract diff")
     group.addoption("--max-examples", type=_positive_int, default=None, metavar="N",
                     help="generated cases per operation in the fuzzing phase (default 10)")
     group.addoption("--seed", type=int, default=0, help="generation seed; the same seed gives the same requests (default 0)")
@@ -95,7 +104,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="database of the embedded server (default sqlite)")
 
 
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """The configuration file's values become the options' defaults before the command line is
+    parsed (so the command line wins); every option of the group is settable (``run.config``)."""
+    try:
+        loaded = configfile.load(early_config.rootpath, configfile.options_of(parser.getgroup("restcontract")),
+                                 FAMILIES)
+    except ContractError as exc:
+        raise pytest.UsageError(f"restcontract: {exc}") from None
+    early_config.stash[configfile.KEY] = loaded
+    configfile.apply(loaded, early_config.option, lists=False)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    configfile.apply(configfile.of(config), config.option, lists=True)
     for name, family in FAMILIES.items():
         config.addinivalue_line("markers", f"{name}: {family.contract}")
     config.stash[HARNESS_KEY] = Harness(config)
@@ -149,18 +171,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 # -- hooks --------------------------------------------------------------------------------
 def _select_operations(config: pytest.Config, harness: "Harness", items: list[pytest.Item]) -> None:
-    wanted = set(config.option.operation)
-    unknown = sorted(wanted - set(harness.spec.operations))
-    if unknown:
-        import difflib
-
-        close = difflib.get_close_matches(unknown[0], list(harness.spec.operations), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise pytest.UsageError(f"--operation {unknown[0]!r} is not in {harness.spec_path}{hint}")
+    """--operation (globs too), --tag, --exclude-operation, --changed-since (``run.selection``)."""
+    option, loaded = config.option, configfile.of(config)
+    if loaded:
+        harness.run.notes.append(loaded.describe())  # the run says which configuration file it used
+    try:
+        loaded.check_against(harness.spec.operations if loaded.overrides else ())
+    except ContractError as exc:
+        raise pytest.UsageError(f"restcontract: {exc}") from None
+    if not (option.operation or option.tag or option.exclude_operation or option.changed_since):
+        return
+    try:
+        changed = selection.changed_since(option.changed_since, harness.spec) if option.changed_since else None
+        chosen = selection.select(harness.spec, option.operation, option.tag, option.exclude_operation, changed)
+    except ContractError as exc:
+        raise pytest.UsageError(f"restcontract: {exc}") from None
+    if chosen.keys is None:
+        return
+    harness.run.notes.append(chosen.describe())
     keep, drop = [], []
     for item in items:
-        operation = operation_of(item, harness.spec)
-        (drop if operation is not None and operation not in wanted else keep).append(item)
+        (keep if chosen.keeps(operation_of(item, harness.spec)) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -190,17 +221,14 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     name, original = item.name, getattr(item, "originalname", None)
     if not getattr(item, "operation_label", None) or not original or name == original or item.nodeid.endswith("]"):
         return
-    # the operation as every report and family names it: relative to the API root (2.x documents carry /api)
-    harness = item.config.stash.get(HARNESS_KEY, None)
-    operation = operation_of(item, harness.loaded_spec) if harness is not None else None
-    compat.give_node_id_params(item, operation or name[len(original) + 1:-1])
+    compat.give_node_id_params(item, name[len(original) + 1:-1])
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     harness = config.stash[HARNESS_KEY]
     _check_markexpr(config)
-    if config.option.operation:
-        _select_operations(config, harness, items)
+    _select_operations(config, harness, items)
+    overrides = configfile.of(config)
     for item in items:
         if "contract" not in getattr(item, "fixturenames", ()):
             continue
@@ -209,7 +237,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         family = family_of(item)
         if family not in OFFLINE:
             harness.needs_target = True
-        reason = harness.exclusion(operation) if operation else None
+        reason = overrides.exclusion(operation, family, harness.exclusion(operation)) if operation else None
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"excluded: {reason}"))
             if family:
@@ -226,6 +254,40 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 harness.baseline = Baseline.load(harness.baseline_path())
         except ContractError as exc:
             pytest.exit(f"restcontract: {exc}", returncode=3)
+    _start_progress(session)
+
+
+def _start_progress(session: pytest.Session) -> None:
+    config = session.config
+    harness, reporter = config.stash[HARNESS_KEY], config.pluginmanager.get_plugin("terminalreporter")
+    if not harness.uses_target or not progress.wanted(config, reporter):
+        return
+    compat.quiet_test_progress(reporter)  # the live line replaces pytest's dots
+    run = harness.run
+    live = progress.Progress(lambda line: reporter.rewrite(line, erase=True),
+                             lambda: (run.requests, len(run.findings), sum(1 for f in run.findings if not f.baselined)))
+    live.start([(item.nodeid, operation_of(item, harness.loaded_spec)) for item in session.items])
+    config.stash[PROGRESS_KEY] = live
+
+
+def pytest_runtest_logfinish(nodeid: str, location) -> None:
+    live = _live_progress()
+    if live is not None:
+        live.finished(nodeid)
+
+
+def _live_progress() -> "progress.Progress | None":
+    harness = Harness.current
+    return harness.config.stash.get(PROGRESS_KEY, None) if harness is not None else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_teststatus(report, config: pytest.Config):
+    """With the live line on, a test writes no letter (its word, for -rA and the summary, stays)."""
+    result = yield
+    if result and PROGRESS_KEY in config.stash and len(result) == 3 and result[1]:
+        return result[0], "", result[2]
+    return result
 
 
 @pytest.fixture
@@ -240,7 +302,15 @@ def contract(request: pytest.FixtureRequest) -> ContractContext:
         pytest.exit(f"restcontract: {exc}", returncode=3)
     context = ContractContext(harness, request.node, operation_of(request.node, harness.spec), family)
     request.node.stash[CONTEXT_KEY] = context
-    return context
+    timeout = context.operation and configfile.of(request.config).request_timeout(context.operation)
+    if not timeout or family in OFFLINE:
+        yield context
+        return
+    usual, harness.target.timeout = harness.target.timeout, timeout  # the config file's per-operation timeout
+    try:
+        yield context
+    finally:
+        harness.target.timeout = usual
 
 
 @pytest.fixture(scope="session")
@@ -350,7 +420,8 @@ def pytest_runtest_call(item: pytest.Item):
             pytest.fail(f"restcontract: {stopped}", pytrace=False)
         return result
     harness = context.harness
-    findings = dedupe(context.findings)
+    overrides = configfile.of(item.config)  # accept-status of the config file
+    findings = [f for f in dedupe(context.findings) if not overrides.accepts(f.operation, f.rule, (f.extra or {}).get("status"))]
     new = []
     for finding in findings:
         # --update-baseline accepts this run's findings: they are written to the baseline at the end

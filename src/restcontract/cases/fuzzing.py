@@ -41,9 +41,10 @@ def without_local_constants() -> None:
     compat.disable_local_constants()
 
 
-def settings(seed: int, max_examples: int) -> dict:
-    """schemathesis's configuration for a run (also what the case store keys on)."""
-    return {
+def settings(seed: int, max_examples: int, operations: list[dict] | None = None) -> dict:
+    """schemathesis's configuration for a run (also what the case store keys on). ``operations``:
+    schemathesis's per-operation overrides (the config file's per-operation ``max-examples``)."""
+    return ({"operations": operations} if operations else {}) | {
         "seed": seed,
         "generation": {"max-examples": max_examples, "database": "none", "no-shrink": True},
         "phases": {
@@ -56,7 +57,7 @@ def settings(seed: int, max_examples: int) -> dict:
     }
 
 
-def schemathesis_schema(document: dict, seed: int, max_examples: int | None):
+def schemathesis_schema(document: dict, seed: int, max_examples: int | None, operations: list[dict] | None = None):
     """The schemathesis schema of ``document`` for ``@schema.parametrize()``."""
-    config = SchemathesisConfig.from_dict(settings(seed, max_examples or DEFAULT_MAX_EXAMPLES))
+    config = SchemathesisConfig.from_dict(settings(seed, max_examples or DEFAULT_MAX_EXAMPLES, operations))
     return schemathesis.openapi.from_dict(document, config=config)

@@ -144,7 +144,8 @@ def _finding(f: dict) -> str:
     parts.append(f'<pre>{escape(f.get("message", ""))}</pre>')
     kv = [("fingerprint", f'<span class="m">{escape(f.get("fingerprint", ""))}</span>'),
           ("occurrences", str(f.get("occurrences", 1))),
-          ("status", escape(str((f.get("extra") or {}).get("status", "")))) if (f.get("extra") or {}).get("status") else None]
+          ("status", escape(str((f.get("extra") or {}).get("status", "")))) if (f.get("extra") or {}).get("status") else None,
+          ("found in", escape(", ".join(f["runs"]))) if f.get("runs") else None]  # a merged report (reporting.merge)
     parts.append('<div class="kv">' + " · ".join(f"{k}: <b>{v}</b>" for k, v in filter(None, kv)) + "</div>")
     error = f.get("server_error")
     if error:
@@ -257,7 +258,8 @@ def render(report: dict) -> str:
             cells.append(f'<td class="c"><span class="s s-{state}" title="{escape(fam)}: {escape(label)}">{escape(text)}</span></td>')
         statuses = entry.get("statuses", {})
         status_text = " ".join(f"{code}×{n}" for code, n in statuses.items()) or "—"
-        search = " ".join([op, *checks, *(f"{f['rule']} {f['fingerprint']} {f.get('message', '')[:300]}" for f in findings)])
+        search = " ".join([op, *checks, *(f"{f['rule']} {f['fingerprint']} {f.get('message', '')[:300]}" for f in findings),
+                           *(entry.get("runs") or {})])
         new = sum(1 for f in findings if not f.get("baselined"))
         count = f"{new} new" + (f" / {len(findings)}" if len(findings) != new else "") if findings else ""
         detail_id = f"d{number}"
@@ -269,6 +271,11 @@ def render(report: dict) -> str:
         if entry.get("reason"):
             body.append(f'<div class="kv">reason: <b>{escape(entry["reason"])}</b></div>')
         body.append(f'<div class="kv">responses: <b class="m">{escape(status_text)}</b></div>')
+        for label, run in (entry.get("runs") or {}).items():  # a merged report: each run's own answers and results
+            run_statuses = " ".join(f"{code}×{n}" for code, n in (run.get("statuses") or {}).items()) or "—"
+            run_checks = ", ".join(f"{c}: {r}" for c, r in (run.get("checks") or {}).items()) or "not run"
+            body.append(f'<div class="kv run">run <b>{escape(label)}</b>: <span class="m">{escape(run_statuses)}</span>'
+                        f' · {escape(run_checks)}</div>')
         body += [_finding(f) for f in findings] or ['<div class="kv">no findings</div>']
         out.append(f'<tr class="detail hidden" id="{detail_id}"><td colspan="{len(families) + 3}">{"".join(body)}</td></tr>')
     out.append("</tbody></table>")

@@ -61,12 +61,23 @@ def render(report: dict) -> str:
               "|---:|---:|---:|---:|---:|---:|---:|---:|",
               f"| {s['operations']} | {s['tested']} | {s['excluded']} | {s['with_2xx']} | {s['requests']} "
               f"| {s['new_failures']} | {s['accepted']} | {s['stale_baseline']} |", ""]
+    runs = report.get("runs") or []  # a merged report (restcontract.reporting.merge): one row per run
+    if runs:
+        lines += ["| run | target | tested | requests | new | accepted |", "|---|---|---:|---:|---:|---:|"]
+        for run in runs[:MAX_STALE]:
+            t, rs = run.get("target") or {}, run.get("summary") or {}
+            lines.append(f"| {_cell(run.get('label', ''), 40)} | {_code('embedded' if t.get('embedded') else t.get('base_url') or '?')} "
+                         f"{_cell(t.get('server_version') or '', 20)} | {rs.get('tested', 0)} | {rs.get('requests', 0)} "
+                         f"| {rs.get('new_failures', 0)} | {rs.get('accepted', 0)} |")
+        lines.append("")
     if new:
         shown = new[:MAX_FINDINGS]
         lines.append(f"**New findings** ({len(new)}" + (f", first {len(shown)}" if len(new) > len(shown) else "") + ")")
         lines += ["", "| operation | check | kind | message |", "|---|---|---|---|"]
         for f in shown:
             first = " — ".join(line.strip() for line in (f.get("message") or "").splitlines()[:2] if line.strip())
+            if f.get("runs"):  # a merged report: the runs that found it
+                first = f"[{', '.join(f['runs'])}] {first}"
             lines.append(f"| {_code(f['operation'])} | {_cell(f['check'] + '/' + f['rule'], 60)} "
                          f"| {_cell(f['kind'].replace('_', ' '), 20)} | {_cell(first)} |")
         lines.append("")

@@ -44,9 +44,12 @@ FIELDS: dict[str, str] = {
     "notes": "run-level messages (server died, destructive operations excluded, cleanup problems)",
     "extra": "what the run and the families add (RUN_EXTRA, and each family's notes in checks.registry)",
     "server_errors": "5xx findings grouped by their server-side cause (exception type and message)",
+    "runs": "a merged report (restcontract report A.json B.json): one {label, file, target, summary} per input run",
+    "operations.*.runs": "a merged report: run label -> that run's {statuses, checks} for the operation",
 }
 FINDING_FIELDS = ("operation", "check", "rule", "kind", "message", "detail", "reproduce", "server_error", "baselined",
-                  "occurrences", "extra", "fingerprint", "step")
+                  "occurrences", "extra", "fingerprint", "step",
+                  "runs")  # a merged report: the labels of the runs that found it (reporting.merge)
 RUN_EXTRA: dict[str, str] = {
     "cleanup": "objects the run created and deleted at the end: {deleted, problems}",
     "transient_retries": "429/503 answers retried (by every client and case of the run)",

@@ -196,14 +196,21 @@ class Harness:
 
     @property
     def fuzzing_settings(self) -> dict:
-        return fuzzing.settings(self.option.seed, self.option.max_examples or fuzzing.DEFAULT_MAX_EXAMPLES)
+        return fuzzing.settings(self.option.seed, self.option.max_examples or fuzzing.DEFAULT_MAX_EXAMPLES,
+                                self.budgets())
+
+    def budgets(self) -> list[dict]:
+        """The config file's per-operation ``max-examples``, as schemathesis's per-operation configuration."""
+        from restcontract.run import config
+
+        return config.of(self.config).schemathesis_operations({op.key: f"{op.method} {op.path}" for op in self.spec})
 
     @property
     def schemathesis_schema(self):
         """The schemathesis schema of the document under test, for ``@schema.parametrize()``."""
         if self._schemathesis_schema is None:
             self._schemathesis_schema = fuzzing.schemathesis_schema(self.spec.document, self.option.seed,
-                                                                    self.option.max_examples)
+                                                                    self.option.max_examples, self.budgets())
         return self._schemathesis_schema
 
     @property

@@ -1,0 +1,297 @@
+"""The configuration file (``restcontract.run.config``): every option of the plugin's group from
+``[tool.restcontract]`` or ``restcontract.toml``, the command line wins, per-operation overrides, and
+one-line errors naming the key.
+
+Parsing and the overrides' semantics are checked in-process; two child pytest runs check what a user
+sees (precedence through pytest's own option parsing; exit 4 with one line), and two runs against the
+self-test server check the overrides change a real run (and that without them the same run differs).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from conftest import ROOT, run_pytest
+
+from restcontract.plugin import _header, _positive_int
+from restcontract.run import config
+from restcontract.run.config import ConfigError, OptionSpec
+
+FAMILIES = ["conformance", "idempotency", "not_found", "guidelines"]
+OPTIONS = [
+    OptionSpec("max-examples", "max_examples", convert=_positive_int),
+    OptionSpec("seed", "seed", convert=int, default=0),
+    OptionSpec("request-timeout", "request_timeout", convert=float, default=30.0),
+    OptionSpec("embedded-db", "embedded_db", choices=("sqlite", "postgresql"), default="sqlite"),
+    OptionSpec("update-baseline", "update_baseline", kind="flag", default=False),
+    OptionSpec("operation", "operation", kind="list", default=[]),
+    OptionSpec("header", "header", kind="list", convert=_header, default=[]),
+    OptionSpec("api-key", "api_key"),
+    OptionSpec("spec", "spec"),
+]
+
+
+def parse(table: dict) -> config.FileConfig:
+    return config.parse(table, OPTIONS, FAMILIES, label="pyproject.toml [tool.restcontract]")
+
+
+def error_of(table: dict) -> str:
+    with pytest.raises(ConfigError) as info:
+        parse(table)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+# -- parsing, in-process ----------------------------------------------------------------------
+def test_values_are_converted_like_the_command_line():
+    loaded = parse({"max-examples": 25, "seed": "7", "request_timeout": 2, "embedded-db": "postgresql",
+                    "update-baseline": True, "operation": "GET /flows/{id}", "header": ["X-Team: data"]})
+    assert loaded.values == {"max_examples": 25, "seed": 7, "request_timeout": 2.0, "embedded_db": "postgresql",
+                             "update_baseline": True, "operation": ["GET /flows/{id}"], "header": [("X-Team", "data")]}
+    assert loaded.lists == {"operation", "header"}
+    assert "max-examples" in loaded.describe() and loaded.label in loaded.describe()
+
+
+@pytest.mark.parametrize("table, expected", [
+    ({"max-exampels": 3}, "unknown key 'max-exampels' (did you mean 'max-examples'?)"),
+    ({"max-examples": 0}, "max-examples: expected a positive whole number, got '0'"),
+    ({"max-examples": 2.5}, "max-examples: expected a positive whole number, got '2.5'"),
+    ({"seed": 1.5}, "seed: expected a whole number, got 1.5"),
+    ({"seed": "x"}, "seed: expected a whole number, got 'x'"),
+    ({"seed": True}, "seed: expected a single value, got True"),
+    ({"request-timeout": "soon"}, "request-timeout: expected a number, got 'soon'"),
+    ({"embedded-db": "mysql"}, "embedded-db: expected one of sqlite, postgresql, got 'mysql'"),
+    ({"update-baseline": "yes"}, "update-baseline: expected true or false, got 'yes'"),
+    ({"header": ["no colon"]}, "header: expected NAME:VALUE, got 'no colon'"),
+    ({"spec": {"path": "x"}}, "spec: expected a single value"),
+    ({"api-key": "s3cret"}, "'api-key' is a secret"),
+    ({"operations": {"match": "GET /x"}}, "'operations' must be an array of tables"),
+    ({"operations": [{"skip": ["conformance"]}]}, "operations[1]: 'match' is required"),
+    ({"operations": [{"match": "flows"}]}, "operations[1]: match 'flows': expected 'METHOD /path'"),
+    ({"operations": [{"match": "GET /x", "skipp": []}]}, "operations[1]: unknown key 'skipp' (did you mean 'skip'?)"),
+    ({"operations": [{"match": "GET /x", "skip": ["idempotence"]}]}, "skip: unknown check family 'idempotence'"),
+    ({"operations": [{"match": "GET /x", "accept-status": [999]}]}, "accept-status: expected a list of HTTP statuses"),
+    ({"operations": [{"match": "GET /x", "request-timeout": 0}]}, "request-timeout: expected a positive number"),
+    ({"operations": [{"match": "GET /x", "max-examples": "many"}]}, "max-examples: expected a positive whole number"),
+    ({"operations": [{"match": "GET /x", "exclude": 3}]}, "exclude: expected true, false or a reason"),
+])
+def test_bad_input_is_one_line_naming_the_key(table, expected):
+    message = error_of(table)
+    assert message.startswith("pyproject.toml [tool.restcontract]: ") and expected in message, message
+
+
+def test_a_secret_value_is_never_in_the_error():
+    assert "s3cret" not in error_of({"api-key": "s3cret"})
+
+
+def test_options_added_to_the_group_later_are_settable_without_code_changes():
+    """``options_of`` reads whatever the group holds: an option another module adds is a key at once."""
+    def argument(names, dest, **attrs):
+        return SimpleNamespace(names=lambda: names, dest=dest, attrs=lambda: {"dest": dest, **attrs})
+
+    group = SimpleNamespace(options=[
+        argument(["--max-response-time"], "max_response_time", type=float, default=None),
+        argument(["--strict-thing"], "strict_thing", nargs=0, const=True, default=False),
+        argument(["--tag"], "tag", default=[]),
+        argument(["-x"], "short_only"),
+    ])
+    specs = config.options_of(group)
+    assert [(s.key, s.kind) for s in specs] == [("max-response-time", "value"), ("strict-thing", "flag"), ("tag", "list")]
+    loaded = config.parse({"max-response-time": "1.5", "strict-thing": True, "tag": ["Flows"]}, specs)
+    assert loaded.values == {"max_response_time": 1.5, "strict_thing": True, "tag": ["Flows"]}
+    with pytest.raises(ConfigError, match="max-response-time: expected a number"):
+        config.parse({"max-response-time": "fast"}, specs)
+
+
+def test_files_found_in_the_rootdir(tmp_path):
+    assert config.load(tmp_path, OPTIONS) is not None and not config.load(tmp_path, OPTIONS)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    assert not config.load(tmp_path, OPTIONS)  # a pyproject.toml without [tool.restcontract]
+    (tmp_path / "pyproject.toml").write_text("[tool.restcontract]\nseed = 3\n")
+    loaded = config.load(tmp_path, OPTIONS)
+    assert loaded.values == {"seed": 3} and loaded.label == "pyproject.toml [tool.restcontract]"
+    (tmp_path / "restcontract.toml").write_text("seed = 4\n")
+    with pytest.raises(ConfigError, match="both restcontract.toml and pyproject.toml"):
+        config.load(tmp_path, OPTIONS)
+    (tmp_path / "pyproject.toml").unlink()
+    assert config.load(tmp_path, OPTIONS).values == {"seed": 4}
+    (tmp_path / "restcontract.toml").write_text("seed = \n")
+    with pytest.raises(ConfigError, match=r"^restcontract.toml: not valid TOML: "):
+        config.load(tmp_path, OPTIONS)
+
+
+def test_per_operation_overrides():
+    loaded = parse({"operations": [
+        {"match": "POST /flows/*", "skip": ["idempotency"], "reason": "flaky here"},
+        {"match": ["POST /flows/bulk_delete", "DELETE /admin/storage"], "exclude": False},
+        {"match": "/variables/*", "exclude": "shared with another team", "request-timeout": 5},
+        {"match": "GET /health", "accept-status": [418, 503], "max-examples": 50},
+        {"match": "GET /*", "max-examples": 3, "request-timeout": 9},
+    ]})
+    destructive = "destructive on a live target"
+    assert loaded.exclusion("POST /flows/filter", "idempotency", None) == "idempotency skipped by " \
+        "pyproject.toml [tool.restcontract]: flaky here"
+    assert loaded.exclusion("POST /flows/filter", "conformance", None) is None
+    assert loaded.exclusion("POST /flows/bulk_delete", "conformance", destructive) is None  # the table's reason lifted
+    assert loaded.exclusion("POST /work_pools/bulk_delete", "conformance", destructive) == destructive
+    assert loaded.exclusion("PATCH /variables/name/{name}", "conformance", None) == \
+        "excluded by pyproject.toml [tool.restcontract]: shared with another team"
+    assert loaded.accepts("GET /health", "status_code_conformance", 418)
+    assert not loaded.accepts("GET /health", "status_code_conformance", 500)
+    assert loaded.accepts("GET /health", "positive_data_acceptance", 418)  # valid data "rejected" with it
+    assert not loaded.accepts("GET /health", "not_a_server_error", 503)  # only the rules that judge the status alone
+    assert not loaded.accepts("GET /version", "status_code_conformance", 418)
+    assert loaded.request_timeout("PATCH /variables/name/{name}") == 5.0
+    assert loaded.request_timeout("GET /health") == 9.0 and loaded.request_timeout("POST /flows/") is None
+    assert loaded.max_examples("GET /health") == 3  # the last matching table wins
+    assert loaded.schemathesis_operations({"GET /health": "GET /health", "GET /version": "GET /version",
+                                           "POST /flows/": "POST /flows/"}) == [
+        {"include-name": ["GET /health", "GET /version"], "generation": {"max-examples": 3}}]
+    loaded.check_against(["POST /flows/", "POST /flows/bulk_delete", "DELETE /admin/storage", "GET /variables/x",
+                          "GET /health"])
+    with pytest.raises(ConfigError, match=r"operations\[2\]: match 'DELETE /admin/storage' matches no operation"):
+        loaded.check_against(["POST /flows/", "POST /flows/bulk_delete", "GET /variables/x", "GET /health"])
+
+
+# -- what a user sees: precedence and errors through pytest ------------------------------------
+PROBE = """
+import json
+
+def test_options(pytestconfig):
+    o = pytestconfig.option
+    print("OPTIONS=" + json.dumps({k: getattr(o, k) for k in
+          ("seed", "max_examples", "embedded_db", "operation", "update_baseline", "header", "base_url")}))
+"""
+
+
+def child(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    (tmp_path / "test_probe.py").write_text(PROBE)
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s", "test_probe.py", *args],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+
+def options_seen(proc: subprocess.CompletedProcess) -> dict:
+    line = next((l for l in proc.stdout.splitlines() if "OPTIONS=" in l), None)
+    assert line, proc.stdout + proc.stderr
+    return json.loads(line.split("OPTIONS=", 1)[1])
+
+
+def test_command_line_wins_over_the_file_and_the_file_over_defaults(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("""
+[tool.restcontract]
+seed = 7
+max-examples = 25
+embedded-db = "postgresql"
+operation = ["GET /flows/{id}", "POST /flows/*"]
+update-baseline = true
+header = ["X-Team: data"]
+base-url = "http://127.0.0.1:1/api"
+""")
+    from_file = options_seen(child(tmp_path))
+    assert from_file == {"seed": 7, "max_examples": 25, "embedded_db": "postgresql",
+                         "operation": ["GET /flows/{id}", "POST /flows/*"], "update_baseline": True,
+                         "header": [["X-Team", "data"]], "base_url": "http://127.0.0.1:1/api"}
+    cli = options_seen(child(tmp_path, "--seed", "0", "--max-examples", "3", "--operation", "GET /health",
+                             "--header", "X-Other: 1", "--base-url", "http://127.0.0.1:2/api"))
+    assert cli == {"seed": 0, "max_examples": 3, "embedded_db": "postgresql", "operation": ["GET /health"],
+                   "update_baseline": True, "header": [["X-Other", "1"]], "base_url": "http://127.0.0.1:2/api"}
+    (tmp_path / "pyproject.toml").unlink()
+    defaults = options_seen(child(tmp_path))
+    assert defaults["seed"] == 0 and defaults["max_examples"] is None and defaults["operation"] == []
+
+
+def test_a_bad_file_is_one_line_and_exit_4(tmp_path):
+    (tmp_path / "restcontract.toml").write_text("max-exampels = 3\n")
+    proc = child(tmp_path)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    output = (proc.stdout + proc.stderr).strip()
+    assert output == "ERROR: restcontract: restcontract.toml: unknown key 'max-exampels' (did you mean 'max-examples'?)"
+    (tmp_path / "restcontract.toml").write_text("[[operations]]\nmatch = 'GET /x'\naccept-status = ['418']\n")
+    proc = child(tmp_path)
+    assert proc.returncode == 4 and "Traceback" not in proc.stdout + proc.stderr
+    assert "restcontract.toml: operations[1]: accept-status: expected a list of HTTP statuses" in proc.stdout + proc.stderr
+
+
+# -- the overrides change a real run ------------------------------------------------------------
+FAULTS = ["conformance_undocumented_status", "conformance_wrong_type", "conformance_server_error"]
+OPERATIONS = ["GET /health", "POST /flows/count", "POST /flows/paginate", "POST /flows/filter"]
+OVERRIDES = """
+max-examples = 2
+
+[[operations]]
+match = "GET /health"
+accept-status = [418]
+reason = "the teapot is a known joke"
+
+[[operations]]
+match = "POST /flows/c*"
+exclude = "counted elsewhere"
+
+[[operations]]
+match = "POST /flows/paginate"
+skip = ["conformance"]
+
+[[operations]]
+match = "POST /flows/filter"
+max-examples = 12
+"""
+
+
+@pytest.fixture(scope="module")
+def runs(prefect_server, tmp_path_factory):
+    """The same run twice on the same broken server: without the config file, and with it."""
+    tmp = tmp_path_factory.mktemp("config")
+    (tmp / "restcontract.toml").write_text(OVERRIDES)
+    ops = [arg for op in OPERATIONS for arg in ("--operation", op)]
+    common = ["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
+              "--spec", str(ROOT / "spec" / "prefect-3.8.8.json"), *ops]
+    prefect_server.activate(*FAULTS)
+    try:
+        plain = run_pytest([*common, "--max-examples", "2"], tmp)
+        configured = run_pytest(["--rootdir", str(tmp), *common], tmp)
+    finally:
+        prefect_server.activate()
+    return plain, configured
+
+
+def test_without_the_file_the_faults_are_findings(runs):
+    plain, _ = runs
+    assert plain.returncode == 1
+    assert any(f["extra"].get("status") == 418 for f in plain.findings("GET /health"))
+    assert plain.result("POST /flows/count", "conformance") == "failed"
+    assert plain.result("POST /flows/paginate", "conformance") == "failed"
+
+
+def test_the_file_accepts_excludes_skips_and_sets_budgets(runs):
+    plain, configured = runs
+    assert "config: restcontract.toml: max-examples; 4 operation override(s)" in configured.output
+    assert configured.returncode in (0, 1) and configured.report, configured.output[-3000:]  # filter may find gaps
+    assert configured.findings("GET /health") == []  # the 418 is accepted by accept-status
+    assert configured.report["operations"]["GET /health"]["statuses"].get("418", 0) > 0  # ... and still answered
+    assert configured.result("POST /flows/count", "conformance") == "excluded"
+    assert "counted elsewhere" in configured.report["excluded"]["POST /flows/count"]
+    assert configured.result("POST /flows/paginate", "conformance") == "excluded"
+    assert "conformance skipped by restcontract.toml" in configured.report["operations"]["POST /flows/paginate"]["reason"]
+    fuzzed = [sum(run.report["operations"]["POST /flows/filter"]["statuses"].values()) for run in runs]
+    health = [sum(run.report["operations"]["GET /health"]["statuses"].values()) for run in runs]
+    assert fuzzed[1] > fuzzed[0] + 5 and health[1] == health[0], (fuzzed, health)  # 12 examples there, 2 elsewhere
+
+
+def test_the_readme_example_is_a_valid_configuration(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("```toml\n[tool.restcontract]\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "pyproject.toml").write_text("[tool.restcontract]\n" + example)
+    seen = options_seen(child(tmp_path))
+    assert seen["base_url"] == "http://127.0.0.1:4200/api" and seen["max_examples"] == 25
+    assert seen["header"] == [["X-Team", "data"]]
+    loaded = config.load(tmp_path, OPTIONS + [OptionSpec(k, k.replace("-", "_"), kind="list")
+                                              for k in ("tag", "exclude-operation")]
+                         + [OptionSpec("contract-html", "contract_html")], FAMILIES)
+    assert len(loaded.overrides) == 4 and loaded.accepts("GET /health", "status_code_conformance", 418)
+    assert loaded.exclusion("POST /flows/bulk_delete", "conformance", "destructive") is None
