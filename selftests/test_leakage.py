@@ -34,6 +34,6 @@ def test_rejected_update_that_updated_is_caught_with_its_sequence(broken):
     assert [f["rule"] for f in found] == ["update_leaked"], broken.report["operations"].get("PATCH /variables/{id}")
     assert "$.tags" in found[0]["message"]
     lines = found[0]["reproduce"].splitlines()
-    assert [line.split("-X ", 1)[1].split()[0] for line in lines] == ["GET", "PATCH", "GET"] * 2, lines
-    assert all(line.startswith("curl ") for line in lines), lines  # nothing created in the test: no ids captured
+    assert [line.split("-X ", 1)[1].split()[0] for line in lines] == ["POST"] + ["GET", "PATCH", "GET"] * 2, lines
+    assert lines[0].startswith("ID1=$(curl -s -X POST ") and all('"${ID1}"' in line for line in lines[1:]), lines
     assert broken.returncode == 1

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from restcontract.checks.support import sequence_finding
+from restcontract.checks.support import sequence_finding, step_of
 from restcontract.errors import ObjectError
 from restcontract.findings import SERVER_DEFECT
 from restcontract.objects.graph import Graph, Lifecycle
@@ -127,6 +127,7 @@ class Run:
         self.ctx, self.lc = ctx, lc
 
     def fail(self, rule: str, message: str, response=None, step: str | None = None) -> None:
+        step = step if step is not None else step_of(self.ctx, response) or self.lc.create
         self.ctx.report(sequence_finding(self.ctx, rule, SERVER_DEFECT, message, f"{self.lc.collection}|{rule}",
                                          response, step=step))
 

@@ -75,8 +75,8 @@ def finding(ctx: "ContractContext", rule: str, kind: Kind, message: str, detail:
 def sequence_finding(ctx: "ContractContext", rule: str, kind: Kind, message: str, detail: str,
                      response: httpx.Response | None = None, step: str | None = None, **kwargs) -> Finding:
     """A finding of a sequence: reproduced by the whole sequence, naming the step that broke
-    (``step``, else the operation ``response`` answered)."""
-    step = step if step is not None else step_of(ctx, response)
+    (``step``; by default the test's own operation, whose repeated calls the sequence is)."""
+    step = step if step is not None else ctx.operation or ""
     if step and step != ctx.operation and step not in message:
         message = f"{message} (broken step: {step})"
     return finding(ctx, rule, kind, message, detail, response, sequence=True, step=step, **kwargs)
