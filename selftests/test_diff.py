@@ -725,8 +725,12 @@ def live_server():
         server.stop()
 
 
-def spec_338() -> dict:
-    return json.loads((SPEC_DIR / "prefect-3.8.8.json").read_text())
+def spec_338(*paths: str) -> dict:
+    """The 3.8.8 document, or only the given paths of it (with every component): a quicker diff."""
+    doc = json.loads((SPEC_DIR / "prefect-3.8.8.json").read_text())
+    if paths:
+        doc["paths"] = {path: doc["paths"][path] for path in paths}
+    return doc
 
 
 def probed(old: dict | Spec, new: dict | Spec, url: str, rules: set[str] | None = None) -> list[Change]:
@@ -755,7 +759,7 @@ def test_live_removed_operations_are_confirmed(live_server):
 
 
 def test_live_new_required_property_is_confirmed(live_server):
-    new = spec_338()
+    new = spec_338("/flows/", "/flows/{id}")
     old = copy.deepcopy(new)
     old["components"]["schemas"]["FlowCreate"]["required"] = []
     (change,) = probed(old, new, live_server.base_url, {"request-property-became-required"})
@@ -766,7 +770,7 @@ def test_live_new_required_property_is_confirmed(live_server):
 
 def test_live_unchanged_behaviour_is_not_confirmed_and_cleaned_up(live_server):
     """The document says names are at most 12 characters now; the server still takes longer ones."""
-    old = spec_338()
+    old = spec_338("/flows/", "/flows/{id}")
     new = copy.deepcopy(old)
     new["components"]["schemas"]["FlowCreate"]["properties"]["name"]["maxLength"] = 12
     old["components"]["schemas"]["FlowCreate"]["properties"]["name"]["maxLength"] = 100
@@ -780,7 +784,7 @@ def test_live_unchanged_behaviour_is_not_confirmed_and_cleaned_up(live_server):
 
 
 def test_live_cli_marks_changes_in_every_format(live_server, tmp_path, capsys):
-    new = spec_338()
+    new = spec_338("/flows/", "/flows/{id}")
     old = copy.deepcopy(new)
     old["components"]["schemas"]["FlowCreate"]["required"] = []
     old_file, new_file = write(tmp_path, "old.json", old), write(tmp_path, "new.json", new)
@@ -825,7 +829,7 @@ def test_every_rule_has_a_one_line_justification_in_the_docs():
 
 
 def test_live_extra_property_and_format_probes(live_server):
-    old = spec_338()
+    old = spec_338("/flows/", "/flows/{id}")
     new = copy.deepcopy(old)
     old["components"]["schemas"]["FlowCreate"].pop("additionalProperties", None)
     old["components"]["schemas"]["FlowCreate"]["properties"]["name"].pop("pattern", None)
@@ -835,9 +839,10 @@ def test_live_extra_property_and_format_probes(live_server):
                                                           ("request-pattern-added", "confirmed")}, changes
 
 
-def test_live_wrong_api_root_is_refused(live_server, capsys):
+def test_live_wrong_api_root_is_refused(live_server, capsys, tmp_path):
     """Without /api every route is a 404: removed operations must not all look 'confirmed'."""
-    old, new = SPEC_DIR / "prefect-2.20.26.json", SPEC_DIR / "prefect-3.8.8.json"
+    old = write(tmp_path, "old.json", spec_338("/flows/", "/health"))
+    new = write(tmp_path, "new.json", spec_338("/health"))
     code, out, err = run_cli(capsys, old, new, "--against", live_server.base_url.removesuffix("/api"))
     assert_one_line_error(code, out, err, "--against", "404 Not Found", "API root")
 
@@ -853,3 +858,19 @@ def test_read_only_and_write_only_properties_travel_one_way():
     assert "response-property-removed" in rules_of(diff(*response_pair(obj(["s"], s=STRING), obj(["s"], s=write_only))))
     # ... and one that became readOnly is ignored in requests (clients sending it have no effect)
     assert "request-property-removed" in rules_of(diff(*request_pair(obj(s=STRING), obj(s=read_only))))
+
+
+def test_live_objects_it_cannot_delete_are_reported(live_server):
+    """NEW without DELETE /flows/{id}: a flow the probe made is named as left behind, not forgotten."""
+    from restcontract.diff.live import Prober
+
+    old, new = spec_338("/flows/"), spec_338("/flows/")
+    old["components"]["schemas"]["FlowCreate"]["properties"]["name"]["maxLength"] = 100
+    new["components"]["schemas"]["FlowCreate"]["properties"]["name"]["maxLength"] = 12
+    old_spec, new_spec = Spec(old, "old"), Spec(new, "new")
+    prober = Prober(live_server.base_url, old_spec, new_spec)
+    (change,) = [c for c in prober.probe_all(diff_specs(old_spec, new_spec)) if c.live is not None]
+    assert change.live.status == "not_confirmed"
+    assert prober.cleanup_problems == ["POST /flows/ created an object, and NEW documents no DELETE route to remove it"]
+    created = json.loads(change.live.answer.split(" ", 1)[1])
+    assert httpx.delete(f"{live_server.base_url}/flows/{created['id']}").status_code == 204

@@ -107,6 +107,7 @@ class Prober:
         self._reads: dict[str, tuple[httpx.Response | None, str]] = {}
         self.old_reader = ShapeReader(self.old)
         self.cleanup_problems: list[str] = []
+        self.left_behind: list[str] = []  # 201s the ledger cannot delete (no DELETE route in NEW)
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -119,7 +120,11 @@ class Prober:
             return
         response.read()
         route = "/" + response.request.url.path[len(self.root):]
-        self.ledger.observe(self.new.match(response.request.method, route), 201, answer_json(response))
+        operation = self.new.match(response.request.method, route)
+        if operation is None or self.ledger.delete_route_for(operation) is None:
+            self.left_behind.append(f"{response.request.method} {route} created an object, and NEW documents "
+                                    "no DELETE route to remove it")
+        self.ledger.observe(operation, 201, answer_json(response))
 
     def check_reachable(self) -> None:
         """The server answers, and routes NEW's operations: probing a wrong API root would 'confirm'
@@ -148,7 +153,7 @@ class Prober:
         ``cleanup_problems`` says what could not be deleted."""
         try:
             _, problems = self.ledger.cleanup(self.client)
-            self.cleanup_problems = [p for p in problems if not self._retry_delete(p)]
+            self.cleanup_problems = self.left_behind + [p for p in problems if not self._retry_delete(p)]
         finally:
             self.client.close()
 
