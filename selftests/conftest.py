@@ -92,6 +92,29 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def kill_mid_run(server: EmbeddedServer, args: list[str], timeout: float = 180) -> tuple[int, str]:
+    """Run the suite (``args``) against ``server`` in a child pytest, kill the server once the run has
+    created three flows (it is sending requests), and return the child's exit code and output."""
+    import time
+
+    import httpx
+
+    cmd = [sys.executable, "-m", "pytest", *args, "--base-url", server.base_url, *CHILD_FLAGS]
+    child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        try:
+            if len(httpx.post(server.base_url + "/flows/filter", json={}, timeout=5).json()) >= 3:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    assert child.poll() is None, "the run ended before the server could be killed"
+    server.process.kill()
+    output, _ = child.communicate(timeout=timeout)
+    return child.returncode, output
+
+
 def run_pytest(args: list[str], tmp_path: Path, timeout: float = 900, env: dict | None = None) -> SuiteRun:
     report_path = tmp_path / f"report-{len(list(tmp_path.glob('report-*.json')))}.json"
     cmd = [sys.executable, "-m", "pytest", *CHILD_FLAGS, *args, "--contract-report", str(report_path)]

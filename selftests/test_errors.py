@@ -8,14 +8,11 @@ against the real Prefect server of ``conftest.prefect_server``.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 
-import httpx
 import pytest
 import stubs
-from conftest import CHILD_FLAGS, ROOT
+from conftest import ROOT, kill_mid_run
 
 from restcontract.server.embedded import EmbeddedServer
 from restcontract.server.target import BACKOFF, MAX_RETRY_AFTER, ContractClient, NoAnswer, Target, retry_after, send_with_retries
@@ -100,25 +97,11 @@ def test_server_dies_mid_run(tmp_path):
     try:
         server.wait_ready()
         report_path, html_path = tmp_path / "report.json", tmp_path / "report.html"
-        cmd = [sys.executable, "-m", "pytest", "tests/test_conformance.py", "--base-url", server.base_url,
-               "--baseline", "none", "--max-examples", "5", "--contract-report", str(report_path),
-               "--contract-html", str(html_path), *CHILD_FLAGS]
-        child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and child.poll() is None:  # wait until tests are sending requests
-            try:
-                flows = httpx.post(server.base_url + "/flows/filter", json={}, timeout=5).json()
-                if len(flows) >= 3:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        assert child.poll() is None, "the run ended before the server could be killed"
-        server.process.kill()
-        output, _ = child.communicate(timeout=120)
+        returncode, output = kill_mid_run(server, ["tests/test_conformance.py", "--baseline", "none", "--max-examples", "5",
+                                                   "--contract-report", str(report_path), "--contract-html", str(html_path)])
     finally:
         server.stop()
-    assert child.returncode == INTERRUPTED, output[-3000:]
+    assert returncode == INTERRUPTED, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
     assert "stopped answering" in output and "mid-run; the reports hold the results so far" in output, output[-3000:]
     report = json.loads(report_path.read_text())
