@@ -29,6 +29,7 @@ Every error is one line naming the file and the key (``ConfigError``); the plugi
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,9 @@ FILE = "restcontract.toml"
 PYPROJECT = "pyproject.toml"
 # Options of other plugins a restcontract run depends on: (key, dest).
 BORROWED = (("base-url", "base_url"),)
+# Environment variables that set an option's default and win over the file (the file is shared, the
+# environment is this machine's): dest -> variable.
+ENVIRONMENT = {"base_url": "PYTEST_BASE_URL"}
 SECRET = re.compile(r"(^|-)(api-?key|key|token|password|passwd|secret|auth)(-|$)", re.I)
 # conformance rules that judge an answer by its status alone: an accept-status status is not a finding of theirs
 STATUS_RULES = ("status_code_conformance", "positive_data_acceptance")
@@ -372,4 +376,6 @@ def apply(config: FileConfig, namespace, *, lists: bool) -> None:
             continue
         if lists and getattr(namespace, dest, None):
             continue  # the command line gave some: it wins
+        if os.environ.get(ENVIRONMENT.get(dest, "")):
+            continue  # PYTEST_BASE_URL: this machine's setting wins over the shared file
         setattr(namespace, dest, value)
