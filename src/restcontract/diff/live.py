@@ -158,8 +158,9 @@ class Prober:
             self.client.close()
 
     def _retry_delete(self, problem: str) -> bool:
-        """A DELETE that met a 5xx (SQLite's "database is locked" under load) is tried again."""
-        match = re.fullmatch(r"DELETE (\S+): HTTP 5\d\d", problem)
+        """A DELETE that met a 5xx (SQLite's "database is locked" under load) or a dropped connection
+        is tried again; a 4xx is the server's answer, not a hiccup."""
+        match = re.fullmatch(r"DELETE (\S+): (?!HTTP 4).*", problem, flags=re.S)
         for attempt in range(3 if match else 0):
             time.sleep(0.5 * (attempt + 1))
             try:
@@ -172,7 +173,10 @@ class Prober:
     def evidence(self, status: str, why: str, method: str, route: str, response: httpx.Response | None,
                  body: Any = None, params: dict | None = None) -> Live:
         url = self.base_url + route + (("?" + str(httpx.QueryParams(params))) if params else "")
-        request = curl(method, url, self.headers, body, self.secrets)
+        headers = dict(self.headers)
+        if isinstance(body, str):  # sent as a JSON string: curl() would send a bare str as it is
+            body, headers["Content-Type"] = json.dumps(body), "application/json"
+        request = curl(method, url, headers, body, self.secrets)
         answer = "" if response is None else f"{response.status_code} {scrub(response.text[:300], self.secrets)}"
         return Live(status, why, request, answer)
 
