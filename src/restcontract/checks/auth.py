@@ -14,6 +14,7 @@ status (``unauthenticated_status``: a 422 or 404 means the request was processed
 authenticated). Only reads are sent: a write the server wrongly accepted would have changed data.
 When no credentials are configured the test is skipped with that reason. Every broken rule is
 a ``server_defect``: the server under test was configured to demand credentials and did not.
+The probes are sent by a client that records nothing: their 401s are not the run's statuses.
 """
 
 from __future__ import annotations
@@ -59,15 +60,15 @@ def wrong(value: str) -> str:
     return token
 
 
-def send(ctx: "ContractContext", method: str, path: str, body, headers: dict[str, str | None]):
-    """The request with ``headers`` replaced (None: left out), through the recording client."""
-    request = ctx.client.build_request(method, path, **({"json": body} if body is not None else {}))
+def send(client, method: str, path: str, body, headers: dict[str, str | None]):
+    """The request with ``headers`` replaced (None: left out)."""
+    request = client.build_request(method, path, **({"json": body} if body is not None else {}))
     for name, value in headers.items():
         if value is None:
             request.headers.pop(name, None)
         else:
             request.headers[name] = value
-    return ctx.client.send(request)
+    return client.send(request)
 
 
 def run(ctx: "ContractContext") -> None:
@@ -77,13 +78,21 @@ def run(ctx: "ContractContext") -> None:
     method, path = ctx.operation.split(" ", 1)
     body = body_of_request(ctx, ctx.operation) if method == "POST" else None
     names = ", ".join(sorted(creds))
-    for label, headers in (("without", {n: None for n in creds}), ("with wrong", {n: wrong(v) for n, v in creds.items()})):
-        response = send(ctx, method, path, body, headers)
-        status = response.status_code
-        if status in REFUSED:
-            continue
-        rule = "ignored_auth" if 200 <= status < 300 else "unauthenticated_status"
-        ctx.report(finding(ctx, rule, SERVER_DEFECT,
-                           f"sent {label} {names}, answered HTTP {status}, expected 401 or 403"
-                           + (" (the server served it without valid credentials)" if rule == "ignored_auth" else
-                              f": {response.text[:200]}"), f"{label.split()[-1]}|{status // 100}xx", response))
+    # A client that records nothing: the 401s provoked here are not answers to the run's requests (the
+    # report's statuses, where a 401 means the run's own credentials were refused).
+    with ctx.target.client() as client:
+        for label, headers in (("without", {n: None for n in creds}),
+                               ("with wrong", {n: wrong(v) for n, v in creds.items()})):
+            probe(ctx, client, method, path, body, label, headers, names)
+
+
+def probe(ctx: "ContractContext", client, method: str, path: str, body, label: str, headers: dict, names: str) -> None:
+    response = send(client, method, path, body, headers)
+    status = response.status_code
+    if status in REFUSED:
+        return
+    rule = "ignored_auth" if 200 <= status < 300 else "unauthenticated_status"
+    ctx.report(finding(ctx, rule, SERVER_DEFECT,
+                       f"sent {label} {names}, answered HTTP {status}, expected 401 or 403"
+                       + (" (the server served it without valid credentials)" if rule == "ignored_auth" else
+                          f": {response.text[:200]}"), f"{label.split()[-1]}|{status // 100}xx", response))

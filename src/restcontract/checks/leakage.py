@@ -87,6 +87,8 @@ def spoil(ctx: "ContractContext", operation: str, body: Any, keep: tuple[str, ..
     if not isinstance(item, dict):
         return None
     schema = ctx.spec.body_schema(operation)
+    if schema.get("type") == "array":  # a list of objects (POST /deployments/{id}/schedules): its first
+        schema = ctx.spec.resolve(schema.get("items", {}))
     schema = next((b for b in ctx.spec.branches(schema) if b.get("properties")), schema)
     candidates = []
     for name, prop in schema.get("properties", {}).items():
