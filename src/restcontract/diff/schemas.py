@@ -129,7 +129,7 @@ class _Walk:
 
     def child(self, old: Node, new: Node, pointer: str) -> None:
         for change in self.diff.compare(old, new, self.direction):
-            self.out.append(replace(change, pointer=pointer + change.pointer))
+            self.out.append(SchemaChange(change.rule, pointer + change.pointer, change.message))
 
     def shapes(self, old: Shape, new: Shape) -> list[SchemaChange]:
         self.nullability(old, new)
