@@ -29,9 +29,9 @@ from typing import Any, Callable
 
 import httpx
 
-from restcontract.diff.model import Change, Level
+from restcontract.diff.model import Change, Level, Live
 from restcontract.diff.shapes import Node, Shape, ShapeReader
-from restcontract.diff.wire import (UNBUILDABLE, answer_json, build, loc_matches, schema_at, validation_errors,
+from restcontract.diff.wire import (Where, UNBUILDABLE, answer_json, build, loc_matches, schema_at, validation_errors,
                                     values_at, values_in, violating, violations)
 from restcontract.errors import ContractError
 from restcontract.findings import curl, scrub
@@ -46,43 +46,6 @@ TIMEOUT = 30.0  # generous: a shared CI machine can be slow, and a cleanup that 
 READ_ONLY_ACTIONS = ("filter", "count", "paginate", "history")
 # a path parameter -> the field of an object that fills it (``/work_pools/{name}`` takes a pool's name)
 PATH_FIELDS = {"id": "id", "name": "name", "slug": "slug", "checksum": "checksum", "key": "key"}
-
-
-@dataclass(frozen=True)
-class Live:
-    """The verdict of one probe: the status, the request (a curl line, secrets redacted) and the answer."""
-
-    status: str
-    why: str = ""
-    request: str = ""
-    answer: str = ""
-
-    def as_dict(self) -> dict:
-        return {"live": self.status, "why": self.why, "request": self.request, "answer": self.answer}
-
-
-@dataclass(frozen=True)
-class Where:
-    """A change's location taken apart: ``POST /flows/ request application/json#/properties/name``."""
-
-    method: str
-    route: str
-    part: str  # "", "request", "response", "parameter"
-    detail: str  # the media type, "200 application/json", or "query limit"
-    pointer: list[str]
-
-    @classmethod
-    def parse(cls, location: str) -> "Where":
-        text, _, pointer = location.partition("#")
-        method, route, *rest = text.split(" ")
-        part = rest[0] if rest else ""
-        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]] if pointer else []
-        return cls(method, route, part, " ".join(rest[1:]), parts)
-
-    @property
-    def properties(self) -> list[str]:
-        """The property names along the pointer (``/properties/a/items/properties/b`` -> a, b)."""
-        return [self.pointer[i + 1] for i, p in enumerate(self.pointer[:-1]) if p == "properties"]
 
 
 @dataclass

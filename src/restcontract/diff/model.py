@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from restcontract.diff.live import Live
 
 
 class Level(IntEnum):
@@ -27,6 +23,19 @@ class Level(IntEnum):
 
 
 @dataclass(frozen=True)
+class Live:
+    """The verdict of one probe: the status, the request (a curl line, secrets redacted) and the answer."""
+
+    status: str
+    why: str = ""
+    request: str = ""
+    answer: str = ""
+
+    def as_dict(self) -> dict:
+        return {"live": self.status, "why": self.why, "request": self.request, "answer": self.answer}
+
+
+@dataclass(frozen=True)
 class Change:
     """One difference between the old and the new document.
 
@@ -41,7 +50,7 @@ class Change:
     message: str
     ignored: bool = False
     reason: str = ""  # why it is ignored, from the ignore file
-    live: "Live | None" = None  # with --against: what a probe of a live NEW server showed
+    live: Live | None = None  # with --against: what a probe of a live NEW server showed
 
     def as_dict(self) -> dict:
         out = {

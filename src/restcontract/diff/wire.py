@@ -6,19 +6,42 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 import httpx
 
 from restcontract.diff.shapes import Shape, canonical, covers
 from restcontract.spec import Spec
 
-if TYPE_CHECKING:
-    from restcontract.diff.live import Where
 
 
 UNBUILDABLE: Any = object()
 
+
+
+@dataclass(frozen=True)
+class Where:
+    """A change's location taken apart: ``POST /flows/ request application/json#/properties/name``."""
+
+    method: str
+    route: str
+    part: str  # "", "request", "response", "parameter"
+    detail: str  # the media type, "200 application/json", or "query limit"
+    pointer: list[str]
+
+    @classmethod
+    def parse(cls, location: str) -> "Where":
+        text, _, pointer = location.partition("#")
+        method, route, *rest = text.split(" ")
+        part = rest[0] if rest else ""
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]] if pointer else []
+        return cls(method, route, part, " ".join(rest[1:]), parts)
+
+    @property
+    def properties(self) -> list[str]:
+        """The property names along the pointer (``/properties/a/items/properties/b`` -> a, b)."""
+        return [self.pointer[i + 1] for i, p in enumerate(self.pointer[:-1]) if p == "properties"]
 
 def build(pointer: list[str], value: Any, missing: bool) -> Any:
     """The smallest body that puts ``value`` at ``pointer`` (or leaves the last property out)."""
