@@ -70,6 +70,20 @@ def prefect_server():
     server.stop()
 
 
+# A self-hosted set-up users run: Prefect asks for an auth string and CSRF tokens (selftests/test_auth.py).
+AUTH_STRING = "admin:pw-7Qz-secret"
+PROTECTED = {"PREFECT_SERVER_API_AUTH_STRING": AUTH_STRING, "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "true"}
+
+
+@pytest.fixture(scope="session")
+def protected_server():
+    """A real Prefect started with ``PREFECT_SERVER_API_AUTH_STRING`` and CSRF protection on."""
+    server = EmbeddedServer(settings=PROTECTED).start()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def broken(prefect_server):
     """``with broken("set_a", "set_b"):`` the server misbehaves as those fault sets say."""

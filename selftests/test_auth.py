@@ -1,14 +1,29 @@
-"""Credentials never reach any output, and PREFECT_API_URL never chooses the target.
+"""Credentials: sent as Prefect's client sends them, never printed or stored; PREFECT_API_URL never
+chooses the target.
 
-The self-test server ignores authentication (it is a plain Prefect server): what is checked
-here is that the values given on the command line are sent and never printed.
+The plain self-test server ignores authentication: there, what is checked is that the values given on
+the command line are sent and never printed. ``protected_server`` is Prefect started with
+``PREFECT_SERVER_API_AUTH_STRING`` and ``PREFECT_SERVER_CSRF_PROTECTION_ENABLED=true``: there, a run
+with ``--auth-string`` must reach every operation (CSRF tokens fetched, renewed, replaced), and a run
+without it must end with one line naming the option.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta, timezone
 
+import httpx
+import pytest
 import stubs
+from conftest import AUTH_STRING, CASE_CACHE
+
+from restcontract.errors import TargetError
+from restcontract.server.auth import credentials
+from restcontract.server.target import Target, check_reachable
 
 API_KEY = "sk-SECRET-123"
 CUSTOM = "sk-OTHER-456"
@@ -75,3 +90,83 @@ def test_prefect_api_url_is_ignored_without_base_url(tmp_path):
     assert run.report["target"]["embedded"] is True
     assert "127.0.0.1:9" not in run.report["target"]["base_url"]
     assert run.report["operations"]["GET /health"]["statuses"].get("200")
+
+
+# -- a server that asks for an auth string and CSRF tokens ------------------------------------------
+FLOW_OPS = ["--operation", "POST /flows/", "--operation", "GET /flows/{id}", "--operation", "PATCH /flows/{id}",
+            "--operation", "DELETE /flows/{id}"]
+UNREDACTED_TOKEN = re.compile(r"Prefect-Csrf-Token: (?!\[REDACTED\])", re.I)
+
+
+def test_credentials_follow_prefects_client():
+    """--auth-string is HTTP Basic and wins over --api-key (Bearer), as in Prefect's client; every form of
+    the secret is known, a short password alone is not (it would blank out ordinary words)."""
+    headers, secrets = credentials("sk-key", "admin:long-password")
+    assert headers == {"Authorization": "Basic " + base64.b64encode(b"admin:long-password").decode()}
+    assert set(secrets) == {"admin:long-password", base64.b64encode(b"admin:long-password").decode(), "long-password"}
+    assert credentials("sk-key", None) == ({"Authorization": "Bearer sk-key"}, ["sk-key"])
+    assert credentials(None, "admin:pw")[1] == ["admin:pw", base64.b64encode(b"admin:pw").decode()]
+    assert credentials(None, None) == ({}, [])
+
+
+def test_auth_string_and_csrf_reach_every_operation(protected_server, tmp_path):
+    """Against Prefect with an auth string and CSRF protection, every tested operation gets a 2xx,
+    none a 401/403, and neither the password nor a CSRF token is printed, reported or stored."""
+    html = tmp_path / "report.html"
+    run = stubs.run_child(["tests", "--base-url", protected_server.base_url, "--baseline", "none", "--auth-string",
+                           AUTH_STRING, "--max-examples", "3", "--contract-html", str(html), "-rA", *FLOW_OPS], tmp_path)
+    assert "Traceback" not in run.output, run.output[-3000:]
+    operations = {op: data["statuses"] for op, data in run.report["operations"].items() if data["statuses"]}
+    tested = [FLOW_OPS[i + 1] for i in range(0, len(FLOW_OPS), 2)]
+    assert all(any(s.startswith("2") for s in operations.get(op, {})) for op in tested), operations
+    assert not [op for op, statuses in operations.items() if {"401", "403"} & set(statuses)], operations
+    assert any(note.startswith("CSRF protection is on") for note in run.report["notes"]), run.report["notes"]
+    reproductions = [f["reproduce"] for f in run.report["failures"]]
+    assert any("Prefect-Csrf-Token: [REDACTED]" in r for r in reproductions), reproductions[:3]
+    stored = "\n".join(p.read_text(errors="replace") for p in CASE_CACHE.rglob("*") if p.is_file())
+    password = AUTH_STRING.split(":", 1)[1]
+    for name, text in {"terminal": run.output, "json": json.dumps(run.report), "html": html.read_text(),
+                       "case store": stored}.items():
+        for secret in (AUTH_STRING, password, base64.b64encode(AUTH_STRING.encode()).decode()):
+            assert secret not in text, f"the auth string leaked into the {name} output"
+        assert not UNREDACTED_TOKEN.search(text), f"a CSRF token leaked into the {name} output"
+
+
+def test_csrf_tokens_are_fetched_renewed_and_needed(protected_server):
+    """In-process, the real server: without a token a change is refused (403 Missing CSRF token); with
+    ``Csrf`` it passes; an expired token is renewed before use, a token the server does not know
+    (403 Invalid CSRF token) is replaced and the request sent again."""
+    headers, secrets = credentials(None, AUTH_STRING)
+    target = Target(protected_server.base_url, headers, secrets, timeout=10)
+    with target.client() as client:
+        assert client.get("/flows/filter").status_code == 405  # a read needs no token (and got none)
+        assert target.csrf.fetched == 0
+        refused = httpx.post(protected_server.base_url + "/flows/", json={"name": "rc-auth-csrf-0"}, headers=headers)
+        assert (refused.status_code, refused.json()) == (403, {"detail": "Missing CSRF token."})  # a token is needed
+        created = client.post("/flows/", json={"name": "rc-auth-csrf-1"})
+        assert created.status_code == 201 and target.csrf.fetched == 1, created.text
+        assert target.csrf.token in target.secrets  # redacted wherever a secret is
+        target.csrf.expires = datetime.now(timezone.utc) - timedelta(seconds=1)
+        assert client.post("/flows/filter", json={}).status_code == 200 and target.csrf.fetched == 2
+        target.csrf.token = "not-a-token-the-server-gave"
+        assert client.delete(f"/flows/{created.json()['id']}").status_code == 204 and target.csrf.fetched == 3
+        target.csrf.token, target.csrf.enabled = None, False  # believed off: the refusal turns it back on
+        assert client.delete(f"/flows/{created.json()['id']}").status_code == 404 and target.csrf.fetched == 4
+
+
+def test_without_credentials_the_error_names_the_option(protected_server):
+    """In-process: the start-up check's one line says which option is missing or was refused."""
+    url = protected_server.base_url
+    cases = {
+        (None, None): f"{url} requires credentials (HTTP 401): pass --auth-string USER:PASS (or set "
+                      f"PREFECT_API_AUTH_STRING), the server's PREFECT_SERVER_API_AUTH_STRING",
+        (None, "admin:wrong"): f"{url} refused the credentials of --auth-string (or $PREFECT_API_AUTH_STRING) "
+                               f"(HTTP 401): check USER:PASS against the server's PREFECT_SERVER_API_AUTH_STRING",
+        ("sk-cloud", None): f"{url} refused the credentials of --api-key (or $PREFECT_API_KEY) (HTTP 401); a self-"
+                            f"hosted server started with PREFECT_SERVER_API_AUTH_STRING takes --auth-string USER:PASS",
+    }
+    for (api_key, auth_string), expected in cases.items():
+        with pytest.raises(TargetError) as caught:
+            check_reachable(url, credentials(api_key, auth_string)[0], 10, api_key, auth_string)
+        assert str(caught.value) == expected
+    assert check_reachable(url, credentials(None, AUTH_STRING)[0], 10, None, AUTH_STRING) == '0.8.4'

@@ -21,6 +21,26 @@ ONE_OP = ["tests/test_conformance.py", "--baseline", "none", "--operation", "GET
 USAGE_ERROR, TARGET_ERROR, INTERRUPTED = 4, 3, 2
 
 
+def assert_one_line_exit(run, code: int) -> str:
+    """The run ended with ``code`` and said why in exactly one line ``restcontract: <reason>``: no
+    traceback, no pytest ``Exit`` banner (``! _pytest.outcomes.Exit: ... !``, ``Exit: ...``)."""
+    assert run.returncode == code, run.output[-3000:]
+    assert "Traceback" not in run.output and "Exit" not in run.output, run.output[-3000:]
+    assert not [line for line in run.output.splitlines() if line.startswith("!")], run.output[-3000:]
+    lines = [line for line in run.output.splitlines() if "restcontract:" in line]
+    assert len(lines) == 1 and lines[0].startswith("restcontract: "), run.output[-3000:]
+    return lines[0]
+
+
+def mini_spec(tmp_path, paths=("/health", "/version", "/admin/version")) -> str:
+    """The real document cut to a few paths: a child run that fails at start-up collects in seconds."""
+    document = json.loads((ROOT / "spec" / "prefect-3.8.8.json").read_text())
+    document["paths"] = {path: item for path, item in document["paths"].items() if path in paths}
+    path = tmp_path / "mini.json"
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
 def assert_one_clear_line(run, *needles: str) -> str:
     assert "Traceback" not in run.output, run.output[-3000:]
     lines = [line for line in run.output.splitlines() if all(n in line for n in needles)]
@@ -30,14 +50,29 @@ def assert_one_clear_line(run, *needles: str) -> str:
 
 def test_unreachable_base_url(tmp_path):
     run = stubs.run_child([*ONE_OP, "--base-url", "http://127.0.0.1:9/api"], tmp_path)
-    assert run.returncode == TARGET_ERROR
-    assert_one_clear_line(run, "restcontract: cannot reach http://127.0.0.1:9/api: connection refused")
+    line = assert_one_line_exit(run, TARGET_ERROR)
+    assert line == "restcontract: cannot reach http://127.0.0.1:9/api: connection refused"
+
+
+@pytest.mark.parametrize("credentials, expected", [
+    ([], "requires credentials (HTTP 401): pass --auth-string USER:PASS (or set PREFECT_API_AUTH_STRING), the "
+         "server's PREFECT_SERVER_API_AUTH_STRING"),
+    (["--auth-string", "admin:wrong"], "refused the credentials of --auth-string (or $PREFECT_API_AUTH_STRING) (HTTP "
+                                       "401): check USER:PASS against the server's PREFECT_SERVER_API_AUTH_STRING"),
+], ids=["missing", "refused"])
+def test_credentials_missing_or_refused(protected_server, tmp_path, credentials, expected):
+    """A server started with PREFECT_SERVER_API_AUTH_STRING: one line that names the option to pass."""
+    run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--spec", mini_spec(tmp_path),
+                           "--base-url", protected_server.base_url, *credentials], tmp_path,
+                          env={"PREFECT_API_AUTH_STRING": None, "PREFECT_API_KEY": None})
+    line = assert_one_line_exit(run, TARGET_ERROR)
+    assert line == f"restcontract: {protected_server.base_url} {expected}"
 
 
 def test_base_url_without_api_prefix_suggests_it(prefect_server, tmp_path):
     origin = prefect_server.base_url.removesuffix("/api")
     run = stubs.run_child([*ONE_OP, "--base-url", origin], tmp_path)
-    assert run.returncode == TARGET_ERROR
+    assert_one_line_exit(run, TARGET_ERROR)
     assert_one_clear_line(run, f"did you mean --base-url {origin}/api")
 
 
@@ -45,7 +80,7 @@ def test_base_url_without_api_prefix_suggests_it(prefect_server, tmp_path):
 def test_server_answering_html(tmp_path, suffix):
     with stubs.html_server() as server:
         run = stubs.run_child([*ONE_OP, "--base-url", server.url + suffix], tmp_path)
-    assert run.returncode == TARGET_ERROR
+    assert_one_line_exit(run, TARGET_ERROR)
     assert_one_clear_line(run, "answered HTML, not the Prefect API")
 
 
@@ -68,9 +103,8 @@ def test_bad_spec(tmp_path, case):
         path.write_text(text)
     run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--spec", str(path),
                            "--base-url", "http://127.0.0.1:9/api"], tmp_path)
-    assert run.returncode == USAGE_ERROR
-    line = assert_one_clear_line(run, "restcontract:", needle)
-    assert str(path) in line
+    line = assert_one_line_exit(run, USAGE_ERROR)
+    assert needle in line and str(path) in line
 
 
 def test_unknown_marker(tmp_path):
@@ -84,7 +118,8 @@ def test_unknown_marker(tmp_path):
     (["--embedded-db", "mysql"], "argument --embedded-db: invalid choice: 'mysql'"),
     (["--max-examples", "0"], "argument --max-examples: expected a positive whole number, got '0'"),
     (["--header", "no-colon"], "argument --header: expected NAME:VALUE"),
-], ids=["embedded-db", "max-examples", "header"])
+    (["--auth-string", "no-colon"], "argument --auth-string: expected USER:PASS"),
+], ids=["embedded-db", "max-examples", "header", "auth-string"])
 def test_bad_option_value(tmp_path, args, needle):
     run = stubs.run_child([*ONE_OP, *args], tmp_path)
     assert run.returncode == USAGE_ERROR
@@ -128,7 +163,7 @@ def test_server_that_hangs(tmp_path):
 def test_hang_at_start_up(tmp_path):
     with stubs.hanging_server(60) as server:
         run = stubs.run_child([*ONE_OP, "--base-url", server.url + "/api", "--request-timeout", "1"], tmp_path, timeout=120)
-    assert run.returncode == TARGET_ERROR
+    assert_one_line_exit(run, TARGET_ERROR)
     assert_one_clear_line(run, f"cannot reach {server.url}/api: timed out")
 
 
