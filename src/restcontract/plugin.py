@@ -64,6 +64,14 @@ def _header(value: str) -> tuple[str, str]:
     return name.strip(), content.strip()
 
 
+def _auth_string(value: str) -> str:
+    import argparse
+
+    if ":" not in value:
+        raise argparse.ArgumentTypeError("expected USER:PASS (the server's PREFECT_SERVER_API_AUTH_STRING)")
+    return value
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("restcontract", "restcontract: contract tests of the Prefect REST API")
     group.addoption("--spec", metavar="PATH", help="OpenAPI document to test against (default: the newest spec/prefect-*.json)")
@@ -90,7 +98,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also run operations that can destroy data the harness did not create (live targets)")
     group.addoption("--api-key", default=os.environ.get("PREFECT_API_KEY"), metavar="KEY",
                     help="sent as 'Authorization: Bearer KEY' (default: $PREFECT_API_KEY); never printed")
-    group.addoption("--auth-string", default=os.environ.get("PREFECT_API_AUTH_STRING"), metavar="USER:PASS",
+    group.addoption("--auth-string", default=os.environ.get("PREFECT_API_AUTH_STRING"), type=_auth_string,
+                    metavar="USER:PASS",
                     help="HTTP Basic credentials of a self-hosted server started with PREFECT_SERVER_API_AUTH_STRING "
                          "(default: $PREFECT_API_AUTH_STRING, as Prefect's client); wins over --api-key; never printed")
     group.addoption("--header", action="append", type=_header, default=[], metavar="NAME:VALUE",
