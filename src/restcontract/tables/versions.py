@@ -11,6 +11,7 @@ version it talks to. Every table adds to or overrides the version-free tables of
   never says 201). The ledger records such an object when the harness can show it made it: the
   key carries the run's prefix (only this run makes such names), or ``Lookup`` found no object
   with that key right before the request.
+- ``keys``: natural keys (``tables.keys.Key``) that differ from the newest version's ``tables.keys.KEYS``.
 - ``dependents``, ``implicit``: more of ``tables.safety.DEPENDENTS`` / ``IMPLICIT`` (cleanup).
 - ``body_overrides``: more of ``tables.safety.BODY_OVERRIDES``: fields forced into generated bodies so
   that a request cannot leave something behind that no route removes.
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+from restcontract.tables.keys import NO_KEY, Key
 
 SNAKE = "snake"  # lowercase letters, digits and underscores: "rc-1a2b-name-3" -> "rc_1a2b_name_3"
 
@@ -41,6 +44,7 @@ class Version:
     creates_with_200: dict[str, Lookup] = field(default_factory=dict)
     dependents: dict[str, list] = field(default_factory=dict)
     implicit: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, Key] = field(default_factory=dict)
     body_overrides: dict[str, dict] = field(default_factory=dict)
     unreachable: dict[str, str] = field(default_factory=dict)
 
@@ -58,6 +62,11 @@ PREFECT_2 = Version(
         # models.concurrency_limits: the answer's 'created' comes from the request model, older than
         # the route's 'now', so 'if model.created >= now: 201' never holds: 200 for a new tag too
         "POST /concurrency_limits/": Lookup("/concurrency_limits/filter", "tag"),
+    },
+    keys={
+        # 2.x's DeploymentScheduleCreate has no slug (extra fields are refused: 422); schedules are not unique
+        "POST /deployments/{id}/schedules": Key((), NO_KEY, why="Prefect 2.x: schedules have no slug, nothing makes "
+                                                            "two of them the same"),
     },
     body_overrides={
         # with an agent_id, get_runs records an agent polling the queue: a row no 2.x route deletes, whose
