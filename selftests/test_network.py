@@ -1,0 +1,111 @@
+"""Between the harness and the server: a reverse proxy with a path prefix, and a flaky network.
+
+``restcontract.testing.proxy.Proxy`` runs in this process in front of the self-test server
+(``prefect_server``, no fault set active): it serves the API under an extra prefix (as a reverse
+proxy does, or Prefect Cloud's ``/api/accounts/{account}/workspaces/{workspace}``) and, when told,
+answers some requests 503 itself, drops some connections before forwarding them, holds some
+answers back, or stops for good. A narrow run through it must find what a direct run finds,
+nothing more, with no traceback; an outage ends the run with exit 2 and the reports so far.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import stubs
+from test_errors import INTERRUPTED, assert_one_clear_line
+
+from restcontract.testing.proxy import Faults, Proxy
+
+OPS = ["--operation", "POST /flows/", "--operation", "GET /flows/{id}", "--operation", "DELETE /flows/{id}",
+       "--operation", "POST /flows/filter"]
+FLAKY = Faults(fail_every=7, drop_every=11, slow_every=5, delay=0.3)
+
+
+def run_through(base_url: str, tmp_path, *extra: str):
+    return stubs.run_child(["tests", "--base-url", base_url, "--baseline", "none", "--max-examples", "5", *OPS, *extra],
+                           tmp_path)
+
+
+def fingerprints(run) -> set[str]:
+    return {finding["fingerprint"] for finding in run.report["failures"]}
+
+
+def assert_same_findings(run, reference) -> None:
+    differ = fingerprints(run) ^ fingerprints(reference)
+    shown = [f"{'only here' if f in run.report['failures'] else 'only direct'}: {f['operation']} [{f['check']}/"
+             f"{f['rule']}] {f['message'].splitlines()[0][:160]}"
+             for f in run.report["failures"] + reference.report["failures"] if f["fingerprint"] in differ]
+    assert not differ, "\n".join(shown)
+
+
+def with_2xx(run) -> set[str]:
+    return {op for op, data in run.report["operations"].items() if any(s.startswith("2") for s in data["statuses"])}
+
+
+@pytest.fixture(scope="module")
+def direct_run(prefect_server, tmp_path_factory):
+    """The reference: the same narrow run straight to the server."""
+    run = run_through(prefect_server.base_url, tmp_path_factory.mktemp("direct"))
+    assert run.returncode == 1 and run.report["failures"], run.output[-3000:]  # baseline none: findings to compare
+    return run
+
+
+@pytest.mark.parametrize("upstream_path, prefix", [("", "/team/prefect"), ("/api", "/api/accounts/a1/workspaces/w1")],
+                         ids=["reverse-proxy", "cloud-shaped"])
+def test_a_path_prefix_is_kept(prefect_server, direct_run, tmp_path, upstream_path, prefix):
+    origin = prefect_server.base_url.removesuffix("/api")
+    with Proxy(origin + upstream_path, prefix=prefix) as proxy:
+        base_url = proxy.url_of(prefect_server.base_url)
+        # the prefix matters: the same request without it is not the API
+        assert httpx.get(proxy.origin + "/api/health").status_code == 404
+        assert httpx.get(base_url + "/health").json() is True
+        run = run_through(base_url, tmp_path)
+    assert "Traceback" not in run.output, run.output[-3000:]
+    assert run.report["target"]["base_url"] == base_url
+    assert with_2xx(run) == with_2xx(direct_run) and len(with_2xx(run)) >= 5  # OPS and the reads they make
+    assert_same_findings(run, direct_run)
+    assert all(f["reproduce"].split()[3].startswith(("'" + base_url, base_url)) for f in run.report["failures"])
+
+
+def test_the_proxy_breaks_a_client_that_does_not_retry(prefect_server):
+    """The faults are real: a plain client sees the 503s and the dropped connections."""
+    with Proxy(prefect_server.base_url.removesuffix("/api"), faults=Faults(fail_every=3, drop_every=5)) as proxy:
+        outcomes = []
+        for _ in range(10):
+            try:
+                outcomes.append(httpx.get(proxy.url + "/api/health").status_code)
+            except httpx.TransportError as exc:
+                outcomes.append(type(exc).__name__)
+    assert outcomes.count(503) == 3 and outcomes.count("RemoteProtocolError") == 2, outcomes
+    assert proxy.stats["failed"] == 3 and proxy.stats["dropped"] == 2
+
+
+def test_a_flaky_network_changes_no_finding(prefect_server, direct_run, tmp_path):
+    with Proxy(prefect_server.base_url.removesuffix("/api"), prefix="/edge", faults=FLAKY) as proxy:
+        run = run_through(proxy.url_of(prefect_server.base_url), tmp_path)
+    assert proxy.stats["failed"] >= 5 and proxy.stats["dropped"] >= 3 and proxy.stats["slowed"] >= 5, proxy.stats
+    assert "Traceback" not in run.output and "stopped answering" not in run.output, run.output[-3000:]
+    assert run.returncode == direct_run.returncode
+    assert_same_findings(run, direct_run)
+    assert with_2xx(run) == with_2xx(direct_run)
+    # the 503s were asked again (those of the start-up check and of liveness probes are not counted here)
+    assert run.report["extra"]["transient_retries"] >= proxy.stats["failed"] // 2 > 0
+
+
+def flow_ids(base_url: str) -> set[str]:
+    return {flow["id"] for flow in httpx.post(base_url + "/flows/filter", json={"limit": 200}).json()}
+
+
+def test_an_outage_ends_the_run_with_the_results_so_far(prefect_server, tmp_path):
+    html = tmp_path / "report.html"
+    before = flow_ids(prefect_server.base_url)
+    with Proxy(prefect_server.base_url.removesuffix("/api"), faults=Faults(outage_after=40)) as proxy:
+        run = run_through(proxy.url_of(prefect_server.base_url), tmp_path, "--contract-html", str(html))
+    for flow in flow_ids(prefect_server.base_url) - before:  # the run could not clean up behind the outage
+        httpx.delete(f"{prefect_server.base_url}/flows/{flow}")
+    assert run.returncode == INTERRUPTED, run.output[-3000:]
+    assert "Traceback" not in run.output, run.output[-3000:]
+    assert_one_clear_line(run, "stopped answering", "mid-run; the reports hold the results so far")
+    assert any(note.startswith("run stopped early:") for note in run.report["notes"])
+    assert run.report["summary"]["requests"] >= 30 and html.exists()
