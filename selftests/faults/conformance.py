@@ -1,6 +1,9 @@
 """Broken servers for the conformance checks: one fault set per check, each on an operation
 that answers 2xx even to blind fuzzing on a fresh database."""
 
+import time
+import uuid
+
 from restcontract.testing.faults import Fault
 
 
@@ -18,6 +21,26 @@ def _every_other_503():
     def response(status, body):
         calls["n"] += 1
         return (503, {"exception_message": "Service Unavailable"}) if calls["n"] % 2 else (status, body)
+    return response
+
+
+SCHEMATHESIS_CASE = "x-schemathesis-testcaseid"  # a fuzzed case, not the harness's own reads of the route
+
+
+def _accept_anything(body):
+    """Whatever was sent, Prefect gets a valid body: a schema-violating request is accepted."""
+    return {"name": f"rc-fault-{uuid.uuid4().hex[:12]}", "value": 1}
+
+
+def _slow_twice():
+    """The route's first two answers to fuzzed cases take 3 s; the rest are Prefect's own pace."""
+    calls = {"n": 0}
+
+    def response(status, body):
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            time.sleep(3)
+        return status, body
     return response
 
 
@@ -40,4 +63,12 @@ FAULTS = {
     ],
     # A 503 that passes on the retry (SQLite's "database is locked"): not a finding.
     "conformance_transient_503": [Fault("POST /work_pools/count", response=_every_other_503())],
+    # Invalid data accepted: every body, however wrong, reaches Prefect as a valid one.
+    "conformance_accepts_invalid": [Fault("POST /variables/", request=_accept_anything)],
+    # Valid data rejected: a route with no parameters at all answers fuzzed cases 400.
+    "conformance_rejects_valid": [Fault("GET /version", when=lambda headers: SCHEMATHESIS_CASE in headers,
+                                        respond=lambda body: (400, {"detail": "Rejected by the broken server"}))],
+    # A slow route (its first two answers to fuzzed cases).
+    "conformance_slow": [Fault("POST /task_runs/count", when=lambda headers: SCHEMATHESIS_CASE in headers,
+                               response=_slow_twice())],
 }

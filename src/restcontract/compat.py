@@ -77,6 +77,65 @@ def string_formats() -> list[str]:
     return sorted(STRING_FORMATS)
 
 
+def bound_coverage(select: Callable[[Any, Iterator[Any]], list]) -> None:
+    """schemathesis's coverage phase, lazily and bounded: its builder (``add_coverage``) attaches every
+    coverage case of an operation to the test as Hypothesis explicit examples when the test is BUILT (at
+    collection, for all operations, deselected ones included). Replace it by one that attaches a lazy
+    list, filled on the test's first run with ``select(operation, cases)`` (cases from schemathesis's own
+    ``CoverageGenerator``, in its order). A test fed stored cases never runs it."""
+    try:
+        from schemathesis.generation.drivers import CoverageGenerator
+        from schemathesis.generation.hypothesis import builder
+        from schemathesis.generation.meta import content_type_probes_first
+    except ImportError as exc:
+        raise _missing("schemathesis.generation.hypothesis.builder.add_coverage", exc) from None
+    if getattr(builder.add_coverage, "_restcontract_bounded", None) is select:
+        return
+    import hypothesis
+
+    class LazyExamples(list):
+        """Hypothesis reads ``test.hypothesis_explicit_examples`` when the test runs (reversed, bool)."""
+
+        def __init__(self, existing, make):
+            super().__init__(existing)
+            self._make = make
+
+        def _fill(self):
+            if self._make is not None:
+                make, self._make = self._make, None
+                holder = type("Holder", (), {})()
+                for case in content_type_probes_first(make()):  # the order schemathesis's builder uses
+                    hypothesis.example(case=case)(holder)
+                super().extend(getattr(holder, "hypothesis_explicit_examples", []))
+
+        def __iter__(self):
+            self._fill()
+            return super().__iter__()
+
+        def __reversed__(self):
+            self._fill()
+            return super().__reversed__()
+
+        def __len__(self):
+            self._fill()
+            return super().__len__()
+
+        def __bool__(self):
+            return len(self) > 0
+
+    def add_coverage(test, operation, generation_modes, auth_storage, override, feedback, generation_config,
+                     hooks=None):
+        def make():
+            return select(operation, iter(CoverageGenerator(
+                operation=operation, generation_modes=generation_modes, generation_config=generation_config,
+                auth_storage=auth_storage, override=override, feedback=feedback, hooks=hooks)))
+        test.hypothesis_explicit_examples = LazyExamples(getattr(test, "hypothesis_explicit_examples", []), make)
+        return test
+
+    add_coverage._restcontract_bounded = select
+    builder.add_coverage = add_coverage
+
+
 def api_operation_of(test: Any):
     """The schemathesis ``APIOperation`` a ``@schema.parametrize()`` test item was made for."""
     from schemathesis.generation.hypothesis.builder import ApiOperationMark

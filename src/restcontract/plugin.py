@@ -55,6 +55,18 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _positive_seconds(value: str) -> float:
+    import argparse
+
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
+    return number
+
+
 def _header(value: str) -> tuple[str, str]:
     import argparse
 
@@ -106,6 +118,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="extra request header, repeatable")
     group.addoption("--api-version", metavar="X.Y.Z", help="send X-PREFECT-API-VERSION")
     group.addoption("--request-timeout", type=float, default=30.0, metavar="SECONDS", help="per-request timeout")
+    group.addoption("--max-response-time", type=_positive_seconds, default=None, metavar="SECONDS",
+                    help="an answer to a fuzzed case slower than this is a finding (conformance/max_response_time)")
     group.addoption("--case-cache", default="auto", metavar="DIR",
                     help="keep generated cases here and reuse them while nothing that decides them changes "
                          "(default: .restcontract_cache in the rootdir; 'none' to generate every run)")

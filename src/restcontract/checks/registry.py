@@ -32,7 +32,8 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {f.name: f for f in [
-    Family("conformance", "schema conformance of every operation (schemathesis fuzzing)", conformance.run_case),
+    Family("conformance", "schema conformance of every operation, invalid data rejected and valid data accepted "
+           "(schemathesis examples, bounded coverage, fuzzing)", conformance.run_case),
     Family("graceful_create",
            "POST /collection/ answers 201 when new, 200 (same object) or 409 when the natural key exists",
            graceful_create.run, graceful_create.operations,

@@ -210,7 +210,8 @@ class Harness:
         """The schemathesis schema of the document under test, for ``@schema.parametrize()``."""
         if self._schemathesis_schema is None:
             self._schemathesis_schema = fuzzing.schemathesis_schema(self.spec.document, self.option.seed,
-                                                                    self.option.max_examples, self.budgets())
+                                                                    self.option.max_examples, self.budgets(),
+                                                                    getattr(self.option, "max_response_time", None))
         return self._schemathesis_schema
 
     @property
