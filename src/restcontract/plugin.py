@@ -86,7 +86,8 @@ def _auth_string(value: str) -> str:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("restcontract", "restcontract: contract tests of the Prefect REST API")
-    group.addoption("--spec", metavar="PATH", help="OpenAPI document to test against (default: the newest spec/prefect-*.json)")
+    group.addoption("--spec", metavar="PATH", help="OpenAPI document to test against (default: the newest spec/prefect-*.json "
+                                                   "in the rootdir, else the newest one shipped with restcontract)")
     group.addoption("--operation", action="append", default=[], metavar="'METHOD /path'",
                     help="run only this operation (repeatable; a glob such as 'POST /flows/*' too), "
                          "e.g. --operation 'GET /flows/{id}'")
