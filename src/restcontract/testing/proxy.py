@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -102,7 +103,10 @@ class Proxy:
         def run() -> None:
             self._loop = asyncio.new_event_loop()
             asyncio.set_event_loop(self._loop)
-            self._client = httpx.AsyncClient(timeout=None, limits=httpx.Limits(max_connections=50))
+            # A new upstream connection per request: a kept-alive one that uvicorn closed (it does after a
+            # 500) fails on reuse, and the proxy would answer 502 for a request the server never saw.
+            self._client = httpx.AsyncClient(timeout=None, limits=httpx.Limits(max_connections=50,
+                                                                               max_keepalive_connections=0))
             self._server = self._loop.run_until_complete(asyncio.start_server(self._connection, "127.0.0.1", self.port))
             self.port = self._server.sockets[0].getsockname()[1]
             ready.set()
@@ -255,7 +259,8 @@ async def write_response(writer: asyncio.StreamWriter, status: int, headers: lis
     except ValueError:
         reason = "Unknown"
     lines = [f"HTTP/1.1 {status} {reason}"] + [f"{name}: {value}" for name, value in headers]
-    if status not in NO_BODY and status >= 200 and not (method == "HEAD" and any(n.lower() == "content-length" for n, _ in headers)):
+    head_length = method == "HEAD" and any(name.lower() == "content-length" for name, _ in headers)
+    if status not in NO_BODY and status >= 200 and not head_length:
         lines.append(f"content-length: {len(body)}")
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
     if method != "HEAD" and status not in NO_BODY:
@@ -277,10 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     faults = Faults(args.fail_every, args.drop_every, args.slow_every, args.delay, args.outage_after)
     proxy = Proxy(args.upstream, args.prefix, faults, args.port).start()
     print(f"proxy {proxy.url} -> {args.upstream}", flush=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # a background job ignores SIGINT: kill PID stops it too
+        signal.signal(signum, lambda *_: stop.set())
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        while not stop.wait(0.5):
+            pass
     finally:
         print(f"proxy stats: {proxy.stats}", flush=True)
         proxy.stop()
