@@ -453,8 +453,9 @@ def pytest_runtest_call(item: pytest.Item):
         harness.run.add(finding)
         if not finding.baselined:
             new.append(finding)
-    outcome = FAILED if new else ACCEPTED if findings else PASSED
-    harness.run.record_check(context.operation, context.check, outcome)
+    # (not named ``outcome``: that local would shadow the module and break the TargetDied branch above)
+    result_of_check = FAILED if new else ACCEPTED if findings else PASSED
+    harness.run.record_check(context.operation, context.check, result_of_check)
     if stopped:
         harness.run.record_check(context.operation, context.check, FAILED)
     if new or stopped:
