@@ -31,7 +31,7 @@ import httpx
 
 from restcontract.spec.document import Spec
 from restcontract.tables.safety import DEPENDENTS, HELD, IMPLICIT
-from restcontract.tables.versions import SNAKE, Version, for_version, form
+from restcontract.tables.versions import SNAKE, Lookup, Version, for_version, form
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class Ledger:
         self.spec = spec
         self.version = version or for_version(None)  # the server's (the harness sets it once known)
         self.run_prefix = ""  # names made by this run start with it (``Objects.prefix``)
+        self.sent: dict[str, set] = {}  # side_creates operation -> names the run sent it (``saw``)
+        self.before: dict[Lookup, set] = {}  # side_creates listing -> names it held before the run (``snapshot``)
         self.created: list[Created] = []
         self._lock = threading.Lock()
         self._delete_routes = self._index_delete_routes(spec)
@@ -80,30 +82,80 @@ class Ledger:
     def run_scoped(self, value: object) -> bool:
         """Whether a name was made by this run (in any of the forms of ``tables.versions``)."""
         prefix = self.run_prefix
+        if isinstance(value, tuple):
+            return any(self.run_scoped(v) for v in value)
         return bool(prefix) and isinstance(value, str) and value.startswith((prefix, str(form(prefix, SNAKE))))
 
     def key_absent(self, client: httpx.Client, operation: str | None, request_body: object) -> bool:
         """Right before a create the server answers with 200 even when it creates: whether no object
         has the body's key yet (listed through the version's ``Lookup``). False when it cannot tell."""
         lookup = self.version.creates_with_200.get(operation or "")
-        if lookup is None or not isinstance(request_body, dict) or lookup.field not in request_body:
+        key = self._key(lookup, request_body)
+        if key is None or not _hashable(key):
             return False
-        key, offset = request_body[lookup.field], 0
         if self.run_scoped(key):
             return True
+        listed = self._listed(client, lookup)
+        return listed is not None and key not in listed
+
+    @staticmethod
+    def _key(lookup: Lookup | None, body: object) -> object:
+        """The natural key a create body names (a tuple for several fields), or None."""
+        if lookup is None or not isinstance(body, dict):
+            return None
+        if isinstance(lookup.field, tuple):
+            return tuple(body.get(f) for f in lookup.field)
+        return body.get(lookup.field)
+
+    def saw(self, operation: str | None, request_body: object) -> None:
+        """Any request of an operation that creates what it names when it is missing (``side_creates``):
+        keep the names it sent; ``cleanup`` deletes those that did not exist before the run."""
+        side = self.version.side_creates.get(operation or "")
+        keys = request_body.get(side.body_field) if side is not None and isinstance(request_body, dict) else None
+        if isinstance(keys, list):
+            with self._lock:
+                self.sent.setdefault(operation, set()).update(k for k in keys if isinstance(k, str))
+
+    def _side_created(self, client: httpx.Client, problems: list[str]) -> list[str]:
+        """Delete routes of the objects ``side_creates`` operations made: named by this run's requests,
+        absent when the run started (``snapshot``; an embedded server starts empty), present now."""
+        paths = []
+        for operation, names in self.sent.items():
+            side = self.version.side_creates[operation]
+            before = self.before.get(side.lookup, set())
+            found = self._objects(client, side.lookup)
+            if found is None:
+                problems.append(f"POST {side.lookup.route}: cannot list what {operation} created")
+                continue
+            paths += [side.delete.replace("{id}", str(o["id"])) for o in found
+                      if o.get(side.lookup.field) in names and o.get(side.lookup.field) not in before and "id" in o]
+        return paths
+
+    @staticmethod
+    def _objects(client: httpx.Client, lookup: Lookup) -> list[dict] | None:
+        """Every object ``lookup.route`` lists (paged), or None if it cannot tell."""
+        found, offset = [], 0
         while True:
             try:
                 response = client.post(lookup.route, json={"limit": 200, "offset": offset})
                 page = response.json() if response.status_code == 200 else None
             except (httpx.HTTPError, ValueError):
-                return False
+                return None
             if not isinstance(page, list):
-                return False
-            if any(isinstance(o, dict) and o.get(lookup.field) == key for o in page):
-                return False
+                return None
+            found += [o for o in page if isinstance(o, dict)]
             if len(page) < 200:
-                return True
+                return found
             offset += 200
+
+    def _listed(self, client: httpx.Client, lookup: Lookup) -> set | None:
+        """Every value of ``lookup.field`` among the objects ``lookup.route`` lists; None if it cannot tell."""
+        found = self._objects(client, lookup)
+        if found is None:
+            return None
+        keys = (tuple(o.get(f) for f in lookup.field) if isinstance(lookup.field, tuple) else o.get(lookup.field)
+                for o in found)
+        return {k for k in keys if _hashable(k)}
 
     def made_here(self, operation: str | None, status: int, request_body: object, absent: bool) -> bool:
         """A 2xx create answer that shows the harness made the object (see the module docstring)."""
@@ -112,7 +164,7 @@ class Ledger:
         lookup = self.version.creates_with_200.get(operation or "")
         if status != 200 or lookup is None or not isinstance(request_body, dict):
             return False
-        return absent or self.run_scoped(request_body.get(lookup.field))
+        return absent or self.run_scoped(self._key(lookup, request_body))
 
     def observe(self, operation: str | None, status: int, body: object, request_body: object = None,
                 absent: bool = False) -> None:
@@ -137,7 +189,10 @@ class Ledger:
             self.created.append(Created(operation, delete_path))
 
     def snapshot(self, client: httpx.Client) -> None:
-        """Before the run: note the ``IMPLICIT`` objects that do not exist yet (live targets)."""
+        """Before the run: note the ``IMPLICIT`` objects that do not exist yet, and the names the
+        ``side_creates`` listings hold (live targets)."""
+        for side in self.version.side_creates.values():
+            self.before.setdefault(side.lookup, self._listed(client, side.lookup) or set())
         for path in self.implicit:
             try:
                 if client.get(path).status_code == 404:
@@ -150,6 +205,7 @@ class Ledger:
         deleted, problems = 0, []
         with self._lock:
             pending, self.created = list(reversed(self.created)), []
+        pending = [Created("(side effect)", path) for path in self._side_created(client, problems)] + pending
         seen, held = set(), []
         for item in pending:
             if item.delete_path in seen:
@@ -196,3 +252,11 @@ class Ledger:
             if isinstance(found, list):
                 paths += [delete_route.replace("{id}", str(o["id"])) for o in found if isinstance(o, dict) and "id" in o]
         return paths
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

@@ -226,6 +226,8 @@ class Harness:
         operation = self.spec.match(request.method, route)
         if operation is not None:
             self.run.record_status(operation, response.status_code)
+        if self.ledger is not None and operation in self.ledger.version.side_creates:
+            self.ledger.saw(operation, json_of(request.content))
         if self.ledger is not None and response.status_code in (200, 201):
             sent = json_of(request.content) if response.status_code == 200 else None
             if self.ledger.made_here(operation, response.status_code, sent, absent=False):

@@ -12,6 +12,9 @@ version it talks to. Every table adds to or overrides the version-free tables of
   key carries the run's prefix (only this run makes such names), or ``Lookup`` found no object
   with that key right before the request.
 - ``keys``: natural keys (``tables.keys.Key``) that differ from the newest version's ``tables.keys.KEYS``.
+- ``side_creates``: operations that create what they name when it is missing and answer no such object
+  (``SideCreate``): the ledger notes the names every request sent, and at cleanup deletes those objects
+  that were not there when the run started (even when the request answered 5xx after creating them).
 - ``dependents``, ``implicit``: more of ``tables.safety.DEPENDENTS`` / ``IMPLICIT`` (cleanup).
 - ``body_overrides``: more of ``tables.safety.BODY_OVERRIDES``: fields forced into generated bodies so
   that a request cannot leave something behind that no route removes.
@@ -31,10 +34,22 @@ SNAKE = "snake"  # lowercase letters, digits and underscores: "rc-1a2b-name-3" -
 @dataclass(frozen=True)
 class Lookup:
     """How to tell whether an object with a natural key exists: page through ``route`` (a filter
-    taking ``limit``/``offset``) and compare each object's ``field`` with the key."""
+    taking ``limit``/``offset``) and compare each object's ``field`` (or fields: the key is then
+    the tuple of the body's values, an absent one null) with the key."""
 
     route: str
-    field: str
+    field: str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SideCreate:
+    """An operation that creates the objects it names when they are missing, without answering them:
+    one per item of the body's list ``body_field`` (compared with ``lookup.field``) that no object listed
+    by ``lookup`` had when the run started; each is removed through ``delete`` (``{id}``: its id)."""
+
+    body_field: str
+    lookup: Lookup
+    delete: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,7 @@ class Version:
     dependents: dict[str, list] = field(default_factory=dict)
     implicit: dict[str, str] = field(default_factory=dict)
     keys: dict[str, Key] = field(default_factory=dict)
+    side_creates: dict[str, SideCreate] = field(default_factory=dict)
     body_overrides: dict[str, dict] = field(default_factory=dict)
     unreachable: dict[str, str] = field(default_factory=dict)
 
@@ -59,9 +75,18 @@ PREFECT_2 = Version(
         "POST /variables/": {"name": SNAKE},
     },
     creates_with_200={
-        # models.concurrency_limits: the answer's 'created' comes from the request model, older than
+        # POST /concurrency_limits/, models.concurrency_limits: the answer's 'created' comes from the request model, older than
         # the route's 'now', so 'if model.created >= now: 201' never holds: 200 for a new tag too
         "POST /concurrency_limits/": Lookup("/concurrency_limits/filter", "tag"),
+        # a state with data: the task run and its result artifact are stored, then the answer is a 503
+        # (DetachedInstanceError on _result_artifact); the retry answers 200 with the task run it made
+        "POST /task_runs/": Lookup("/task_runs/filter", ("flow_run_id", "task_key", "dynamic_key")),
+    },
+    side_creates={
+        # models.concurrency_limits_v2.bulk_read_or_create_concurrency_limits: a missing name becomes an inactive
+        # limit (limit 1); the answer lists only active limits. A live run left 13 such limits behind.
+        op: SideCreate("names", Lookup("/v2/concurrency_limits/filter", "name"), "/v2/concurrency_limits/{id}")
+        for op in ("POST /v2/concurrency_limits/increment", "POST /v2/concurrency_limits/decrement")
     },
     keys={
         # 2.x's DeploymentScheduleCreate has no slug (extra fields are refused: 422); schedules are not unique

@@ -1,0 +1,85 @@
+"""Version-aware tables (``tables.versions``): chosen from the server's version, used by the factories,
+the ledger and the never-2xx reasons; and 2.x test ids without the document's ``/api``.
+
+Pure logic in-process (no server): the objects a 2.x run makes are removed on a live server is
+proven in ``test_nothing_left_behind.py``, the numbers on a live 2.20.26 in docs/deployments.md.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import CHILD_FLAGS, ROOT
+
+from restcontract.objects.factories import Objects
+from restcontract.objects.graph import Graph, never_2xx_reasons
+from restcontract.objects.ledger import Ledger
+from restcontract.spec import load_spec
+from restcontract.tables.versions import PREFECT_2, PREFECT_3, for_version
+
+SPEC_2 = load_spec(ROOT / "spec/prefect-2.20.26.json")
+
+
+@pytest.mark.parametrize("version, major", [("2.20.26", 2), ('"2.19.0"', 2), ("3.8.8", 3), ("3.0.11", 3),
+                                            ("", 3), ("unknown", 3), ("9.0.0", 3)])
+def test_the_table_follows_the_major_version(version, major):
+    assert for_version(version).major == major
+
+
+def test_variable_names_on_2x_are_lowercase_letters_digits_and_underscores():
+    body = Objects(None, SPEC_2, run_id="1a2b3c4d", version=PREFECT_2).body_for("POST /variables/")
+    assert body["name"].startswith("rc_1a2b3c4d_") and set(body["name"]) <= set("abcdefghijklmnopqrstuvwxyz0123456789_")
+    named = Objects(None, SPEC_2, run_id="1a2b3c4d", version=PREFECT_2).body_for("POST /variables/", name="rc-1a2b3c4d-x-1")
+    assert named["name"] == "rc_1a2b3c4d_x_1"  # an explicit name is put in the same form
+    assert "-" in Objects(None, SPEC_2, run_id="1a2b3c4d", version=PREFECT_3).body_for("POST /variables/")["name"]
+
+
+def ledger(version):
+    book = Ledger(SPEC_2, version)
+    book.run_prefix = "rc-1a2b3c4d-"
+    return book
+
+
+def test_an_upsert_answering_200_is_recorded_only_when_the_run_made_it():
+    answer = {"id": "5b0c7c4e-8a4e-4c8e-9d1e-0a0a0a0a0a0a", "tag": "rc-1a2b3c4d-tag-3"}
+    ours, theirs = {"tag": "rc-1a2b3c4d-tag-3"}, {"tag": "nightly"}
+    book = ledger(PREFECT_2)
+    book.observe("POST /concurrency_limits/", 200, answer, ours)  # a name only this run makes
+    book.observe("POST /concurrency_limits/", 200, answer | {"id": "other"}, theirs)  # may be someone else's
+    book.observe("POST /concurrency_limits/", 200, answer | {"id": "looked-up"}, theirs, True)  # absent just before
+    book.observe("POST /flows/", 200, {"id": "flow", "name": "rc-1a2b3c4d-flow-1"}, {"name": "rc-1a2b3c4d-flow-1"})
+    assert [c.delete_path for c in book.created] == ["/concurrency_limits/" + answer["id"], "/concurrency_limits/looked-up"]
+    on_3 = ledger(PREFECT_3)  # 3.x answers 201 when it creates: a 200 is an existing object
+    on_3.observe("POST /concurrency_limits/", 200, answer, ours)
+    assert on_3.created == []
+
+
+def test_a_task_run_made_by_a_request_answered_503_is_recorded_from_its_retry():
+    """2.x stores a task run whose state has data, then answers 503; the retry answers 200 with it."""
+    book = ledger(PREFECT_2)
+    run = {"id": "7f1e0c1e-0000-4000-8000-000000000001"}
+    book.observe("POST /task_runs/", 200, run, {"task_key": "rc-1a2b3c4d-task-key-9", "dynamic_key": "0"})
+    book.observe("POST /task_runs/", 200, {"id": "theirs"}, {"task_key": "3", "dynamic_key": "0"})  # may be someone else's
+    book.observe("POST /task_runs/", 200, {"id": "looked-up"}, {"task_key": "3", "dynamic_key": "1"}, True)
+    assert [c.delete_path for c in book.created] == ["/task_runs/" + run["id"], "/task_runs/looked-up"]
+
+
+def test_the_never_2xx_reason_of_automations_on_2x_names_the_settings():
+    graph = Graph(SPEC_2, unreachable=PREFECT_2.unreachable)
+    report = {"POST /automations/filter": {"statuses": {"404": 12}}}
+    reason = never_2xx_reasons(graph, report, ["POST /automations/filter"])["POST /automations/filter"]
+    assert "PREFECT_EXPERIMENTAL_EVENTS" in reason and "PREFECT_API_SERVICES_TRIGGERS_ENABLED" in reason
+    assert "PREFECT_EXPERIMENTAL_EVENTS" not in never_2xx_reasons(Graph(SPEC_2), report, ["POST /automations/filter"])[
+        "POST /automations/filter"]
+
+
+def test_conformance_ids_on_2x_name_operations_without_the_api_root(tmp_path):
+    """2.x documents carry ``/api`` in every path; ids, reports and the other families do not."""
+    cmd = [sys.executable, "-m", "pytest", *CHILD_FLAGS, "--collect-only", "tests/test_conformance.py",
+           "tests/test_not_found.py", "--spec", "spec/prefect-2.20.26.json"]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300).stdout
+    assert "tests/test_conformance.py::test_conformance[GET /admin/settings]" in out, out[-2000:]
+    assert "tests/test_not_found.py::test_not_found[GET /flows/{id}]" in out
+    assert "[GET /api/" not in out and "[POST /api/" not in out
