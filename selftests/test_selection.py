@@ -102,6 +102,11 @@ def test_selection_in_the_summary_and_errors_in_one_line(tmp_path):
     assert bad.returncode == 4 and "Traceback" not in bad.stdout + bad.stderr
     assert "ERROR: restcontract: --operation 'GET /flow/{id}' is not an operation of the document (did you mean " \
            "'GET /flows/{id}'?)" in bad.stdout + bad.stderr
+    # under xdist the controller checks it before the workers collect (each would print a traceback)
+    parallel = subprocess.run([*base, "-n", "2", "--changed-since", "nope.json"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)
+    assert parallel.returncode == 4 and "Traceback" not in parallel.stdout + parallel.stderr
+    assert "ERROR: restcontract: --changed-since nope.json: spec file not found: nope.json" in parallel.stdout + parallel.stderr
 
 
 # -- progress -----------------------------------------------------------------------------------

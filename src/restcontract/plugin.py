@@ -156,6 +156,9 @@ def pytest_collection(session: pytest.Session) -> None:
     a ``pytest.exit`` before the session started is printed by pytest as ``Exit: ...``)."""
     if session.config.option.spec:
         session.config.stash[HARNESS_KEY].spec
+    harness = session.config.stash[HARNESS_KEY]
+    if harness.is_controller:  # xdist's controller collects nothing: a bad selection would be each worker's traceback
+        _chosen(session.config, harness)
 
 
 def operation_of(item: pytest.Item, spec: Spec | None) -> str | None:
@@ -194,23 +197,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 # -- hooks --------------------------------------------------------------------------------
-def _select_operations(config: pytest.Config, harness: "Harness", items: list[pytest.Item]) -> None:
-    """--operation (globs too), --tag, --exclude-operation, --changed-since (``run.selection``)."""
+def _chosen(config: pytest.Config, harness: "Harness") -> "selection.Selection | None":
+    """--operation (globs too), --tag, --exclude-operation, --changed-since (``run.selection``), and the
+    config file's operation patterns, checked against the document: a bad one is one line, exit 4."""
     option, loaded = config.option, configfile.of(config)
-    if loaded:
-        harness.run.notes.append(loaded.describe())  # the run says which configuration file it used
     try:
         loaded.check_against(harness.spec.operations if loaded.overrides else ())
-    except ContractError as exc:
-        raise pytest.UsageError(f"restcontract: {exc}") from None
-    if not (option.operation or option.tag or option.exclude_operation or option.changed_since):
-        return
-    try:
+        if not (option.operation or option.tag or option.exclude_operation or option.changed_since):
+            return None
         changed = selection.changed_since(option.changed_since, harness.spec) if option.changed_since else None
-        chosen = selection.select(harness.spec, option.operation, option.tag, option.exclude_operation, changed)
+        return selection.select(harness.spec, option.operation, option.tag, option.exclude_operation, changed)
     except ContractError as exc:
         raise pytest.UsageError(f"restcontract: {exc}") from None
-    if chosen.keys is None:
+
+
+def _select_operations(config: pytest.Config, harness: "Harness", items: list[pytest.Item]) -> None:
+    if configfile.of(config):
+        harness.run.notes.append(configfile.of(config).describe())  # the run says which config file it used
+    chosen = _chosen(config, harness)
+    if chosen is None or chosen.keys is None:
         return
     harness.run.notes.append(chosen.describe())
     keep, drop = [], []

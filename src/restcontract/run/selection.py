@@ -147,4 +147,8 @@ def changed_since(old_location: str, spec: Spec) -> tuple[str, set[str]]:
     from restcontract.diff import changed_operations
     from restcontract.spec import load_spec
 
-    return old_location, set(changed_operations(load_spec(old_location), spec))
+    try:
+        old = load_spec(old_location)
+    except ContractError as exc:
+        raise SelectionError(f"--changed-since {old_location}: {exc}") from None
+    return old_location, set(changed_operations(old, spec))
