@@ -103,7 +103,7 @@ PREFECT_2 = Version(
             "POST /automations/", "GET /automations/{id}", "PUT /automations/{id}", "PATCH /automations/{id}",
             "DELETE /automations/{id}", "POST /automations/filter", "POST /automations/count",
             "GET /automations/related-to/{resource_id}", "DELETE /automations/owned-by/{resource_id}",
-            "POST /events", "POST /events/filter", "GET /events/filter/next",
+            "POST /events", "POST /events/filter",
             "POST /events/count-by/{countable}",
         )},
     },
