@@ -66,6 +66,15 @@ def test_a_task_run_made_by_a_request_answered_503_is_recorded_from_its_retry():
     assert [c.delete_path for c in book.created] == ["/task_runs/" + run["id"], "/task_runs/looked-up"]
 
 
+def test_names_sent_to_2x_increment_are_kept_as_the_server_stores_them():
+    """2.x creates an inactive limit for each missing name; pydantic v1 stores the number 0 as the name "0"."""
+    book = ledger(PREFECT_2)
+    book.saw("POST /v2/concurrency_limits/increment", {"names": [0, "rc-1a2b3c4d-limit-1", {"not": "a name"}]})
+    book.saw("POST /flows/", {"names": ["x"]})  # creates nothing it does not answer
+    assert book.sent == {"POST /v2/concurrency_limits/increment": {"0", "rc-1a2b3c4d-limit-1"}}
+    assert ledger(PREFECT_3).sent == {} and not PREFECT_3.side_creates
+
+
 def test_the_never_2xx_reason_of_automations_on_2x_names_the_settings():
     graph = Graph(SPEC_2, unreachable=PREFECT_2.unreachable)
     report = {"POST /automations/filter": {"statuses": {"404": 12}}}

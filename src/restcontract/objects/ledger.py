@@ -114,7 +114,8 @@ class Ledger:
         keys = request_body.get(side.body_field) if side is not None and isinstance(request_body, dict) else None
         if isinstance(keys, list):
             with self._lock:
-                self.sent.setdefault(operation, set()).update(k for k in keys if isinstance(k, str))
+                # a number is a name too: 2.x (pydantic v1) turns it into its string (a live run left a limit "0")
+                self.sent.setdefault(operation, set()).update(str(k) for k in keys if isinstance(k, (str, int, float)))
 
     def _side_created(self, client: httpx.Client, problems: list[str]) -> list[str]:
         """Delete routes of the objects ``side_creates`` operations made: named by this run's requests,
