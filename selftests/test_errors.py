@@ -15,7 +15,8 @@ import stubs
 from conftest import ROOT, kill_mid_run
 
 from restcontract.server.embedded import EmbeddedServer
-from restcontract.server.target import BACKOFF, MAX_RETRY_AFTER, ContractClient, NoAnswer, Target, retry_after, send_with_retries
+from restcontract.server.target import (BACKOFF, DROP_RETRIES, MAX_RETRY_AFTER, ContractClient, NoAnswer, Target,
+                                        retry_after, send_with_retries)
 
 ONE_OP = ["tests/test_conformance.py", "--baseline", "none", "--operation", "GET /health"]
 USAGE_ERROR, TARGET_ERROR, INTERRUPTED = 4, 3, 2
@@ -178,7 +179,7 @@ def test_a_dropped_connection_is_sent_again():
 def test_a_connection_that_always_drops_is_one_line():
     with stubs.dropping_server(drops=10) as server:
         with ContractClient(Target(server.url + "/api", timeout=5), None) as client:
-            with pytest.raises(NoAnswer, match=r"GET /api/flows/filter: no answer in 3 attempts"):
+            with pytest.raises(NoAnswer, match=rf"GET /api/flows/filter: no answer in {DROP_RETRIES} attempts"):
                 client.get("/flows/filter")
 
 

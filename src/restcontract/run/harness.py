@@ -20,7 +20,7 @@ import pytest
 from restcontract.cases import fuzzing
 from restcontract.cases.positive import Filler
 from restcontract.cases.store import CaseCache
-from restcontract.errors import ContractError, TargetDied
+from restcontract.errors import ContractError, NoAnswer, TargetDied
 from restcontract.findings.baseline import Baseline
 from restcontract.objects.factories import Objects
 from restcontract.objects.graph import Graph
@@ -249,7 +249,7 @@ class Harness:
             try:
                 deleted, problems = self.ledger.cleanup(self._target.client())
                 self.run.extra["cleanup"] = {"deleted": deleted, "problems": len(problems)}
-            except TargetDied as exc:
+            except (TargetDied, NoAnswer) as exc:  # one line in the notes, never a traceback after the run
                 problems.append(str(exc))
         if self._target is not None:
             self.run.extra["transient_retries"] = self._target.retries
