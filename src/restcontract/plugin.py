@@ -250,7 +250,10 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     name, original = item.name, getattr(item, "originalname", None)
     if not getattr(item, "operation_label", None) or not original or name == original or item.nodeid.endswith("]"):
         return
-    compat.give_node_id_params(item, name[len(original) + 1:-1])
+    # the operation as every report and family names it: relative to the API root (2.x documents carry /api)
+    harness = item.config.stash.get(HARNESS_KEY, None)
+    operation = operation_of(item, harness.loaded_spec) if harness is not None else None
+    compat.give_node_id_params(item, operation or name[len(original) + 1:-1])
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
