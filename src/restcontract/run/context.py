@@ -21,7 +21,7 @@ from restcontract.run.results import RunState
 from restcontract.server.records import REQUEST_ID_HEADER
 from restcontract.server.target import Target, send_authorized
 from restcontract.spec import Spec
-from restcontract.tables.safety import BODY_OVERRIDES
+from restcontract.tables.safety import BODY_OVERRIDES, LIVE_BODY_DROPS
 
 if TYPE_CHECKING:
     from restcontract.run.harness import Harness
@@ -102,6 +102,9 @@ class ContractContext:
         overrides = {**BODY_OVERRIDES.get(self.operation, {}), **self.harness.version.body_overrides.get(self.operation, {})}
         if overrides and isinstance(case.body, dict):
             case.body.update(overrides)
+        if self.harness.is_live and isinstance(case.body, dict):  # fields that would change others' objects
+            for name in LIVE_BODY_DROPS.get(self.operation, ()):
+                case.body.pop(name, None)
 
     def call_case(self, case):
         """Send a schemathesis case to the target (with the CSRF token it needs, retried like every

@@ -36,6 +36,19 @@ BODY_OVERRIDES = {
     "PUT /automations/{id}": {"enabled": False},
 }
 
+# On a live server, fields left out of generated request bodies because the server applies them to
+# objects the harness did not create. A work queue created or updated with a priority another queue
+# of its pool holds pushes that queue and every later one down by one, for good
+# (prefect/server/models/workers.py: bulk_update_work_queue_priorities); the harness's queues
+# without a pool join default-agent-pool, which may hold the team's own queues. Seen in
+# selftests/test_live_safety.py: three seeded queues of default-agent-pool moved by one.
+LIVE_BODY_DROPS: dict[str, tuple[str, ...]] = {
+    "POST /work_queues/": ("priority",),
+    "PATCH /work_queues/{id}": ("priority",),
+    "POST /work_pools/{work_pool_name}/queues": ("priority",),
+    "PATCH /work_pools/{work_pool_name}/queues/{name}": ("priority",),
+}
+
 # Objects the server creates as a side effect of the harness's requests, never answered with a
 # 201 of their own, so the ledger would not see them (found by a live run that left them behind).
 #
