@@ -28,11 +28,17 @@ def runs(prefect_server, tmp_path_factory):
     """(-n 0 run, -n 2 run, -n 0 run case by case), same seed, same server, same faults."""
     from conftest import run_pytest
 
+    from conftest import ROOT
+
     tmp = tmp_path_factory.mktemp("parallel")
     base = [*ARGS, "--base-url", prefect_server.base_url, "--baseline", "none"]
+    # The serial run also records the imports made on the pipeline's thread (test_pipeline_thread_imports_nothing).
+    recorder = {"RECORD_IMPORTS": str(tmp / "imports.txt"), "PYTHONPATH": str(ROOT / "selftests")}
     prefect_server.activate(*FAULTS)
     try:
-        return (run_pytest([*base, "-n", "0"], tmp), run_pytest([*base, "-n", "2"], tmp),
+        serial = run_pytest([*base, "-n", "0", "-p", "import_recorder"], tmp, env=recorder)
+        serial.imports = tmp / "imports.txt"
+        return (serial, run_pytest([*base, "-n", "2"], tmp),
                 run_pytest([*base, "-n", "0"], tmp, env={"RESTCONTRACT_PIPELINE": "0"}))
     finally:
         prefect_server.activate()
@@ -82,8 +88,9 @@ def test_terminal_summary_printed_once(runs):
 
 
 def test_baseline_under_xdist(prefect_server, tmp_path):
-    """--update-baseline with -n 2: the controller writes every merged finding and keeps the
-    reasons already written; the next -n 2 run accepts all of them and passes."""
+    """--update-baseline with -n 2: the controller writes every merged finding; the next -n 2 run
+    accepts all of them and passes. (That an update keeps the reasons already written is
+    ``test_baseline.test_baseline_workflow``: the same ``Baseline.write``, serial or not.)"""
     from conftest import run_pytest
 
     baseline = tmp_path / "baseline.json"
@@ -93,12 +100,7 @@ def test_baseline_under_xdist(prefect_server, tmp_path):
         first = run_pytest([*common, "--update-baseline"], tmp_path)
         entries = json.loads(baseline.read_text())["entries"]
         assert {e["fingerprint"] for e in entries} == fingerprints(first), first.output[-3000:]
-        # a person reviews one entry; rewriting must keep the reason
-        entries[0]["reason"] = "reviewed: kept"
-        baseline.write_text(json.dumps({"version": 1, "entries": entries}))
-        second = run_pytest([*common, "--update-baseline"], tmp_path)
-        again = {e["fingerprint"]: e for e in json.loads(baseline.read_text())["entries"]}
-        assert again[entries[0]["fingerprint"]]["reason"] == "reviewed: kept"
+        assert first.returncode == 0 and all(e["reason"].startswith("UNREVIEWED") for e in entries)
         gated = run_pytest(common, tmp_path)
     finally:
         prefect_server.activate()
@@ -107,24 +109,16 @@ def test_baseline_under_xdist(prefect_server, tmp_path):
     assert gated.report["summary"]["accepted"] == len(entries)
     assert all(f["baselined"] for f in gated.report["failures"])
     assert gated.report["baseline"]["stale"] == []
-    assert second.returncode == 0
 
 
-def test_pipeline_thread_imports_nothing(prefect_server, tmp_path):
+def test_pipeline_thread_imports_nothing(runs):
     # An import on the pipeline thread while Hypothesis walks sys.modules on the test's thread
     # fails that test ("dictionary changed size during iteration"): the first case, whose sending
     # imports what requests and schemathesis load lazily, runs on the test's thread.
-    from conftest import ROOT, run_pytest
-
-    record = tmp_path / "imports.txt"
-    prefect_server.activate(*FAULTS)
-    try:
-        run = run_pytest([*ARGS, "--base-url", prefect_server.base_url, "--baseline", "none", "-p", "import_recorder"],
-                         tmp_path, env={"RECORD_IMPORTS": str(record), "PYTHONPATH": str(ROOT / "selftests")})
-    finally:
-        prefect_server.activate()
-    assert run.report["summary"]["requests"] > 0, run.output[-3000:]
-    imported = [line for line in record.read_text().splitlines() if line.startswith("restcontract-pipeline ")]
+    serial, _, _ = runs
+    assert serial.report["summary"]["requests"] > 0, serial.output[-3000:]
+    lines = serial.imports.read_text().splitlines()  # written by the recorder when the run ends
+    imported = [line for line in lines if line.startswith("restcontract-pipeline ")]
     assert imported == [], imported
 
 
