@@ -66,7 +66,7 @@ def test_non_secret_headers_stay_readable(tmp_path):
     headers, secrets = harness.headers()
     assert headers["Authorization"] == f"Bearer {API_KEY}" and headers["X-PREFECT-API-VERSION"] == "0.8.4"
     assert set(secrets) == {API_KEY, CUSTOM, "t0k"}
-    from restcontract.findings.finding import curl
+    from restcontract.findings import curl
 
     line = curl("GET", "http://x/api/health", headers, secrets=secrets)
     assert "X-Team: data" in line and "0.8.4" in line
