@@ -100,8 +100,7 @@ class Filler:
             case.path_parameters[param] = value
 
     def _fill_body(self, operation: str, case, first: bool) -> None:
-        op = self.spec[operation]
-        if "application/json" not in op.definition.get("requestBody", {}).get("content", {}):
+        if not self.spec.takes_json(operation):
             return
         if first or case.body is NOT_SET:
             case.body = self.objects.body_for(operation)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import httpx
 
 from restcontract.spec.document import Spec
+from restcontract.spec.routes import expand
 from restcontract.tables.safety import DEPENDENTS, HELD, IMPLICIT
 from restcontract.tables.versions import SNAKE, Lookup, Version, for_version, form
 
@@ -179,8 +180,7 @@ class Ledger:
         value = body.get(field)
         if not isinstance(value, str) or not value:
             return
-        path = template.replace(template[template.index("{"):template.index("}") + 1],
-                                urllib.parse.quote(value, safe=""))
+        path = expand(template, {template[template.index("{") + 1:template.index("}")]: value})
         with self._lock:
             self.created.append(Created(operation, path))
 
