@@ -26,7 +26,6 @@ to compare, and the test is skipped with the reason.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
