@@ -14,17 +14,17 @@ DESTRUCTIVE = {
                                       "empty filter); found by selftests/test_live_safety.py",
     "DELETE /admin/storage": "removes the server's result storage configuration",
     "PUT /admin/storage": "replaces the server's result storage configuration",
-    # Prefect 2.x only: these wipe the whole database.
-    "POST /admin/database/clear": "Prefect 2.x: deletes every object in the database",
-    "POST /admin/database/drop": "Prefect 2.x: drops the database",
-    "POST /admin/database/create": "Prefect 2.x: (re)creates the database",
+    # Prefect 2.x and 3.0 (gone in 3.8.8): these wipe the whole database.
+    "POST /admin/database/clear": "Prefect 2.x and 3.0: deletes every object in the database",
+    "POST /admin/database/drop": "Prefect 2.x and 3.0: drops the database",
+    "POST /admin/database/create": "Prefect 2.x and 3.0: (re)creates the database",
 }
 
 EXCLUDED: dict[str, str] = {
-    # Prefect 2.x only. Run on the embedded server (where destructive operations run), they pulled the
+    # Prefect 2.x and 3.0. Run on the embedded server (where destructive operations run), they pulled the
     # database from under the rest of the run: every later request answered 500 "no such table".
-    "POST /admin/database/drop": "Prefect 2.x: drops every table, also under the run's own later requests",
-    "POST /admin/database/clear": "Prefect 2.x: deletes every object, also the ones the run's other tests use",
+    "POST /admin/database/drop": "Prefect 2.x and 3.0: drops every table, also under the run's own later requests",
+    "POST /admin/database/clear": "Prefect 2.x and 3.0: deletes every object, also the ones the run's other tests use",
 }
 
 # Fields forced into generated request bodies, so that fuzzing cannot start side effects
