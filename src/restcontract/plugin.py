@@ -185,7 +185,13 @@ def contract_schema():
     harness = Harness.current
     if harness is None:
         raise ContractError("restcontract plugin is not active")
-    return harness.schemathesis_schema
+    chosen = _chosen(harness.config, harness)
+    if chosen is None or not chosen.keys:  # an empty selection: schemathesis refuses a test of no operation
+        return harness.schemathesis_schema
+    # schemathesis builds a test for every operation it is given: a narrow run builds only its own
+    # (the selection still deselects every other family's items in pytest_collection_modifyitems)
+    return harness.schemathesis_schema.include(
+        name=sorted(f"{op.method} {op.path}" for op in harness.spec if op.key in chosen.keys))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
