@@ -1,5 +1,7 @@
 """Version-aware tables (``tables.versions``): chosen from the server's version, used by the factories,
-the ledger and the never-2xx reasons; and 2.x test ids without the document's ``/api``.
+the ledger and the never-2xx reasons; features a server serves only with its settings on (the server's
+"off" answer to a probe: its operations are not served, ``test_not_served`` in a child run); and 2.x test
+ids without the document's ``/api``.
 
 Pure logic in-process (no server): the objects a 2.x run makes are removed on a live server is
 proven in ``test_nothing_left_behind.py``, the numbers on a live 2.20.26 in docs/deployments.md.
@@ -14,10 +16,11 @@ import pytest
 from conftest import CHILD_FLAGS, ROOT
 
 from restcontract.objects.factories import Objects
-from restcontract.objects.graph import Graph, never_2xx_reasons
+from restcontract.objects.graph import Graph
 from restcontract.objects.ledger import Ledger
+from restcontract.reporting import html, markdown
 from restcontract.spec import load_spec
-from restcontract.tables.versions import PREFECT_2, PREFECT_3, for_version
+from restcontract.tables.versions import AUTOMATIONS, EVENTS, PREFECT_2, PREFECT_3, for_version
 
 SPEC_2 = load_spec(ROOT / "spec/prefect-2.20.26.json")
 
@@ -75,13 +78,27 @@ def test_names_sent_to_2x_increment_are_kept_as_the_server_stores_them():
     assert ledger(PREFECT_3).sent == {} and not PREFECT_3.side_creates
 
 
-def test_the_never_2xx_reason_of_automations_on_2x_names_the_settings():
-    graph = Graph(SPEC_2, unreachable=PREFECT_2.unreachable)
-    report = {"POST /automations/filter": {"statuses": {"404": 12}}}
-    reason = never_2xx_reasons(graph, report, ["POST /automations/filter"])["POST /automations/filter"]
-    assert "PREFECT_EXPERIMENTAL_EVENTS" in reason and "PREFECT_API_SERVICES_TRIGGERS_ENABLED" in reason
-    assert "PREFECT_EXPERIMENTAL_EVENTS" not in never_2xx_reasons(Graph(SPEC_2), report, ["POST /automations/filter"])[
-        "POST /automations/filter"]
+@pytest.mark.parametrize("feature, status, body, off", [
+    (AUTOMATIONS, 404, {"detail": "Automations are not enabled. Please enable the PREFECT_EXPERIMENTAL_EVENTS and "
+                                  "PREFECT_API_SERVICES_TRIGGERS_ENABLED settings."}, True),  # 2.20.26, settings off
+    (EVENTS, 404, {"detail": "Events are not enabled. Please enable the PREFECT_EXPERIMENTAL_EVENTS setting."}, True),
+    (AUTOMATIONS, 200, [], False),  # served
+    (AUTOMATIONS, 404, {"detail": "Not Found"}, False),  # a 404 that does not say so: served (its failures are findings)
+    (EVENTS, 404, {"detail": "Automations are not enabled."}, False),  # another feature's answer
+    (EVENTS, 500, {"detail": "Events are not enabled"}, False),  # the wrong status
+    (AUTOMATIONS, 404, None, False),  # no JSON body
+], ids=["automations-off", "events-off", "served", "plain-404", "other-feature", "500", "no-body"])
+def test_a_feature_is_off_only_when_the_server_says_so(feature, status, body, off):
+    assert feature.is_off(status, body) is off
+
+
+def test_the_2x_features_name_their_settings_and_cover_every_automations_and_events_operation():
+    gated = {op for feature in PREFECT_2.features for op in feature.operations}
+    assert gated == {op for op in SPEC_2.operations if op.split(" ", 1)[1].startswith(("/automations", "/events"))}
+    assert "PREFECT_API_SERVICES_TRIGGERS_ENABLED" in AUTOMATIONS.reason and "PREFECT_EXPERIMENTAL_EVENTS" in EVENTS.reason
+    for feature in PREFECT_2.features:  # the probe is a read-only operation of the feature
+        assert feature.probe in feature.operations and Graph.is_read_only(feature.probe)
+    assert not PREFECT_3.features  # 3.x serves them always
 
 
 def test_conformance_ids_on_2x_name_operations_without_the_api_root(tmp_path):
@@ -92,3 +109,43 @@ def test_conformance_ids_on_2x_name_operations_without_the_api_root(tmp_path):
     assert "tests/test_conformance.py::test_conformance[GET /admin/settings]" in out, out[-2000:]
     assert "tests/test_not_found.py::test_not_found[GET /flows/{id}]" in out
     assert "[GET /api/" not in out and "[POST /api/" not in out
+
+
+# A narrow run (conformance, not_found, lifecycle) of two automations operations and one that is always served,
+# against the self-test server saying it is 2.20.26: with automations "not enabled" (as a 2.x server with its
+# default settings answers), and with them served.
+NOT_SERVED_ARGS = ["tests/test_conformance.py", "tests/test_not_found.py", "tests/test_lifecycle.py", "--max-examples", "2",
+                   "--operation", "POST /automations/", "--operation", "GET /automations/{id}",
+                   "--operation", "POST /flows/"]
+GATED = ["GET /automations/{id}", "POST /automations/"]
+
+
+def test_routes_the_server_says_it_does_not_serve_are_reported_not_served_and_not_fuzzed(shared_run):
+    run = shared_run(NOT_SERVED_ARGS, faults=["version_says_2", "events_not_enabled"])
+    report, summary = run.report, run.report["summary"]
+    assert report["target"]["server_version"] == "2.20.26", run.output[-3000:]
+    assert sorted(report["not_served"]) == GATED, run.output[-3000:]
+    for op in GATED:
+        entry = report["operations"][op]
+        assert entry["statuses"] == {}, entry  # not one request sent to it (the probe is not counted)
+        assert set(entry["checks"].values()) == {"not_served"} and "PREFECT_EXPERIMENTAL_EVENTS" in entry["reason"]
+        assert "PREFECT_API_SERVICES_TRIGGERS_ENABLED" in report["not_served"][op]
+    assert summary["not_served"] == 2 and summary["tested"] == 1 and summary["with_2xx"] == 1, summary
+    assert not run.findings("POST /automations/") and not run.findings("GET /automations/{id}")
+    assert "  not served: GET /automations/{id}, POST /automations/: Prefect 2.x serves automations only with" in run.output
+    assert "1 of 1 tested operations got a 2xx (100.0%)" in run.output
+    assert "**Not served** (2, not counted as tested): `GET /automations/{id}`, `POST /automations/`" in markdown.render(report)
+    assert "<h2>Operations not served (2)</h2>" in html.render(report)
+
+
+def test_the_same_routes_are_tested_when_the_server_serves_them(shared_run):
+    """The control: the same server saying 2.20.26 with automations served; the probe's 200 means 'on'."""
+    run = shared_run(NOT_SERVED_ARGS, faults=["version_says_2"])
+    report = run.report
+    assert report["target"]["server_version"] == "2.20.26" and not report["not_served"], run.output[-3000:]
+    for op in GATED:
+        entry = report["operations"][op]
+        assert entry["statuses"] and "not_served" not in entry["checks"].values(), entry
+        assert entry["checks"]["conformance"] in ("passed", "accepted", "failed"), entry
+    assert report["summary"]["tested"] == 3 and report["summary"]["not_served"] == 0
+    assert report["summary"]["with_2xx"] == 3, report["summary"]

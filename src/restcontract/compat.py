@@ -179,11 +179,27 @@ def quiet_test_progress(reporter: Any) -> None:
 
 
 def forget_interrupt_banner(reporter: Any) -> None:
-    """pytest's terminal reporter prints a ``pytest.exit`` as ``! _pytest.outcomes.Exit: <msg> !`` when
-    the session ends; forget it (the plugin prints the message itself, one line)."""
-    if not hasattr(reporter, "_keyboardinterrupt_memo"):
-        raise _missing("pytest's TerminalReporter._keyboardinterrupt_memo", AttributeError("_keyboardinterrupt_memo"))
+    """pytest's terminal reporter prints a ``pytest.exit`` as ``! _pytest.outcomes.Exit: <msg> !``, and a
+    stop (``session.shouldstop``, raised as ``Session.Interrupted``) as ``!!! Interrupted: <msg> !!!``:
+    ``_report_keyboardinterrupt`` writes the memo ``pytest_keyboard_interrupt`` kept, at session finish
+    (exit status 2; it asserts a memo is there) or at unconfigure. Forget the memo and make that call a
+    no-op for this run (the plugin prints the message itself, one line)."""
+    for name in ("_keyboardinterrupt_memo", "_report_keyboardinterrupt"):
+        if not hasattr(reporter, name):
+            raise _missing(f"pytest's TerminalReporter.{name}", AttributeError(name))
     reporter._keyboardinterrupt_memo = None
+    reporter._report_keyboardinterrupt = lambda: None
+
+
+def session_interrupted() -> type[BaseException]:
+    """The exception pytest raises when ``session.shouldstop`` is set (``_pytest.main.Interrupted``, a
+    ``KeyboardInterrupt``; its text is the ``shouldstop`` message)."""
+    import pytest
+
+    try:
+        return pytest.Session.Interrupted
+    except AttributeError as exc:
+        raise _missing("pytest.Session.Interrupted", exc) from None
 
 
 def _qualname(function: Any) -> str:

@@ -32,7 +32,7 @@ from restcontract.run import config as configfile
 from restcontract.run import interrupt, progress, selection
 from restcontract.run.context import ContractContext
 from restcontract.run.harness import Harness
-from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, PASSED, SKIPPED
+from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, NOT_SERVED, PASSED, SKIPPED
 from restcontract.server.target import Target
 from restcontract.spec import Spec
 
@@ -41,6 +41,7 @@ PROGRESS_KEY = pytest.StashKey[progress.Progress]()  # the live line on a termin
 CONTEXT_KEY = pytest.StashKey["ContractContext"]()
 SIGINT_KEY = pytest.StashKey[object]()  # the SIGINT handler to restore at the end (interrupt.install)
 EXIT_LINE_KEY = pytest.StashKey[str]()  # the one line a pytest.exit("restcontract: ...") ends the run with
+SUMMARY_SHOWN_KEY = pytest.StashKey[bool]()  # the terminal summary (and its outcome line) was written
 
 
 def _positive_int(value: str) -> int:
@@ -333,12 +334,17 @@ def contract(request: pytest.FixtureRequest) -> ContractContext:
     """The per-test context of a contract check (operation, target, client, report)."""
     harness = request.config.stash[HARNESS_KEY]
     family = family_of(request.node) or "conformance"
+    operation, unserved = operation_of(request.node, harness.spec), None
     try:
         if family not in OFFLINE:
             harness.target
+            unserved = harness.not_served.get(operation or "")
     except ContractError as exc:
         pytest.exit(f"restcontract: {exc}", returncode=3)
-    context = ContractContext(harness, request.node, operation_of(request.node, harness.spec), family)
+    if unserved:  # the server said it does not serve it (tables.versions.Feature): not sent, not counted as tested
+        harness.run.record_check(operation, family, NOT_SERVED, unserved)
+        pytest.skip(f"not served: {unserved}")
+    context = ContractContext(harness, request.node, operation, family)
     request.node.stash[CONTEXT_KEY] = context
     timeout = context.operation and configfile.of(request.config).request_timeout(context.operation)
     if not timeout or family in OFFLINE:
@@ -401,10 +407,14 @@ def how_it_ended(exc: BaseException) -> tuple[str, str]:
 
 
 def one_line_exit(config: pytest.Config, exc: BaseException) -> None:
-    """A run ended by ``pytest.exit("restcontract: <reason>", returncode=N)`` prints exactly that line
-    at the end (``pytest_unconfigure``), not pytest's ``! _pytest.outcomes.Exit: ... !`` banner."""
-    if isinstance(exc, pytest.exit.Exception) and exc.msg.startswith("restcontract: "):
-        config.stash[EXIT_LINE_KEY] = exc.msg.splitlines()[0]
+    """A run ended by ``pytest.exit("restcontract: <reason>", returncode=N)``, or stopped mid-run by
+    ``session.shouldstop = "restcontract: <reason>"`` (the server stopped answering), prints exactly that
+    line at the end (``pytest_unconfigure``), not pytest's ``! _pytest.outcomes.Exit: ... !`` or
+    ``!!! Interrupted: ... !!!`` banner."""
+    message = (exc.msg if isinstance(exc, pytest.exit.Exception)
+               else str(exc) if isinstance(exc, compat.session_interrupted()) else "")
+    if message.startswith("restcontract: "):
+        config.stash[EXIT_LINE_KEY] = message.splitlines()[0]
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             compat.forget_interrupt_banner(reporter)
@@ -412,9 +422,11 @@ def one_line_exit(config: pytest.Config, exc: BaseException) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     interrupt.restore(config.stash.get(SIGINT_KEY, None))
+    report = getattr(config.stash.get(HARNESS_KEY, None), "report", None)
+    if report and not config.stash.get(SUMMARY_SHOWN_KEY, False):  # exit 3: pytest writes no terminal summary
+        print(outcome.line(report["summary"]), flush=True)
     if EXIT_LINE_KEY in config.stash:
         print(config.stash[EXIT_LINE_KEY], file=sys.stderr, flush=True)
-    report = getattr(config.stash.get(HARNESS_KEY, None), "report", None)
     if report and getattr(config.option, "xmlpath", None):  # pytest has written its JUnit file by now
         from restcontract.reporting.junit import add_outcome
 
@@ -527,6 +539,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     harness = config.stash[HARNESS_KEY]
     if harness.uses_target or harness.is_controller:
+        config.stash[SUMMARY_SHOWN_KEY] = True
         for line in reporting.terminal_lines(harness):
             terminalreporter.write_line(line)
         stale = ((getattr(harness, "report", None) or {}).get("baseline") or {}).get("stale") or []

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from restcontract.reporting import outcome
-from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, PASSED
+from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, NOT_SERVED, PASSED
 
 if TYPE_CHECKING:
     from restcontract.run.harness import Harness
@@ -33,7 +33,9 @@ def build(harness: "Harness") -> dict:
         if op in run.reasons:
             entry["reason"] = run.reasons[op]
         operations[op] = entry
-    tested = [op for op, e in operations.items() if any(r in RAN for r in e["checks"].values())]
+    # not served: the server said so (tables.versions.Feature); never tested, even if a document-only family ran
+    not_served = [op for op, e in operations.items() if NOT_SERVED in e["checks"].values()]
+    tested = [op for op, e in operations.items() if any(r in RAN for r in e["checks"].values()) and op not in not_served]
     excluded = [op for op, e in operations.items() if e["checks"] and all(r == EXCLUDED for r in e["checks"].values())]
     with_2xx = sorted(run.with_2xx() & set(tested))  # of the tested operations (factories' calls do not count)
     stale = harness.baseline.stale(findings, ran_pairs(harness))
@@ -46,6 +48,7 @@ def build(harness: "Harness") -> dict:
             "operations": len(operations),
             "tested": len(tested),
             "excluded": len(excluded),
+            "not_served": len(not_served),
             "with_2xx": len(with_2xx),
             "failures": len(findings),
             "new_failures": sum(1 for f in findings if not f.baselined),
@@ -54,6 +57,7 @@ def build(harness: "Harness") -> dict:
             "requests": run.requests,
         },
         "excluded": {op: run.reasons.get(op, "") for op in excluded},
+        "not_served": {op: run.reasons.get(op, "") for op in not_served},
         "without_2xx": _without_2xx(harness, operations, [op for op in tested + excluded if op not in with_2xx], excluded, run),
         "baseline": {"path": str(harness.baseline.path) if harness.baseline.path else None,
                      "stale": stale},
@@ -135,12 +139,15 @@ def terminal_lines(harness: "Harness") -> list[str]:
         where = "none"
     lines.append(f"target: {where} {t.get('server_version', '')}  spec: {t.get('spec')}")
     excluded = report["excluded"]
-    text = f"{s['operations']} operations: {s['tested']} tested, {s['excluded']} excluded"
+    text = (f"{s['operations']} operations: {s['tested']} tested, "
+            + (f"{s['not_served']} not served, " if s.get("not_served") else "") + f"{s['excluded']} excluded")
     if excluded:
         text += ": " + ", ".join(sorted(excluded))
     lines.append(text)
+    lines += not_served_lines(report.get("not_served") or {})
     if s["requests"]:  # a run of the document-only families (guidelines) sends nothing
-        lines.append(f"{s['with_2xx']} of {s['tested']} tested operations got a 2xx; {s['requests']} requests")
+        share = f" ({100 * s['with_2xx'] / s['tested']:.1f}%)" if s["tested"] else ""
+        lines.append(f"{s['with_2xx']} of {s['tested']} tested operations got a 2xx{share}; {s['requests']} requests")
         for op, reason in sorted(report.get("without_2xx", {}).items()):
             lines.append(f"  never 2xx: {op}: {reason}")
     else:
@@ -162,5 +169,13 @@ def terminal_lines(harness: "Harness") -> list[str]:
                 lines.append(f"    at {group['frames'][0]}")
     for note in report["notes"]:
         lines.append(f"note: {note}")
-    lines.append(f"outcome: {outcome.headline(s)}")
+    lines.append(outcome.line(s))
     return lines
+
+
+def not_served_lines(not_served: dict[str, str]) -> list[str]:
+    """``  not served: op, op: reason``, one line per reason (the operations of one feature)."""
+    by_reason: dict[str, list[str]] = {}
+    for op, reason in sorted(not_served.items()):
+        by_reason.setdefault(reason, []).append(op)
+    return [f"  not served: {', '.join(ops)}: {reason}" for reason, ops in by_reason.items()]

@@ -18,7 +18,7 @@ from html import escape
 
 from restcontract.checks.registry import FAMILIES
 from restcontract.reporting import outcome
-from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, NOT_APPLICABLE, PASSED, SKIPPED
+from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, NOT_APPLICABLE, NOT_SERVED, PASSED, SKIPPED
 
 SPEC_GAP_CELL = "spec_gap"
 # cell state -> (label, short text in the cell)
@@ -29,6 +29,7 @@ STATES = {
     PASSED: ("passed", "✓"),
     SKIPPED: ("skipped", "skip"),
     EXCLUDED: ("excluded", "excl"),
+    NOT_SERVED: ("not served", "off"),
     NOT_APPLICABLE: ("not applicable", "·"),
 }
 FAMILY_ORDER = list(FAMILIES)  # the registry's order (restcontract.checks.registry)
@@ -62,7 +63,7 @@ td.opname{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-
 .s{display:inline-block;min-width:46px;padding:0 6px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}
 .s-failed{background:var(--fail)}.s-spec_gap{background:var(--gap)}.s-accepted{background:var(--acc)}
 .s-passed{background:var(--pass)}.s-skipped{background:var(--skip)}.s-excluded{background:var(--excl)}
-.s-not_applicable{background:transparent;color:#aaa}
+.s-not_applicable{background:transparent;color:#aaa}.s-not_served{background:transparent;color:var(--excl);border:1px solid var(--excl)}
 .count{color:var(--mute);font-size:12px}
 tr.detail>td{background:#fbfbfd;padding:8px 14px 12px}
 .finding{border:1px solid var(--line);border-left:4px solid var(--fail);border-radius:4px;margin:6px 0;background:#fff}
@@ -221,6 +222,8 @@ def render(report: dict) -> str:
     out.append(_card(s.get("operations", 0), "operations"))
     out.append(_card(tested, "tested", bar=tested / s["operations"] if s.get("operations") else 0))
     out.append(_card(s.get("excluded", 0), "excluded"))
+    if s.get("not_served"):
+        out.append(_card(s["not_served"], "not served"))
     out.append(_card(f"{s.get('with_2xx', 0)}/{tested}", "tested ops with a 2xx",
                      bar=s.get("with_2xx", 0) / tested if tested else 0))
     out.append(_card(s.get("requests", 0), "requests"))
@@ -301,6 +304,11 @@ def render(report: dict) -> str:
                                               for op, reason in sorted(excluded.items())) + "</tbody></table>")
     else:
         out.append('<p class="kv">none</p>')
+    not_served = report.get("not_served") or {}
+    if not_served:  # the server said it does not serve them (a feature its settings switch off)
+        out.append(f"<h2>Operations not served ({len(not_served)})</h2>")
+        out.append("<table><tbody>" + "".join(f'<tr><td class="m">{escape(op)}</td><td>{escape(reason)}</td></tr>'
+                                              for op, reason in sorted(not_served.items())) + "</tbody></table>")
     without = report.get("without_2xx") or {}
     out.append(f"<h2>Tested operations that never got a 2xx ({len(without)})</h2>")
     if without:

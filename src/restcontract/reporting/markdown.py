@@ -61,6 +61,11 @@ def render(report: dict) -> str:
               "|---:|---:|---:|---:|---:|---:|---:|---:|",
               f"| {s['operations']} | {s['tested']} | {s['excluded']} | {s['with_2xx']} | {s['requests']} "
               f"| {s['new_failures']} | {s['accepted']} | {s['stale_baseline']} |", ""]
+    not_served: dict[str, list[str]] = {}  # reason -> operations the server said it does not serve
+    for op, why in sorted((report.get("not_served") or {}).items()):
+        not_served.setdefault(why, []).append(op)
+    for why, ops in not_served.items():
+        lines += [f"**Not served** ({len(ops)}, not counted as tested): {', '.join(_code(op) for op in ops)}: {_cell(why, 200)}", ""]
     runs = report.get("runs") or []  # a merged report (restcontract.reporting.merge): one row per run
     if runs:
         lines += ["| run | target | tested | requests | new | accepted |", "|---|---|---:|---:|---:|---:|"]

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from restcontract.errors import ContractError
 from restcontract.reporting import outcome
-from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, NOT_APPLICABLE, PASSED, SKIPPED
+from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, NOT_APPLICABLE, NOT_SERVED, PASSED, SKIPPED
 
 REQUIRED = {"summary": dict, "operations": dict, "failures": list}
 # the most telling result first: a merged cell shows the first one any run had
-RESULT_ORDER = (FAILED, ACCEPTED, PASSED, SKIPPED, EXCLUDED, NOT_APPLICABLE)
+RESULT_ORDER = (FAILED, ACCEPTED, PASSED, SKIPPED, EXCLUDED, NOT_SERVED, NOT_APPLICABLE)
 RAN = (PASSED, FAILED, ACCEPTED)
 
 

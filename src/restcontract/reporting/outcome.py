@@ -55,3 +55,8 @@ def headline(summary: dict) -> str:
     outcome = summary.get("outcome") or (NEW_FINDINGS if summary.get("new_failures") else PASSED)
     reason = summary.get("outcome_reason") or ""
     return LABELS[outcome].upper() + (f": {reason}" if reason else "")
+
+
+def line(summary: dict) -> str:
+    """``outcome: INTERRUPTED: ...``: the terminal's last line of a run, whether or not its tests ran."""
+    return f"outcome: {headline(summary)}"

@@ -58,6 +58,7 @@ class Harness:
         self._objects: Objects | None = None
         self._graph: Graph | None = None
         self._filler: Filler | None = None
+        self._not_served: dict[str, str] | None = None  # operation -> why the server does not serve it
         self._schemathesis_schema = None
         self._database = None
         self.pipeline = Pipeline()  # conformance cases are sent while the next one is generated
@@ -168,6 +169,17 @@ class Harness:
     def version(self) -> Version:
         """What differs by the server's Prefect version (``tables.versions``), from ``/admin/version``."""
         return for_version(self.target.server_version)
+
+    @property
+    def not_served(self) -> dict[str, str]:
+        """Operation -> why the server does not serve it: the version table's features whose probe the
+        server answered "off" (``server.features``), asked once per run."""
+        if self._not_served is None:
+            from restcontract.server.features import not_served
+
+            with self.target.client() as client:
+                self._not_served = not_served(client, self.version.features)
+        return self._not_served
 
     @property
     def objects(self) -> Objects:

@@ -13,14 +13,15 @@ from typing import Literal
 from restcontract.findings import Finding, dedupe
 
 # Results of one check on one operation, worst last: merging keeps the worst.
-Result = Literal["not_applicable", "excluded", "skipped", "passed", "accepted", "failed"]
+Result = Literal["not_applicable", "not_served", "excluded", "skipped", "passed", "accepted", "failed"]
 PASSED: Result = "passed"
 ACCEPTED: Result = "accepted"
 FAILED: Result = "failed"
 SKIPPED: Result = "skipped"
 EXCLUDED: Result = "excluded"
 NOT_APPLICABLE: Result = "not_applicable"
-_RANK: dict[Result, int] = {NOT_APPLICABLE: 0, EXCLUDED: 1, SKIPPED: 2, PASSED: 3, ACCEPTED: 4, FAILED: 5}
+NOT_SERVED: Result = "not_served"  # the server said it does not serve the operation (tables.versions.Feature)
+_RANK: dict[Result, int] = {NOT_APPLICABLE: 0, NOT_SERVED: 1, EXCLUDED: 2, SKIPPED: 3, PASSED: 4, ACCEPTED: 5, FAILED: 6}
 
 
 def worse(a: Result | None, b: Result) -> Result:
@@ -31,7 +32,7 @@ def worse(a: Result | None, b: Result) -> Result:
 class RunState:
     statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     checks: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
-    reasons: dict[str, str] = field(default_factory=dict)  # operation -> why excluded/skipped
+    reasons: dict[str, str] = field(default_factory=dict)  # operation -> why excluded/skipped/not served
     findings: list[Finding] = field(default_factory=list)
     requests: int = 0
     notes: list[str] = field(default_factory=list)  # run-level messages (target died, destructive ops excluded)

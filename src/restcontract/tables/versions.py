@@ -19,6 +19,11 @@ version it talks to. Every table adds to or overrides the version-free tables of
 - ``body_overrides``: more of ``tables.safety.BODY_OVERRIDES``: fields forced into generated bodies so
   that a request cannot leave something behind that no route removes.
 - ``unreachable``: operations no case can make succeed on a plain server of that version, and why.
+- ``features``: routes the server serves only with some settings on (``Feature``). Once per run the
+  harness sends each feature's probe; when the server answers it with the feature's "off" answer (the
+  status and a text of its detail), the feature's operations are not fuzzed, not counted as tested, and
+  reported "not served" with the reason. Any other answer (a 2xx, an error) means the routes are served:
+  they are tested. Never inferred from failures, only from the server saying so.
 """
 
 from __future__ import annotations
@@ -53,6 +58,26 @@ class SideCreate:
 
 
 @dataclass(frozen=True)
+class Feature:
+    """Routes served only when a setting is on: ``operations``, one read-only ``probe`` request (``METHOD
+    /route`` with the JSON ``probe_body``), and the answer that means "off": ``off_status`` with a
+    ``detail`` containing ``off_detail``. ``reason`` names the settings that switch it on."""
+
+    name: str
+    operations: tuple[str, ...]
+    probe: str
+    off_status: int
+    off_detail: str
+    reason: str
+    probe_body: object = None
+
+    def is_off(self, status: int, body: object) -> bool:
+        """Whether an answer to the probe is the server saying the feature is off."""
+        detail = body.get("detail") if isinstance(body, dict) else None
+        return status == self.off_status and isinstance(detail, str) and self.off_detail in detail
+
+
+@dataclass(frozen=True)
 class Version:
     major: int
     name_forms: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -63,10 +88,29 @@ class Version:
     side_creates: dict[str, SideCreate] = field(default_factory=dict)
     body_overrides: dict[str, dict] = field(default_factory=dict)
     unreachable: dict[str, str] = field(default_factory=dict)
+    features: tuple[Feature, ...] = ()
 
 
-_EVENTS_OFF = ("Prefect 2.x serves automations and events only with PREFECT_EXPERIMENTAL_EVENTS=true (automations "
-               "also PREFECT_API_SERVICES_TRIGGERS_ENABLED=true): 404 'Automations/Events are not enabled' otherwise")
+# prefect/server/api/automations.py and events.py (2.20.26): a router dependency answers every route
+# 404 {"detail": "Automations are not enabled. Please enable the PREFECT_EXPERIMENTAL_EVENTS and
+# PREFECT_API_SERVICES_TRIGGERS_ENABLED settings."} / {"detail": "Events are not enabled. Please enable
+# the PREFECT_EXPERIMENTAL_EVENTS setting."} while the settings are off (the default).
+AUTOMATIONS = Feature(
+    "automations",
+    ("POST /automations/", "GET /automations/{id}", "PUT /automations/{id}", "PATCH /automations/{id}",
+     "DELETE /automations/{id}", "POST /automations/filter", "POST /automations/count",
+     "GET /automations/related-to/{resource_id}", "DELETE /automations/owned-by/{resource_id}"),
+    probe="POST /automations/filter", probe_body={"limit": 1}, off_status=404,
+    off_detail="Automations are not enabled",
+    reason="Prefect 2.x serves automations only with PREFECT_EXPERIMENTAL_EVENTS=true and "
+           "PREFECT_API_SERVICES_TRIGGERS_ENABLED=true (the server answered 404 'Automations are not enabled')")
+EVENTS = Feature(
+    "events",
+    ("POST /events", "POST /events/filter", "GET /events/filter/next", "POST /events/count-by/{countable}"),
+    probe="POST /events/filter", probe_body={"limit": 1}, off_status=404,
+    off_detail="Events are not enabled",
+    reason="Prefect 2.x serves events only with PREFECT_EXPERIMENTAL_EVENTS=true "
+           "(the server answered 404 'Events are not enabled')")
 
 PREFECT_2 = Version(
     major=2,
@@ -98,15 +142,7 @@ PREFECT_2 = Version(
         # foreign key (agent.work_queue_id, no ON DELETE) then makes DELETE of the queue and of its pool 409
         "POST /work_queues/{id}/get_runs": {"agent_id": None},
     },
-    unreachable={
-        **{op: _EVENTS_OFF for op in (
-            "POST /automations/", "GET /automations/{id}", "PUT /automations/{id}", "PATCH /automations/{id}",
-            "DELETE /automations/{id}", "POST /automations/filter", "POST /automations/count",
-            "GET /automations/related-to/{resource_id}", "DELETE /automations/owned-by/{resource_id}",
-            "POST /events", "POST /events/filter",
-            "POST /events/count-by/{countable}",
-        )},
-    },
+    features=(AUTOMATIONS, EVENTS),
 )
 
 PREFECT_3 = Version(major=3)
