@@ -507,15 +507,17 @@ def pytest_runtest_makereport(item: pytest.Item, call) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
     data = getattr(node, "workeroutput", {}).get("restcontract")
+    harness = node.config.stash[HARNESS_KEY]
+    if data or error:  # a worker ran contract checks, or died: the controller writes the reports
+        harness.uses_target = True
     if data:
-        harness = node.config.stash[HARNESS_KEY]
         harness.run.merge(data["run"])
         harness.run.extra.setdefault("target", data.get("target"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     harness = session.config.stash[HARNESS_KEY]
-    if not harness.uses_target and not harness.is_controller:
+    if not harness.uses_target:  # no contract check ran (the controller: no worker sent one)
         return
     problems = harness.finish()
     for problem in problems:
@@ -538,7 +540,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     harness = config.stash[HARNESS_KEY]
-    if harness.uses_target or harness.is_controller:
+    if harness.uses_target:
         config.stash[SUMMARY_SHOWN_KEY] = True
         for line in reporting.terminal_lines(harness):
             terminalreporter.write_line(line)
