@@ -36,6 +36,16 @@ atexit.register(shutil.rmtree, CASE_CACHE, True)
 CHILD_FLAGS = ["-p", "no:cacheprovider", "-q", "--no-header", "--case-cache", str(CASE_CACHE)]
 
 
+COSTLY: set[str] = set()
+
+
+def costly(function):
+    """A session fixture that takes a child run or a server to build: every test using it runs on the
+    same xdist worker (``pytest_collection_modifyitems``), which builds it once."""
+    COSTLY.add(function.__name__)
+    return pytest.fixture(scope="session")(function)
+
+
 @dataclass
 class SuiteRun:
     returncode: int
@@ -75,7 +85,7 @@ AUTH_STRING = "admin:pw-7Qz-secret"
 PROTECTED = {"PREFECT_SERVER_API_AUTH_STRING": AUTH_STRING, "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "true"}
 
 
-@pytest.fixture(scope="session")
+@costly
 def protected_server():
     """A real Prefect started with ``PREFECT_SERVER_API_AUTH_STRING`` and CSRF protection on."""
     server = EmbeddedServer(settings=PROTECTED).start()
@@ -160,6 +170,25 @@ def shared_run(prefect_server, tmp_path_factory):
     return run
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``tox -e selftest`` runs ``-n 2 --dist loadgroup``) every worker has its own
+    server and its own copy of each session and module fixture: keep the tests that share one on one
+    worker. A module is one group; modules that use the same ``@costly`` fixture are one group, so that
+    fixture is built once."""
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        while parent.setdefault(name, name) != name:
+            name = parent[name]
+        return name
+
+    for item in items:
+        for fixture in COSTLY.intersection(getattr(item, "fixturenames", ())):
+            parent[root(item.nodeid.split("::")[0])] = root("fixture " + fixture)
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(root(item.nodeid.split("::")[0])))
+
+
 def fault_sets(module: str) -> list[str]:
     """The names of the fault sets ``selftests/faults/<module>.py`` defines, in its order."""
     import importlib.util
@@ -192,14 +221,14 @@ LIFECYCLE_OPERATIONS = ["POST /artifacts/", "POST /automations/", "POST /block_d
                         "POST /work_pools/", "POST /work_queues/", "PUT /saved_searches/"]
 
 
-@pytest.fixture(scope="session")
+@costly
 def unbroken_contracts(shared_run):
     """One run of the guideline-contract families, lifecycle and drift on the unbroken server (``-rA``)."""
     return shared_run([*CONTRACT_FILES, "tests/test_lifecycle.py", "tests/test_drift.py", "-rA",
                        *_pairs("--operation", sorted(set(CONTRACT_OPERATIONS) | set(LIFECYCLE_OPERATIONS)))])
 
 
-@pytest.fixture(scope="session")
+@costly
 def broken_contracts(shared_run):
     """One run of the guideline-contract families with every fault set of ``faults/filtering.py`` and
     ``faults/guideline_contracts.py`` on."""
@@ -207,7 +236,7 @@ def broken_contracts(shared_run):
                       faults=[*fault_sets("filtering"), *fault_sets("guideline_contracts")])
 
 
-@pytest.fixture(scope="session")
+@costly
 def broken_lifecycle_and_drift(shared_run):
     """Variables unreadable (``lifecycle_read_404``) and the served document missing ``GET /flows/{id}``
     (``drift_operation_removed``): two faults that touch nothing of each other's (``-rA``)."""
@@ -223,12 +252,12 @@ CONFORMANCE_OPERATIONS = ["GET /flows/{id}", "PATCH /flow_runs/{id}", "POST /flo
                           "POST /flows/count", "POST /deployments/count"]
 
 
-@pytest.fixture(scope="session")
+@costly
 def unbroken_conformance(shared_run):
     return shared_run(["tests/test_conformance.py", *_pairs("--operation", CONFORMANCE_OPERATIONS)])
 
 
-@pytest.fixture(scope="session")
+@costly
 def blind_conformance(shared_run):
     """The positive-filling operations fuzzed blind (``RESTCONTRACT_POSITIVE_SHARE=0``: every case as
     generated), with no case store (``--case-cache none``)."""
