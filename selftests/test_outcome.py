@@ -3,7 +3,8 @@
 passed < new findings < interrupted < target unusable: the worst that applies wins, and a run that did not
 finish is never shown as passed. The precedence and each renderer are checked in-process; two child runs
 check the whole path: a server killed mid-run (interrupted, in the JSON, HTML, markdown, JUnit and terminal
-output) and a target that cannot be reached (target unusable). The passing and new-findings outcomes of a
+output; the stop one ``restcontract:`` line, without pytest's ``Interrupted`` banner) and a target that cannot be
+reached (target unusable; the terminal's ``outcome:`` line too, although pytest writes no summary for exit 3). The passing and new-findings outcomes of a
 real run are in ``test_package.py`` (the installed suite from an empty directory).
 """
 
@@ -111,6 +112,11 @@ def test_a_server_killed_mid_run_is_interrupted_in_every_report(tmp_path):
     failure = suite.find("testcase[@name='outcome']/failure")
     assert failure is not None and failure.get("message").startswith("interrupted: ")
     assert "outcome: INTERRUPTED: " in output and "Traceback" not in output, output[-3000:]
+    # the stop is one line of its own, not pytest's "!!!!!!! Interrupted: restcontract: ... !!!!!!!" banner
+    lines = output.splitlines()
+    assert not [line for line in lines if "Interrupted: " in line or line.startswith("!!!")], output[-3000:]
+    last = [line for line in lines if line.strip()][-1]
+    assert last.startswith("restcontract: the server at ") and last.endswith(" mid-run; the reports hold the results so far")
 
 
 def free_port() -> int:
@@ -134,3 +140,6 @@ def test_an_unreachable_target_is_unusable_in_every_report(tmp_path):
     assert paths["report.md"].read_text().startswith("### restcontract: ⛔ target unusable: cannot reach")
     assert junit_outcome(ET.parse(paths["junit.xml"]).getroot().find("testsuite")) == outcome.TARGET_UNUSABLE
     assert f"restcontract: cannot reach {url}" in run.output
+    # no test ran and pytest writes no summary for exit 3: the terminal still ends with the outcome, as the reports
+    assert outcome.line(summary) in run.output.splitlines() and "outcome: TARGET UNUSABLE: cannot reach" in run.output
+    assert "_pytest.outcomes.Exit" not in run.output and "Interrupted" not in run.output, run.output[-3000:]
