@@ -1,5 +1,12 @@
 """Faults of the environment and bad input: one clear line, a non-zero exit, never a traceback.
 
+Each class of error keeps one end-to-end child run that shows what a user sees (one line
+``restcontract: <reason>``, the exit code, no traceback, no ``Exit`` banner): a target unusable at
+start-up (exit 3), a bad spec, a bad option value and an unknown marker (exit 4), a server that dies
+or hangs mid-run (exit 2, the reports so far). The message for each value of a class is checked
+in-process against the function that makes it (``check_reachable``, ``load_spec``, the plugin's
+option declarations); the credentials' messages are ``test_auth``'s (in-process, same strings).
+
 Stub servers (``selftests/stubs.py``) stand in only for these error paths: a port nobody
 listens on, a web page, a server that hangs, a server that throttles. Everything else runs
 against the real Prefect server of ``conftest.prefect_server``.
@@ -7,19 +14,39 @@ against the real Prefect server of ``conftest.prefect_server``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 
+import httpx
 import pytest
 import stubs
-from conftest import ROOT, kill_mid_run
+from conftest import ROOT
 
-from restcontract.server.embedded import EmbeddedServer
+from restcontract import plugin
+from restcontract.errors import SpecError, TargetError
+from restcontract.server.records import ERRORS_PATH
 from restcontract.server.target import (BACKOFF, DROP_RETRIES, MAX_RETRY_AFTER, ContractClient, NoAnswer, Target,
-                                        retry_after, send_with_retries)
+                                        check_reachable, retry_after, send_with_retries)
+from restcontract.spec import load_spec
+from restcontract.testing.proxy import Faults, Proxy
 
-ONE_OP = ["tests/test_conformance.py", "--baseline", "none", "--operation", "GET /health"]
 USAGE_ERROR, TARGET_ERROR, INTERRUPTED = 4, 3, 2
+# The real document cut to a few paths: a child run collects it in about a second, not the whole API's.
+MINI_PATHS = ("/health", "/version", "/admin/version", "/flows/", "/flows/{id}", "/flows/count", "/flows/filter")
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory) -> str:
+    document = json.loads((ROOT / "spec" / "prefect-3.8.8.json").read_text())
+    document["paths"] = {path: item for path, item in document["paths"].items() if path in MINI_PATHS}
+    path = tmp_path_factory.mktemp("spec") / "mini.json"
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def one_op(mini: str) -> list[str]:
+    return ["tests/test_conformance.py", "--baseline", "none", "--spec", mini, "--operation", "GET /health"]
 
 
 def assert_one_line_exit(run, code: int) -> str:
@@ -33,15 +60,6 @@ def assert_one_line_exit(run, code: int) -> str:
     return lines[0]
 
 
-def mini_spec(tmp_path, paths=("/health", "/version", "/admin/version")) -> str:
-    """The real document cut to a few paths: a child run that fails at start-up collects in seconds."""
-    document = json.loads((ROOT / "spec" / "prefect-3.8.8.json").read_text())
-    document["paths"] = {path: item for path, item in document["paths"].items() if path in paths}
-    path = tmp_path / "mini.json"
-    path.write_text(json.dumps(document))
-    return str(path)
-
-
 def assert_one_clear_line(run, *needles: str) -> str:
     assert "Traceback" not in run.output, run.output[-3000:]
     lines = [line for line in run.output.splitlines() if all(n in line for n in needles)]
@@ -49,42 +67,41 @@ def assert_one_clear_line(run, *needles: str) -> str:
     return lines[0]
 
 
-def test_unreachable_base_url(tmp_path):
-    run = stubs.run_child([*ONE_OP, "--base-url", "http://127.0.0.1:9/api"], tmp_path)
+def start_up_error(url: str, timeout: float = 5) -> str:
+    """The one line the start-up check (``check_reachable``, before any test) ends a run with."""
+    with pytest.raises(TargetError) as caught:
+        check_reachable(url, {}, timeout)
+    assert "\n" not in str(caught.value)
+    return str(caught.value)
+
+
+# -- a target unusable at start-up: one child run, every reason in-process ---------------------------
+def test_hang_at_start_up(tmp_path, mini):
+    """End to end: --request-timeout bounds the start-up check; one line, exit 3."""
+    with stubs.hanging_server(60) as server:
+        run = stubs.run_child([*one_op(mini), "--base-url", server.url + "/api", "--request-timeout", "0.5"], tmp_path,
+                              timeout=120)
     line = assert_one_line_exit(run, TARGET_ERROR)
-    assert line == "restcontract: cannot reach http://127.0.0.1:9/api: connection refused"
+    assert line == f"restcontract: cannot reach {server.url}/api: timed out"
 
 
-@pytest.mark.parametrize("credentials, expected", [
-    ([], "requires credentials (HTTP 401): pass --auth-string USER:PASS (or set PREFECT_API_AUTH_STRING), the "
-         "server's PREFECT_SERVER_API_AUTH_STRING"),
-    (["--auth-string", "admin:wrong"], "refused the credentials of --auth-string (or $PREFECT_API_AUTH_STRING) (HTTP "
-                                       "401): check USER:PASS against the server's PREFECT_SERVER_API_AUTH_STRING"),
-], ids=["missing", "refused"])
-def test_credentials_missing_or_refused(protected_server, tmp_path, credentials, expected):
-    """A server started with PREFECT_SERVER_API_AUTH_STRING: one line that names the option to pass."""
-    run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--spec", mini_spec(tmp_path),
-                           "--base-url", protected_server.base_url, *credentials], tmp_path,
-                          env={"PREFECT_API_AUTH_STRING": None, "PREFECT_API_KEY": None})
-    line = assert_one_line_exit(run, TARGET_ERROR)
-    assert line == f"restcontract: {protected_server.base_url} {expected}"
+def test_unreachable_base_url():
+    assert start_up_error("http://127.0.0.1:9/api") == "cannot reach http://127.0.0.1:9/api: connection refused"
 
 
-def test_base_url_without_api_prefix_suggests_it(prefect_server, tmp_path):
+def test_base_url_without_api_prefix_suggests_it(prefect_server):
     origin = prefect_server.base_url.removesuffix("/api")
-    run = stubs.run_child([*ONE_OP, "--base-url", origin], tmp_path)
-    assert_one_line_exit(run, TARGET_ERROR)
-    assert_one_clear_line(run, f"did you mean --base-url {origin}/api")
+    assert start_up_error(origin) == f"{origin} is not the API root: did you mean --base-url {origin}/api ?"
 
 
-@pytest.mark.parametrize("suffix", ["", "/api"])
-def test_server_answering_html(tmp_path, suffix):
+@pytest.mark.parametrize("suffix, hint", [("", "is the base URL the API root (.../api)?"),
+                                          ("/api", "a web UI or a proxy's login page?")])
+def test_server_answering_html(suffix, hint):
     with stubs.html_server() as server:
-        run = stubs.run_child([*ONE_OP, "--base-url", server.url + suffix], tmp_path)
-    assert_one_line_exit(run, TARGET_ERROR)
-    assert_one_clear_line(run, "answered HTML, not the Prefect API")
+        assert start_up_error(server.url + suffix) == f"{server.url}{suffix} answered HTML, not the Prefect API: {hint}"
 
 
+# -- bad input: one child run per class, every value in-process ------------------------------------
 SPECS = {
     "not_json_or_yaml": ("bad.yaml", "a: [b\n  c: {", "is neither JSON nor YAML"),
     "not_openapi": ("swagger.json", json.dumps({"swagger": "2.0", "paths": {}}), "looks like Swagger 2.0"),
@@ -96,79 +113,129 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(SPECS))
-def test_bad_spec(tmp_path, case):
+def bad_spec(tmp_path, case: str):
     name, text, needle = SPECS[case]
     path = tmp_path / (name or "does-not-exist.json")
     if text is not None:
         path.write_text(text)
+    return path, needle
+
+
+@pytest.mark.parametrize("case", sorted(SPECS))
+def test_bad_spec(tmp_path, case):
+    path, needle = bad_spec(tmp_path, case)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    message = str(caught.value)
+    assert needle in message and str(path) in message and "\n" not in message
+
+
+def test_bad_spec_is_one_line_and_exit_4(tmp_path):
+    """End to end: a ``SpecError`` of ``--spec`` ends the run before anything else, one line, exit 4."""
+    path, needle = bad_spec(tmp_path, "unresolvable_ref")
     run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--spec", str(path),
                            "--base-url", "http://127.0.0.1:9/api"], tmp_path)
     line = assert_one_line_exit(run, USAGE_ERROR)
     assert needle in line and str(path) in line
 
 
-def test_unknown_marker(tmp_path):
-    run = stubs.run_child([*ONE_OP, "--base-url", "http://127.0.0.1:9/api", "-m", "conformance and nosuchmarker"], tmp_path)
+def test_unknown_marker(tmp_path, mini):
+    run = stubs.run_child([*one_op(mini), "--base-url", "http://127.0.0.1:9/api", "-m", "conformance and nosuchmarker"],
+                          tmp_path)
     assert run.returncode == USAGE_ERROR
     line = assert_one_clear_line(run, "unknown marker 'nosuchmarker'")
     assert "conformance" in line and "lifecycle" in line  # the known families are listed
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--embedded-db", "mysql"], "argument --embedded-db: invalid choice: 'mysql'"),
-    (["--max-examples", "0"], "argument --max-examples: expected a positive whole number, got '0'"),
-    (["--header", "no-colon"], "argument --header: expected NAME:VALUE"),
-    (["--auth-string", "no-colon"], "argument --auth-string: expected USER:PASS"),
-], ids=["embedded-db", "max-examples", "header", "auth-string"])
-def test_bad_option_value(tmp_path, args, needle):
-    run = stubs.run_child([*ONE_OP, *args], tmp_path)
+class PluginOptions(argparse.ArgumentParser):
+    """The plugin's options as ``pytest_addoption`` declares them, in the argparse that pytest parses
+    them with: an error is the ``argument --x: ...`` text pytest prints (raised, not exited)."""
+
+    def __init__(self):
+        super().__init__(add_help=False)
+        plugin.pytest_addoption(self)
+
+    def getgroup(self, *args, **kwargs) -> "PluginOptions":
+        return self
+
+    def addoption(self, *names, **attrs) -> None:
+        self.add_argument(*names, **attrs)
+
+    def error(self, message: str):
+        raise ValueError(message)
+
+
+BAD_OPTIONS = {
+    "embedded-db": (["--embedded-db", "mysql"], "argument --embedded-db: invalid choice: 'mysql'"),
+    "max-examples": (["--max-examples", "0"], "argument --max-examples: expected a positive whole number, got '0'"),
+    "header": (["--header", "no-colon"], "argument --header: expected NAME:VALUE"),
+    "auth-string": (["--auth-string", "no-colon"], "argument --auth-string: expected USER:PASS"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_OPTIONS))
+def test_bad_option_value(case):
+    args, needle = BAD_OPTIONS[case]
+    with pytest.raises(ValueError) as caught:
+        PluginOptions().parse_args(args)
+    assert str(caught.value).startswith(needle), str(caught.value)
+
+
+def test_bad_option_value_is_a_usage_error(tmp_path):
+    """End to end: pytest prints the option's error and exits 4, no traceback."""
+    args, needle = BAD_OPTIONS["max-examples"]
+    run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", *args], tmp_path)
     assert run.returncode == USAGE_ERROR
     assert_one_clear_line(run, needle)
 
 
-def test_server_dies_mid_run(tmp_path):
-    """The run ends with the results so far, says so, exits non-zero, and still writes its reports."""
-    server = EmbeddedServer().start()
-    try:
-        server.wait_ready()
-        report_path, html_path = tmp_path / "report.json", tmp_path / "report.html"
-        returncode, output = kill_mid_run(server, ["tests/test_conformance.py", "--baseline", "none", "--max-examples", "5",
-                                                   "--contract-report", str(report_path), "--contract-html", str(html_path)])
-    finally:
-        server.stop()
-    assert returncode == INTERRUPTED, output[-3000:]
+# -- a server that dies or hangs mid-run: the results so far ------------------------------------------
+MID_RUN = ["GET /health", "POST /flows/count", "POST /flows/filter"]  # read-only: nothing is left behind
+# API requests the proxy forwards before its network goes: the start-up check and the live target's
+# look-ups take 4-5, so the outage falls in the tests (7 requests sent, GET /health tested, measured).
+OUTAGE_AFTER = 12
+
+
+def test_server_dies_mid_run(prefect_server, tmp_path, mini):
+    """The run ends with the results so far, says so, exits non-zero, and still writes its reports.
+
+    The server is the self-test one behind a proxy whose network goes for good after a few requests
+    (``Faults(outage_after=...)``: every connection closed, ``/health`` too): to the harness, a server
+    that stopped answering mid-run (``test_outcome`` kills a real embedded server)."""
+    report_path, html_path = tmp_path / "report.json", tmp_path / "report.html"
+    with Proxy(prefect_server.base_url, faults=Faults(outage_after=OUTAGE_AFTER)) as proxy:
+        run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--spec", mini, "--max-examples", "5",
+                               *[a for op in MID_RUN for a in ("--operation", op)],
+                               "--base-url", proxy.url_of(prefect_server.base_url),
+                               "--contract-html", str(html_path)], tmp_path)
+    output = run.output
+    assert run.returncode == INTERRUPTED, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
     assert "stopped answering" in output and "mid-run; the reports hold the results so far" in output, output[-3000:]
-    report = json.loads(report_path.read_text())
+    report = run.report
     assert any(note.startswith("run stopped early:") for note in report["notes"])
     assert report["summary"]["tested"] >= 1 and report["summary"]["requests"] > 0
     assert html_path.exists() and "run stopped early" in html_path.read_text()
 
 
-def test_server_that_hangs(tmp_path):
-    healthy = ("/api/version", "/api/admin/version")  # passes the start-up check, then hangs
+def test_server_that_hangs(tmp_path, mini):
+    # passes the start-up check (and the live target's look-ups before the first test), then hangs
+    healthy = ("/api/version", "/api/admin/version", "/api/work_pools/default-agent-pool", ERRORS_PATH)
     with stubs.hanging_server(60, healthy=healthy) as server:
         started = time.monotonic()
         run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--base-url", server.url + "/api",
-                               "--operation", "GET /flows/{id}", "--operation", "POST /flows/count",
-                               "--request-timeout", "1", "--max-examples", "2"], tmp_path, timeout=180)
+                               "--spec", mini, "--operation", "GET /flows/{id}", "--operation", "POST /flows/count",
+                               "--request-timeout", "0.5", "--max-examples", "2"], tmp_path, timeout=180)
         # from the first request to the last: the harness's own time, not collection's (62 s at load average 19)
         elapsed = server.requests[-1][2] - server.requests[0][2] if server.requests else time.monotonic() - started
     assert run.returncode == INTERRUPTED, run.output[-3000:]
     assert "Traceback" not in run.output and "ReadTimeout" not in run.output, run.output[-3000:]
-    assert_one_clear_line(run, "stopped answering (no answer within 1 s)")
+    assert_one_clear_line(run, "stopped answering (no answer within 0.5 s)")
     assert elapsed < 60
     assert any("run stopped early" in note for note in run.report["notes"])
 
 
-def test_hang_at_start_up(tmp_path):
-    with stubs.hanging_server(60) as server:
-        run = stubs.run_child([*ONE_OP, "--base-url", server.url + "/api", "--request-timeout", "1"], tmp_path, timeout=120)
-    assert_one_line_exit(run, TARGET_ERROR)
-    assert_one_clear_line(run, f"cannot reach {server.url}/api: timed out")
-
-
+# -- transient faults: the retry loop, in-process against stub servers --------------------------------
 def test_a_dropped_connection_is_sent_again():
     with stubs.dropping_server(drops=1) as server:
         with ContractClient(Target(server.url + "/api", timeout=5), None) as client:
