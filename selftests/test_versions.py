@@ -20,7 +20,7 @@ from restcontract.objects.graph import Graph
 from restcontract.objects.ledger import Ledger
 from restcontract.reporting import html, markdown
 from restcontract.spec import load_spec
-from restcontract.tables.versions import AUTOMATIONS, EVENTS, PREFECT_2, PREFECT_3, for_version
+from restcontract.tables.versions import AUTOMATIONS, EVENTS, PREFECT_2, PREFECT_3, PREFECT_3_0, for_version
 
 SPEC_2 = load_spec(ROOT / "spec/prefect-2.20.26.json")
 
@@ -37,6 +37,27 @@ def test_variable_names_on_2x_are_lowercase_letters_digits_and_underscores():
     named = Objects(None, SPEC_2, run_id="1a2b3c4d", version=PREFECT_2).body_for("POST /variables/", name="rc-1a2b3c4d-x-1")
     assert named["name"] == "rc_1a2b3c4d_x_1"  # an explicit name is put in the same form
     assert "-" in Objects(None, SPEC_2, run_id="1a2b3c4d", version=PREFECT_3).body_for("POST /variables/")["name"]
+
+
+def test_3_0_has_a_table_of_its_own():
+    """3.0.11 refuses dashed variable names and patches no deployment made without a parameter schema."""
+    assert for_version("3.0.11") is PREFECT_3_0 and for_version('"3.0.2"') is PREFECT_3_0
+    assert for_version("3.8.8") is PREFECT_3 and for_version("3.10.1") is PREFECT_3
+    spec = load_spec(ROOT / "spec/prefect-3.0.11.json")
+    made = Objects(None, spec, run_id="1a2b3c4d", version=PREFECT_3_0)
+    made.existing = lambda collection: {"id": "f"}  # references without a server: only the body is looked at
+    assert set(made.body_for("POST /variables/")["name"]) <= set("abcdefghijklmnopqrstuvwxyz0123456789_")
+    assert made.body_for("POST /deployments/")["parameter_openapi_schema"] == {}
+    assert made.body_for("POST /deployments/", parameter_openapi_schema=None)["parameter_openapi_schema"] is None
+    newest = Objects(None, spec, run_id="1a2b3c4d", version=PREFECT_3)
+    newest.existing = made.existing
+    assert "parameter_openapi_schema" not in newest.body_for("POST /deployments/")
+    book = Ledger(spec, PREFECT_3_0)  # 3.0's v1 limits answer 200 when created, and decrement creates missing names
+    book.run_prefix = "rc-1a2b3c4d-"
+    book.observe("POST /concurrency_limits/", 200, {"id": "made", "tag": "rc-1a2b3c4d-tag-1"}, {"tag": "rc-1a2b3c4d-tag-1"})
+    book.saw("POST /v2/concurrency_limits/decrement", {"names": ["rc-1a2b3c4d-limit-1"]})
+    assert [c.delete_path for c in book.created] == ["/concurrency_limits/made"]
+    assert book.sent == {"POST /v2/concurrency_limits/decrement": {"rc-1a2b3c4d-limit-1"}}
 
 
 def ledger(version):

@@ -58,7 +58,7 @@ class Objects:
         else:
             body = self._object(self.spec.body_schema(operation), required_only=True)
         if isinstance(body, dict):
-            body.update(overrides)
+            body.update({**self.version.factory_fields.get(operation, {}), **overrides})
             for name, how in self.version.name_forms.get(operation, {}).items():
                 if name in body:
                     body[name] = form(body[name], how)

@@ -1,8 +1,8 @@
 """What differs between Prefect's major versions, one table per major version, each entry with its reason.
 
 ``for_version(server_version)`` picks the table of the server under test (``"2.20.26"`` -> major 2;
-an unknown or empty version -> the newest major): the code that uses a table never asks which
-version it talks to. Every table adds to or overrides the version-free tables of this package
+a series with a table of its own, ``SERIES``, first: ``"3.0.11"`` -> 3.0; an unknown or empty version ->
+the newest major): the code that uses a table never asks which version it talks to. Every table adds to or overrides the version-free tables of this package
 (``safety``, ``references``); measured against ``prefect server start`` of 2.20.26 and 3.8.8.
 
 - ``name_forms``: create operation -> {body field: form} where the server accepts fewer names
@@ -16,6 +16,8 @@ version it talks to. Every table adds to or overrides the version-free tables of
   (``SideCreate``): the ledger notes the names every request sent, and at cleanup deletes those objects
   that were not there when the run started (even when the request answered 5xx after creating them).
 - ``dependents``, ``implicit``: more of ``tables.safety.DEPENDENTS`` / ``IMPLICIT`` (cleanup).
+- ``factory_fields``: create operation -> fields the factories add to the bodies they make, where the
+  document's required fields alone make an object that version's other routes refuse to work with.
 - ``body_overrides``: more of ``tables.safety.BODY_OVERRIDES``: fields forced into generated bodies so
   that a request cannot leave something behind that no route removes.
 - ``unreachable``: operations no case can make succeed on a plain server of that version, and why.
@@ -87,6 +89,7 @@ class Version:
     keys: dict[str, Key] = field(default_factory=dict)
     side_creates: dict[str, SideCreate] = field(default_factory=dict)
     body_overrides: dict[str, dict] = field(default_factory=dict)
+    factory_fields: dict[str, dict] = field(default_factory=dict)
     unreachable: dict[str, str] = field(default_factory=dict)
     features: tuple[Feature, ...] = ()
 
@@ -147,12 +150,35 @@ PREFECT_2 = Version(
 
 PREFECT_3 = Version(major=3)
 
+# Measured on an embedded and a live 3.0.11 (constraints/prefect-3.0.11.txt).
+PREFECT_3_0 = Version(
+    major=3,
+    name_forms={
+        # as on 2.x: 422 "Variable name must only contain lowercase letters, numbers, and underscores."
+        "POST /variables/": {"name": SNAKE},
+    },
+    # the same code as 2.x's (api/concurrency_limits.py: 'created >= now' never holds: a new tag answers 200)
+    creates_with_200={"POST /concurrency_limits/": PREFECT_2.creates_with_200["POST /concurrency_limits/"]},
+    # api/concurrency_limits_v2.py: decrement's create_if_missing defaults to true (increment's to none, true
+    # when a request says so): a missing name becomes an inactive limit, as on 2.x
+    side_creates=PREFECT_2.side_creates,
+    factory_fields={
+        # DeploymentCreate's before-validator turns an absent parameter_openapi_schema into None while
+        # enforce_parameter_schema defaults to true: PATCH /deployments/{id} and .../create_flow_run then answer
+        # every request 409 "... the deployment does not have a valid parameter schema" (3.8.8 no longer does)
+        "POST /deployments/": {"parameter_openapi_schema": {}},
+    },
+)
+
 VERSIONS: dict[int, Version] = {2: PREFECT_2, 3: PREFECT_3}
+SERIES: dict[str, Version] = {"3.0": PREFECT_3_0}  # "major.minor" -> a table that differs within a major
 
 
 def for_version(server_version: str | None) -> Version:
     """The table of a server's Prefect version (``/admin/version``); the newest for an unknown one."""
-    match = re.match(r"\s*\"?(\d+)\.", server_version or "")
+    match = re.match(r"\s*\"?(\d+)\.(\d+)", server_version or "")
+    if match and f"{match.group(1)}.{match.group(2)}" in SERIES:
+        return SERIES[f"{match.group(1)}.{match.group(2)}"]
     major = int(match.group(1)) if match else max(VERSIONS)
     return VERSIONS.get(major, VERSIONS[max(VERSIONS)])
 
