@@ -2,9 +2,10 @@
 ``[tool.restcontract]`` or ``restcontract.toml``, the command line wins, per-operation overrides, and
 one-line errors naming the key.
 
-Parsing and the overrides' semantics are checked in-process; two child pytest runs check what a user
-sees (precedence through pytest's own option parsing; exit 4 with one line), and two runs against the
-self-test server check the overrides change a real run (and that without them the same run differs).
+Parsing and the overrides' semantics are checked in-process; four child pytest runs of a probe, started
+at once, check what a user sees (precedence through pytest's own option parsing; exit 4 with one line;
+the README's example), and two runs against the self-test server, also at once, check the overrides
+change a real run (and that without them the same run differs).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -171,11 +173,12 @@ def test_options(pytestconfig):
 """
 
 
-def child(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    (tmp_path / "test_probe.py").write_text(PROBE)
+def start_child(directory: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
+    """A child pytest of the probe in ``directory`` (its rootdir: the config file there is read), started."""
+    (directory / "test_probe.py").write_text(PROBE)
     environment = {k: v for k, v in os.environ.items() if k != "PYTEST_BASE_URL"} | (env or {})
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s", "test_probe.py", *args],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300, env=environment)
+    return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s", "test_probe.py", *args],
+                            cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
 
 
 def options_seen(proc: subprocess.CompletedProcess) -> dict:
@@ -184,8 +187,7 @@ def options_seen(proc: subprocess.CompletedProcess) -> dict:
     return json.loads(line.split("OPTIONS=", 1)[1])
 
 
-def test_command_line_wins_over_the_file_and_the_file_over_defaults(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("""
+PRECEDENCE_FILE = """
 [tool.restcontract]
 seed = 7
 max-examples = 25
@@ -194,29 +196,73 @@ operation = ["GET /flows/{id}", "POST /flows/*"]
 update-baseline = true
 header = ["X-Team: data"]
 base-url = "http://127.0.0.1:1/api"
-""")
-    from_file = options_seen(child(tmp_path))
+"""
+
+
+def readme_example() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme.split("```toml\n[tool.restcontract]\n", 1)[1].split("```", 1)[0]
+
+
+# name -> (file name, its text, command-line arguments, environment): each a child pytest of its own
+PROBES = {
+    "from_file": ("pyproject.toml", PRECEDENCE_FILE, [], None),
+    # the command line wins over the file; PYTEST_BASE_URL (this machine's) over the file's base-url
+    "cli": ("pyproject.toml", PRECEDENCE_FILE, ["--seed", "0", "--max-examples", "3", "--operation", "GET /health",
+                                                "--header", "X-Other: 1"], {"PYTEST_BASE_URL": "http://127.0.0.1:3/api"}),
+    "bad_file": ("restcontract.toml", "max-exampels = 3\n", [], None),
+    "readme": ("pyproject.toml", None, [], None),  # the README's example (read when the probe starts)
+}
+
+
+@pytest.fixture(scope="module")
+def probes(tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
+    """Every probe child of this module, started at once (independent processes), then waited for."""
+    started = {}
+    for name, (file_name, text, args, env) in PROBES.items():
+        directory = tmp_path_factory.mktemp(name)
+        (directory / file_name).write_text(text if text is not None else "[tool.restcontract]\n" + readme_example())
+        started[name] = (directory, start_child(directory, *args, env=env))
+    done = {}
+    for name, (directory, proc) in started.items():
+        stdout, stderr = proc.communicate(timeout=300)
+        done[name] = (directory, subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
+    return done
+
+
+def test_command_line_wins_over_the_file_and_the_file_over_defaults(probes):
+    from_file = options_seen(probes["from_file"][1])
     assert from_file == {"seed": 7, "max_examples": 25, "embedded_db": "postgresql",
                          "operation": ["GET /flows/{id}", "POST /flows/*"], "update_baseline": True,
                          "header": [["X-Team", "data"]], "base_url": "http://127.0.0.1:1/api"}
-    # the command line wins over the file; PYTEST_BASE_URL (this machine's) over the file's base-url
-    cli = options_seen(child(tmp_path, "--seed", "0", "--max-examples", "3", "--operation", "GET /health",
-                             "--header", "X-Other: 1", env={"PYTEST_BASE_URL": "http://127.0.0.1:3/api"}))
+    cli = options_seen(probes["cli"][1])
     assert cli == {"seed": 0, "max_examples": 3, "embedded_db": "postgresql", "operation": ["GET /health"],
                    "update_baseline": True, "header": [["X-Other", "1"]], "base_url": "http://127.0.0.1:3/api"}
 
 
-def test_a_bad_file_is_one_line_and_exit_4(tmp_path):
-    (tmp_path / "restcontract.toml").write_text("max-exampels = 3\n")
-    proc = child(tmp_path)
+def test_a_bad_file_is_one_line_and_exit_4(probes):
+    proc = probes["bad_file"][1]
     assert proc.returncode == 4, proc.stdout + proc.stderr
     output = (proc.stdout + proc.stderr).strip()
     assert output == "ERROR: restcontract: restcontract.toml: unknown key 'max-exampels' (did you mean 'max-examples'?)"
 
 
+def test_the_readme_example_is_a_valid_configuration(probes):
+    directory, proc = probes["readme"]
+    seen = options_seen(proc)
+    assert seen["base_url"] == "http://127.0.0.1:4200/api" and seen["max_examples"] == 25
+    assert seen["header"] == [["X-Team", "data"]]
+    loaded = config.load(directory, OPTIONS + [OptionSpec(k, k.replace("-", "_"), kind="list")
+                                               for k in ("tag", "exclude-operation")]
+                         + [OptionSpec("contract-html", "contract_html")], FAMILIES)
+    assert len(loaded.overrides) == 4 and loaded.accepts("GET /health", "status_code_conformance", 418)
+    assert loaded.exclusion("POST /flows/bulk_delete", "conformance", "destructive") is None
+
+
 # -- the overrides change a real run ------------------------------------------------------------
-FAULTS = ["conformance_undocumented_status", "conformance_wrong_type", "conformance_server_error"]
-OPERATIONS = ["GET /health", "POST /flows/count", "POST /flows/paginate", "POST /flows/filter"]
+# (a wrong content type, not a 500: the harness asks the server for each 5xx's cause, 0.5 s a case)
+FAULTS = ["conformance_undocumented_status", "conformance_wrong_type", "conformance_wrong_content_type"]
+OPERATIONS = ["GET /health", "POST /flows/count", "POST /deployments/count", "POST /flows/filter"]
 OVERRIDES = """
 max-examples = 2
 
@@ -230,7 +276,7 @@ match = "POST /flows/c*"
 exclude = "counted elsewhere"
 
 [[operations]]
-match = "POST /flows/paginate"
+match = "POST /deployments/count"
 skip = ["conformance"]
 
 [[operations]]
@@ -241,19 +287,21 @@ max-examples = 12
 
 @pytest.fixture(scope="module")
 def runs(prefect_server, tmp_path_factory):
-    """The same run twice on the same broken server: without the config file, and with it."""
-    tmp = tmp_path_factory.mktemp("config")
+    """The same run twice on the same broken server, at the same time (two independent child
+    processes): without the config file, and with it."""
+    plain_dir, tmp = tmp_path_factory.mktemp("plain"), tmp_path_factory.mktemp("config")
     (tmp / "restcontract.toml").write_text(OVERRIDES)
     ops = [arg for op in OPERATIONS for arg in ("--operation", op)]
     common = ["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
               "--spec", str(ROOT / "spec" / "prefect-3.8.8.json"), *ops]
     prefect_server.activate(*FAULTS)
     try:
-        plain = run_pytest([*common, "--max-examples", "2"], tmp)
-        configured = run_pytest(["--rootdir", str(tmp), *common], tmp)
+        with ThreadPoolExecutor(2) as pool:
+            plain = pool.submit(run_pytest, [*common, "--max-examples", "2"], plain_dir)
+            configured = pool.submit(run_pytest, ["--rootdir", str(tmp), *common], tmp)
+            return plain.result(), configured.result()
     finally:
         prefect_server.activate()
-    return plain, configured
 
 
 def test_without_the_file_the_faults_are_findings(runs):
@@ -261,7 +309,7 @@ def test_without_the_file_the_faults_are_findings(runs):
     assert plain.returncode == 1
     assert any(f["extra"].get("status") == 418 for f in plain.findings("GET /health"))
     assert plain.result("POST /flows/count", "conformance") == "failed"
-    assert plain.result("POST /flows/paginate", "conformance") == "failed"
+    assert plain.result("POST /deployments/count", "conformance") == "failed"
 
 
 def test_the_file_accepts_excludes_skips_and_sets_budgets(runs):
@@ -272,22 +320,9 @@ def test_the_file_accepts_excludes_skips_and_sets_budgets(runs):
     assert configured.report["operations"]["GET /health"]["statuses"].get("418", 0) > 0  # ... and still answered
     assert configured.result("POST /flows/count", "conformance") == "excluded"
     assert "counted elsewhere" in configured.report["excluded"]["POST /flows/count"]
-    assert configured.result("POST /flows/paginate", "conformance") == "excluded"
-    assert "conformance skipped by restcontract.toml" in configured.report["operations"]["POST /flows/paginate"]["reason"]
+    assert configured.result("POST /deployments/count", "conformance") == "excluded"
+    assert "conformance skipped by restcontract.toml" in configured.report["operations"]["POST /deployments/count"]["reason"]
     fuzzed = [sum(run.report["operations"]["POST /flows/filter"]["statuses"].values()) for run in runs]
     health = [sum(run.report["operations"]["GET /health"]["statuses"].values()) for run in runs]
     assert fuzzed[1] > fuzzed[0] + 5 and health[1] == health[0], (fuzzed, health)  # 12 examples there, 2 elsewhere
 
-
-def test_the_readme_example_is_a_valid_configuration(tmp_path):
-    readme = (ROOT / "README.md").read_text()
-    example = readme.split("```toml\n[tool.restcontract]\n", 1)[1].split("```", 1)[0]
-    (tmp_path / "pyproject.toml").write_text("[tool.restcontract]\n" + example)
-    seen = options_seen(child(tmp_path))
-    assert seen["base_url"] == "http://127.0.0.1:4200/api" and seen["max_examples"] == 25
-    assert seen["header"] == [["X-Team", "data"]]
-    loaded = config.load(tmp_path, OPTIONS + [OptionSpec(k, k.replace("-", "_"), kind="list")
-                                              for k in ("tag", "exclude-operation")]
-                         + [OptionSpec("contract-html", "contract_html")], FAMILIES)
-    assert len(loaded.overrides) == 4 and loaded.accepts("GET /health", "status_code_conformance", 418)
-    assert loaded.exclusion("POST /flows/bulk_delete", "conformance", "destructive") is None
