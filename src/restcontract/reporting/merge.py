@@ -111,11 +111,14 @@ def merge(reports: list[dict], labels: list[str], files: list[str] | None = None
             merged["baselined"] = bool(merged.get("baselined")) and bool(failure.get("baselined"))
     failures = sorted(findings.values(), key=lambda f: (f["operation"], f["check"], f.get("rule", ""), f["fingerprint"]))
 
-    tested = [op for op, e in operations.items() if any(r in RAN for r in e["checks"].values())]
+    # not served by any run for some family (as reporting.build: never tested, even if a document-only family ran)
+    not_served = [op for op, e in operations.items() if NOT_SERVED in e["checks"].values()]
+    tested = [op for op, e in operations.items() if any(r in RAN for r in e["checks"].values()) and op not in not_served]
     excluded = [op for op, e in operations.items() if e["checks"] and all(r == EXCLUDED for r in e["checks"].values())]
     # a run's with_2xx excludes its factories' calls: an operation got a 2xx if some run tested it and got one
     with_2xx = sorted({op for r in reports for op, e in r["operations"].items()
-                       if any(v in RAN for v in (e.get("checks") or {}).values()) and op not in (r.get("without_2xx") or {})})
+                       if any(v in RAN for v in (e.get("checks") or {}).values()) and op not in (r.get("without_2xx") or {})
+                       and op not in (r.get("not_served") or {})} & set(tested))
     stale: dict[str, dict] = {}
     for report in reports:
         for entry in (report.get("baseline") or {}).get("stale") or []:
@@ -124,6 +127,7 @@ def merge(reports: list[dict], labels: list[str], files: list[str] | None = None
         "operations": len(operations),
         "tested": len(tested),
         "excluded": len(excluded),
+        "not_served": len(not_served),
         "with_2xx": len(with_2xx),
         "failures": len(failures),
         "new_failures": sum(1 for f in failures if not f.get("baselined")),
@@ -165,6 +169,7 @@ def merge(reports: list[dict], labels: list[str], files: list[str] | None = None
         "failures": failures,
         "summary": summary,
         "excluded": {op: excluded_reasons.get(op, "") for op in sorted(excluded)},
+        "not_served": {op: operations[op].get("reason", "") for op in sorted(not_served)},
         "without_2xx": dict(sorted(without.items())),
         "baseline": {"path": (first.get("baseline") or {}).get("path"), "stale": list(stale.values())},
         "notes": notes,
