@@ -148,8 +148,9 @@ class EmbeddedServer:
         lines = self.errors_path.read_text(encoding="utf-8", errors="replace").splitlines()
         return [json.loads(line) for line in lines if line.strip()]
 
-    def error_for(self, request_id: str, wait: float = 0.5) -> dict | None:
-        """The recorded exception of one request; the record lands just after the response."""
+    def error_for(self, request_id: str, wait: float = 0.0) -> dict | None:
+        """The recorded exception of one request (``ErrorLog`` writes it before it sends the 5xx answer:
+        one look suffices; ``wait`` seconds more for a server that records later)."""
         deadline = time.monotonic() + wait
         while True:
             for record in reversed(self.server_errors()):

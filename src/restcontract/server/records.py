@@ -66,8 +66,9 @@ def remote_errors(base_url: str, headers: dict[str, str], timeout: float):
         client.close()
         return None
 
-    def server_error(request_id: str, wait: float = 0.5) -> dict | None:
-        """The record lands just after the response: ask again for up to ``wait`` seconds."""
+    def server_error(request_id: str, wait: float = 0.0) -> dict | None:
+        """The record of one request (``ErrorLog`` writes it before it sends the 5xx answer: one look
+        suffices; ``wait`` seconds more for a server that records later)."""
         if not request_id:
             return None
         deadline = time.monotonic() + wait

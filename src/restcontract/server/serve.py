@@ -56,6 +56,7 @@ class ErrorLog:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith(ERRORS_PATH):
             return await self.lookup(scope, send)
         started = False
+        held: list[dict] = []  # a 5xx answer, sent only once its exception (if any) is on record
         if scope["type"] == "http":
             self.requests += 1
             began = time.perf_counter()
@@ -64,6 +65,12 @@ class ErrorLog:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                if message.get("status", 200) >= 500:
+                    held.append(message)
+                    return
+            if held:
+                held.append(message)
+                return
             await send(message)
 
         try:
@@ -87,6 +94,8 @@ class ErrorLog:
         finally:
             if scope["type"] == "http":
                 self.busy += time.perf_counter() - began
+            for message in held:  # the record is written: a lookup right after the answer finds it
+                await send(message)
 
 
 def load_faults(path: str) -> dict:
