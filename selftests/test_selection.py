@@ -92,21 +92,23 @@ def test_changed_since():
 
 
 def test_selection_in_the_summary_and_errors_in_one_line(tmp_path):
-    """A document-only family (no server): the summary says what was selected and why."""
+    """A document-only family (no server): the summary says what was selected and why. The three
+    child runs are independent: started together, then read."""
     base = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_guidelines.py", "-m", "guidelines"]
-    proc = subprocess.run([*base, "--tag", "Flows", "--exclude-operation", "POST /flows/bulk_delete"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    started = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in (
+        [*base, "--tag", "Flows", "--exclude-operation", "POST /flows/bulk_delete"],
+        [*base, "--operation", "GET /flow/{id}"],
+        # under xdist the controller checks it before the workers collect (each would print a traceback)
+        [*base, "-n", "2", "--changed-since", "nope.json"])]
+    (proc, _), (bad_out, bad_err), (par_out, par_err) = [child.communicate(timeout=300) for child in started]
+    bad, parallel = started[1], started[2]
     assert "note: selected 10 of 187 operations: --tag 'Flows' (11 operations); " \
-           "--exclude-operation 'POST /flows/bulk_delete' (-1)" in proc.stdout, proc.stdout[-2000:]
-    bad = subprocess.run([*base, "--operation", "GET /flow/{id}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert bad.returncode == 4 and "Traceback" not in bad.stdout + bad.stderr
+           "--exclude-operation 'POST /flows/bulk_delete' (-1)" in proc, proc[-2000:]
+    assert bad.returncode == 4 and "Traceback" not in bad_out + bad_err
     assert "ERROR: restcontract: --operation 'GET /flow/{id}' is not an operation of the document (did you mean " \
-           "'GET /flows/{id}'?)" in bad.stdout + bad.stderr
-    # under xdist the controller checks it before the workers collect (each would print a traceback)
-    parallel = subprocess.run([*base, "-n", "2", "--changed-since", "nope.json"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=300)
-    assert parallel.returncode == 4 and "Traceback" not in parallel.stdout + parallel.stderr
-    assert "ERROR: restcontract: --changed-since nope.json: spec file not found: nope.json" in parallel.stdout + parallel.stderr
+           "'GET /flows/{id}'?)" in bad_out + bad_err
+    assert parallel.returncode == 4 and "Traceback" not in par_out + par_err
+    assert "ERROR: restcontract: --changed-since nope.json: spec file not found: nope.json" in par_out + par_err
 
 
 # -- progress -----------------------------------------------------------------------------------
