@@ -162,6 +162,11 @@ PREFECT_3_0 = Version(
     # api/concurrency_limits_v2.py: decrement's create_if_missing defaults to true (increment's to none, true
     # when a request says so): a missing name becomes an inactive limit, as on 2.x
     side_creates=PREFECT_2.side_creates,
+    keys={
+        # 3.0.11's DeploymentScheduleCreate has no slug yet: a body with one answers 422 extra_forbidden
+        "POST /deployments/{id}/schedules": Key((), NO_KEY, why="Prefect 3.0: schedules have no slug, nothing makes "
+                                                            "two of them the same"),
+    },
     factory_fields={
         # DeploymentCreate's before-validator turns an absent parameter_openapi_schema into None while
         # enforce_parameter_schema defaults to true: PATCH /deployments/{id} and .../create_flow_run then answer
