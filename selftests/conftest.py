@@ -265,6 +265,30 @@ def blind_conformance(shared_run):
                        "--case-cache", "none"], env={"RESTCONTRACT_POSITIVE_SHARE": "0"})
 
 
+# The request-sequence families: methods, leakage and hierarchy (every child route). Their fault sets
+# (``faults/{methods,leakage,hierarchy}.py``) each break their own route, so one run holds them all.
+SEQUENCE_FILES = ["tests/test_methods.py", "tests/test_leakage.py", "tests/test_hierarchy.py"]
+SEQUENCE_OPERATIONS = [
+    "POST /flows/filter", "GET /health", "GET /flows/{id}", "POST /flow_runs/{id}/set_state",  # methods
+    "POST /variables/", "PATCH /variables/{id}",  # leakage
+    "DELETE /deployments/{id}/schedules/{schedule_id}", "PATCH /deployments/{id}/schedules/{schedule_id}",
+    "GET /flow_runs/{id}/input/{key}", "DELETE /flow_runs/{id}/input/{key}",
+    "GET /work_pools/{work_pool_name}/queues/{name}", "PATCH /work_pools/{work_pool_name}/queues/{name}",
+    "DELETE /work_pools/{work_pool_name}/queues/{name}", "DELETE /work_pools/{work_pool_name}/workers/{name}",
+]  # hierarchy: its 8 child routes (selftests/test_hierarchy.py checks that all 8 ran)
+
+
+@costly
+def unbroken_sequences(shared_run):
+    return shared_run([*SEQUENCE_FILES, *_pairs("--operation", SEQUENCE_OPERATIONS)])
+
+
+@costly
+def broken_sequences(shared_run):
+    return shared_run([*SEQUENCE_FILES, *_pairs("--operation", SEQUENCE_OPERATIONS)],
+                      faults=[*fault_sets("methods"), *fault_sets("leakage"), *fault_sets("hierarchy")])
+
+
 @pytest.fixture
 def run_suite(prefect_server, tmp_path):
     """Run ``tests/`` (or the given test files) against the self-test server; no baseline."""

@@ -2,17 +2,16 @@
 every child under its own parent."""
 
 import pytest
-from family_run import family_run
 
 
-@pytest.fixture(scope="module")
-def unbroken(prefect_server, tmp_path_factory):
-    return family_run(prefect_server, tmp_path_factory, "test_hierarchy.py")
+@pytest.fixture
+def unbroken(unbroken_sequences):  # conftest: methods, leakage and hierarchy in one run
+    return unbroken_sequences
 
 
-@pytest.fixture(scope="module")
-def broken(prefect_server, tmp_path_factory):
-    return family_run(prefect_server, tmp_path_factory, "test_hierarchy.py", ("hierarchy_any_parent",))
+@pytest.fixture
+def broken(broken_sequences):
+    return broken_sequences
 
 
 def results(run):
@@ -22,7 +21,7 @@ def results(run):
 def test_every_child_route_passes_on_the_real_server(unbroken):
     found = results(unbroken)
     assert len(found) == 8 and set(found.values()) == {"passed"}, f"{found}\n{unbroken.output[-3000:]}"
-    assert unbroken.returncode == 0
+    assert not unbroken.findings(check="hierarchy")
 
 
 def test_child_through_another_parent_is_caught(broken):

@@ -2,25 +2,22 @@
 its reproduction; the real server's rejections leave nothing behind."""
 
 import pytest
-from family_run import family_run
-
-OPS = ["--operation", "POST /variables/", "--operation", "PATCH /variables/{id}"]
 
 
-@pytest.fixture(scope="module")
-def unbroken(prefect_server, tmp_path_factory):
-    return family_run(prefect_server, tmp_path_factory, "test_leakage.py", (), *OPS)
+@pytest.fixture
+def unbroken(unbroken_sequences):  # conftest: methods, leakage and hierarchy in one run
+    return unbroken_sequences
 
 
-@pytest.fixture(scope="module")
-def broken(prefect_server, tmp_path_factory):
-    return family_run(prefect_server, tmp_path_factory, "test_leakage.py", ("leakage_create", "leakage_update"), *OPS)
+@pytest.fixture
+def broken(broken_sequences):
+    return broken_sequences
 
 
 def test_rejected_writes_leave_nothing_on_the_real_server(unbroken):
     results = {op: unbroken.result(op, "leakage") for op in ("POST /variables/", "PATCH /variables/{id}")}
     assert set(results.values()) == {"passed"}, f"{results}\n{unbroken.output[-3000:]}"
-    assert unbroken.returncode == 0
+    assert not unbroken.findings(check="leakage")  # (the run fails: methods finds Prefect's Allow header)
 
 
 def test_rejected_create_that_created_is_caught(broken):

@@ -2,20 +2,16 @@
 header is caught, and paths that keep the contract pass."""
 
 import pytest
-from family_run import family_run
-
-PATHS = ["--operation", "POST /flows/filter", "--operation", "GET /health", "--operation", "GET /flows/{id}",
-         "--operation", "POST /flow_runs/{id}/set_state"]
 
 
-@pytest.fixture(scope="module")
-def unbroken(prefect_server, tmp_path_factory):
-    return family_run(prefect_server, tmp_path_factory, "test_methods.py", (), *PATHS)
+@pytest.fixture
+def unbroken(unbroken_sequences):  # conftest: methods, leakage and hierarchy in one run
+    return unbroken_sequences
 
 
-@pytest.fixture(scope="module")
-def broken(prefect_server, tmp_path_factory):
-    return family_run(prefect_server, tmp_path_factory, "test_methods.py", ("methods_undeclared_2xx",), *PATHS)
+@pytest.fixture
+def broken(broken_sequences):
+    return broken_sequences
 
 
 def result(run, operation):
@@ -35,7 +31,7 @@ def test_prefects_partial_allow_header_is_caught(unbroken):
     assert [f["rule"] for f in found] == ["allow_mismatch"], found
     assert "Allow: PATCH" in found[0]["message"] and "DELETE, GET, PATCH" in found[0]["message"]
     assert found[0]["kind"] == "server_defect" and found[0]["reproduce"].startswith("curl -X ")
-    assert unbroken.returncode == 1
+    assert unbroken.returncode == 1  # a finding fails the run
 
 
 def test_undeclared_method_answered_2xx_is_caught(broken):
