@@ -1,18 +1,24 @@
 """Stored cases (``restcontract.cases.store``): a second run sends what the first one generated,
-catches the same faults, and anything that decides the cases makes the test generate again."""
+catches the same faults, and anything that decides the cases makes the test generate again.
+
+Child runs only where a run must show it (2 in one store's life, 1 for a test the store leaves
+alone); the key, the round trip of a case and pruning are tested in-process."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import hypothesis
 import pytest
+import schemathesis
 from conftest import ROOT, run_pytest
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
-from restcontract.cases.store import decode, encode
+from restcontract.cases import fuzzing
 from restcontract.cases.fuzzing import schemathesis_schema
+from restcontract.cases.store import CaseCache, decode, encode
 from restcontract.spec.document import default_spec_path, load_spec
 
 SPEC = default_spec_path(ROOT / "spec")
@@ -29,47 +35,70 @@ def fingerprints(run) -> list[str]:
     return sorted(f["fingerprint"] for f in run.findings())
 
 
-def test_a_store_replays_until_what_decides_the_cases_changes(prefect_server, broken, tmp_path):
-    """One store through its life: generated and stored (no credentials in it), replayed (serial,
-    -n 2, against a broken server), generated again for another seed or another document, replayed
-    for that seed, and generated again when its files are unreadable."""
+def by_operation(run, *skip: str) -> dict[str, tuple[dict, list[str]]]:
+    """operation -> (its statuses, its findings' fingerprints), but for the operations ``skip`` names."""
+    return {op: (run.report["operations"][op]["statuses"], sorted(f["fingerprint"] for f in run.findings(op)))
+            for op in OPERATIONS if op not in skip}
+
+
+def test_a_store_replays_the_cases_it_stored(prefect_server, broken, tmp_path):
+    """One store through its life, two child runs: generated and stored (no credentials in it);
+    then, against a broken server, two tests replayed and one whose file is unreadable generated
+    again: the same requests as the first time, and the fault caught by replayed cases. That
+    anything deciding the cases is in the key is ``test_what_decides_the_cases_is_in_the_key``
+    (in-process); that the workers' counts reach an ``-n 2`` report, ``test_parallel``."""
     cache = tmp_path / "cases"
     first = run(prefect_server, tmp_path, cache, "--api-key", "rc-secret-1234", "--header", "X-Gateway:rc-secret-5678")
     assert first.report["extra"]["case_cache"] == {"directory": str(cache), "replayed": 0, "stored": 3}, first.output[-2000:]
     stored = list((cache / "cases").glob("*.json"))
     assert len(stored) == 3
     assert not [p for p in stored if "rc-secret" in p.read_text()]  # credentials are added when sending, never stored
-    second = run(prefect_server, tmp_path, cache)
-    assert second.report["extra"]["case_cache"]["replayed"] == 3 and second.report["extra"]["case_cache"]["stored"] == 0
-    assert "3 fuzzing test(s) replayed the cases they generated before" in second.output
-    assert second.report["summary"]["requests"] == first.report["summary"]["requests"] > 30
-    assert fingerprints(second) == fingerprints(first)
-    parallel = run(prefect_server, tmp_path, cache, "-n", "2")  # the workers' counts reach the merged report
-    assert parallel.report["extra"]["case_cache"]["replayed"] == 3, parallel.output[-2000:]
-    # replayed cases still catch a broken server
+    assert first.report["summary"]["requests"] > 30 and fingerprints(first), first.output[-2000:]
+
+    # GET /flows/{id}'s file cut short, as by a full disk or a killed run: that test generates again.
+    (unreadable,) = [p for p in stored if json.loads(p.read_text())["cases"][0]["method"] == "GET"]
+    unreadable.write_text(unreadable.read_text()[:100])
     with broken("conformance_server_error"):
-        third = run(prefect_server, tmp_path, cache)
-    assert third.report["extra"]["case_cache"]["replayed"] == 3
-    assert ("not_a_server_error", 500) in {(f["rule"], f["extra"]["status"]) for f in third.findings("POST /flows/paginate")}
-    assert third.returncode == 1
+        second = run(prefect_server, tmp_path, cache)
+    assert second.report["extra"]["case_cache"] == {"directory": str(cache), "replayed": 2, "stored": 1}
+    assert "2 fuzzing test(s) replayed the cases they generated before" in second.output
+    assert json.loads(unreadable.read_text())["cases"]  # rewritten whole
+    # The same requests: the unbroken operations (one replayed, one generated again) get the same
+    # answers and findings, the broken one as many answers, every one a 500...
+    assert second.report["summary"]["requests"] == first.report["summary"]["requests"]
+    assert by_operation(second, "POST /flows/paginate") == by_operation(first, "POST /flows/paginate")
+    paginate = second.report["operations"]["POST /flows/paginate"]["statuses"]
+    assert paginate == {"500": sum(first.report["operations"]["POST /flows/paginate"]["statuses"].values())}
+    # ...and replayed cases catch the broken server.
+    assert ("not_a_server_error", 500) in {(f["rule"], f["extra"]["status"]) for f in second.findings("POST /flows/paginate")}
+    assert second.returncode == 1
 
-    # What decides the cases is in the key: another seed, another document generate (and store) again.
-    seed_1 = run(prefect_server, tmp_path, cache, "--seed", "1")
-    assert seed_1.report["extra"]["case_cache"] == {"directory": str(cache), "replayed": 0, "stored": 3}
-    document = json.loads(SPEC.read_text())
-    document["info"]["description"] = "changed by a self-test"
-    changed = tmp_path / "changed.json"
-    changed.write_text(json.dumps(document))
-    again = run(prefect_server, tmp_path, cache, "--spec", str(changed))
-    assert again.report["extra"]["case_cache"]["stored"] == 3
-    assert len(list((cache / "cases").glob("*.json"))) == 9  # three keys side by side: none replaced another
 
-    # An unreadable store is generated again, and sends what was generated the first time.
-    for path in (cache / "cases").glob("*.json"):
-        path.write_text(path.read_text()[:100])  # cut short, as by a full disk or a killed run
-    regenerated = run(prefect_server, tmp_path, cache, "--seed", "1")
-    assert regenerated.report["extra"]["case_cache"] == {"directory": str(cache), "replayed": 0, "stored": 3}
-    assert fingerprints(regenerated) == fingerprints(seed_1)
+def test_what_decides_the_cases_is_in_the_key(monkeypatch, tmp_path):
+    """The store's key changes with everything that decides the cases: the settings (seed, budget,
+    per-operation budgets), the document, restcontract's generation format, the versions of
+    schemathesis and Hypothesis; and only with them (the same inputs give the same key)."""
+    document = load_spec(SPEC).document
+
+    def key(document=document, settings=None) -> str:
+        return CaseCache(tmp_path).run_key(document, settings or fuzzing.settings(0, 10))
+
+    same = key()
+    assert key() == same and key(document=copy.deepcopy(document)) == same  # what a later run computes, it replays
+    changed = copy.deepcopy(document)
+    changed["info"]["description"] = "changed by a self-test"
+    keys = {"--seed 1": key(settings=fuzzing.settings(1, 10)),
+            "--max-examples 11": key(settings=fuzzing.settings(0, 11)),
+            "a per-operation budget": key(settings=fuzzing.settings(0, 10, [{"include": {"name": "POST /flows/"},
+                                                                              "generation": {"max-examples": 3}}])),
+            "another document": key(document=changed)}
+    for module, attribute, value in [(fuzzing, "GENERATION_FORMAT", fuzzing.GENERATION_FORMAT + 1),
+                                     (schemathesis, "__version__", "0.0.1"), (hypothesis, "__version__", "0.0.1")]:
+        with monkeypatch.context() as patch:
+            patch.setattr(module, attribute, value)
+            keys[f"{module.__name__}.{attribute}"] = key()
+    assert key() == same
+    assert same not in keys.values() and len(set(keys.values())) == len(keys), keys
 
 
 def test_case_cache_none_stores_nothing(blind_conformance):
@@ -80,14 +109,15 @@ def test_case_cache_none_stores_nothing(blind_conformance):
     assert [op for op, r in result.results("conformance").items() if r != "excluded"], result.output[-2000:]
 
 
+@pytest.fixture(scope="module")
+def schema():
+    return schemathesis_schema(load_spec(SPEC).document, 0, 10)
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_a_case_survives_the_round_trip(mode):
+def test_a_case_survives_the_round_trip(schema, mode):
     """Real generated cases of operations with path, query, header and body parameters: what is
     stored decodes to an equal case with the same metadata."""
-    import schemathesis
-
-    document = load_spec(SPEC).document
-    schema = schemathesis_schema(document, 0, 10)
     labels = ["POST /flows/filter", "PATCH /deployments/{id}", "GET /flow_runs/{id}/graph-v2",
               "POST /logs/", "POST /block_documents/"]
     operations = [schema.find_operation_by_label(label) for label in labels]
@@ -131,8 +161,8 @@ def test_files_unused_for_30_days_are_pruned(tmp_path):
 
 
 def test_a_test_that_draws_more_than_a_case_generates_every_run(tmp_path):
-    """``@schema.given(n=...)``: the case alone cannot be replayed, so nothing is stored, and the
-    second run works as the first (no server: the test sends nothing)."""
+    """``@schema.given(n=...)``: the case alone cannot be replayed, so nothing is stored (no server:
+    the test sends nothing). One run: with nothing stored, a second run starts where the first did."""
     test_file = tmp_path / "test_own_strategy.py"
     test_file.write_text(
         "from hypothesis import strategies as st\n"
@@ -143,8 +173,7 @@ def test_a_test_that_draws_more_than_a_case_generates_every_run(tmp_path):
         "def test_own_strategy(case, n):\n"
         "    assert 0 <= n <= 3 and case.method\n")
     cache = tmp_path / "cases"
-    for _ in range(2):
-        result = run_pytest([str(test_file), "--spec", str(SPEC), "--case-cache", str(cache)], tmp_path)
-        assert result.returncode == 0, result.output[-2000:]
-        assert "2 passed" in result.output
-    assert not list(cache.glob("cases/*.json"))
+    result = run_pytest([str(test_file), "--spec", str(SPEC), "--case-cache", str(cache)], tmp_path)
+    assert result.returncode == 0, result.output[-2000:]
+    assert "2 passed" in result.output
+    assert not [path for path in cache.rglob("*") if path.is_file()]
