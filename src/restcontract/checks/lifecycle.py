@@ -186,6 +186,8 @@ class Run:
             else:
                 response = ctx.client.get(path)
                 got = response.json().get(name) if response.status_code == 200 else None
+                if response.status_code == 200 and isinstance(response.json(), dict):
+                    obj = {**obj, **response.json()}  # the filter scopes by the name the update may have changed
                 if response.status_code != 200 or not _same(value, got):
                     self.fail("read_after_update", f"expected GET {path} to show {name}={value!r} after {method}, "
                                                    f"got HTTP {response.status_code} with {name}={got!r}", response,
