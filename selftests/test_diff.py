@@ -713,16 +713,10 @@ def test_changed_operations():
 # --- --against: probing a live Prefect 3.8.8 server ----------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def live_server():
-    from restcontract.server.embedded import EmbeddedServer
-
-    server = EmbeddedServer().start()
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
+@pytest.fixture
+def live_server(prefect_server):
+    """The session's self-test server, no fault set on: the real Prefect app (no server of its own)."""
+    return prefect_server
 
 
 def spec_338(*paths: str) -> dict:
