@@ -3,7 +3,7 @@
 Each class of error keeps one end-to-end child run that shows what a user sees (one line
 ``restcontract: <reason>``, the exit code, no traceback, no ``Exit`` banner): a target unusable at
 start-up (exit 3), a bad spec, a bad option value and an unknown marker (exit 4), a server that dies
-or hangs mid-run (exit 2, the reports so far). The message for each value of a class is checked
+or hangs mid-run (exit 2, the reports so far); the six runs start together (``children``). The message for each value of a class is checked
 in-process against the function that makes it (``check_reachable``, ``load_spec``, the plugin's
 option declarations); the credentials' messages are ``test_auth``'s (in-process, same strings).
 
@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from types import SimpleNamespace
 
-import httpx
 import pytest
 import stubs
 from conftest import ROOT
@@ -32,7 +33,7 @@ from restcontract.spec import load_spec
 from restcontract.testing.proxy import Faults, Proxy
 
 USAGE_ERROR, TARGET_ERROR, INTERRUPTED = 4, 3, 2
-# The real document cut to a few paths: a child run collects it in about a second, not the whole API's.
+# The real document cut to the few paths these child runs touch.
 MINI_PATHS = ("/health", "/version", "/admin/version", "/flows/", "/flows/{id}", "/flows/count", "/flows/filter")
 
 
@@ -76,13 +77,10 @@ def start_up_error(url: str, timeout: float = 5) -> str:
 
 
 # -- a target unusable at start-up: one child run, every reason in-process ---------------------------
-def test_hang_at_start_up(tmp_path, mini):
+def test_hang_at_start_up(children):
     """End to end: --request-timeout bounds the start-up check; one line, exit 3."""
-    with stubs.hanging_server(60) as server:
-        run = stubs.run_child([*one_op(mini), "--base-url", server.url + "/api", "--request-timeout", "0.5"], tmp_path,
-                              timeout=120)
-    line = assert_one_line_exit(run, TARGET_ERROR)
-    assert line == f"restcontract: cannot reach {server.url}/api: timed out"
+    line = assert_one_line_exit(children.runs["hang_at_start_up"], TARGET_ERROR)
+    assert line == f"restcontract: cannot reach {children.start_hang.url}/api: timed out"
 
 
 def test_unreachable_base_url():
@@ -130,18 +128,15 @@ def test_bad_spec(tmp_path, case):
     assert needle in message and str(path) in message and "\n" not in message
 
 
-def test_bad_spec_is_one_line_and_exit_4(tmp_path):
+def test_bad_spec_is_one_line_and_exit_4(children):
     """End to end: a ``SpecError`` of ``--spec`` ends the run before anything else, one line, exit 4."""
-    path, needle = bad_spec(tmp_path, "unresolvable_ref")
-    run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--spec", str(path),
-                           "--base-url", "http://127.0.0.1:9/api"], tmp_path)
-    line = assert_one_line_exit(run, USAGE_ERROR)
+    path, needle = children.bad_spec
+    line = assert_one_line_exit(children.runs["bad_spec"], USAGE_ERROR)
     assert needle in line and str(path) in line
 
 
-def test_unknown_marker(tmp_path, mini):
-    run = stubs.run_child([*one_op(mini), "--base-url", "http://127.0.0.1:9/api", "-m", "conformance and nosuchmarker"],
-                          tmp_path)
+def test_unknown_marker(children):
+    run = children.runs["unknown_marker"]
     assert run.returncode == USAGE_ERROR
     line = assert_one_clear_line(run, "unknown marker 'nosuchmarker'")
     assert "conformance" in line and "lifecycle" in line  # the known families are listed
@@ -181,12 +176,11 @@ def test_bad_option_value(case):
     assert str(caught.value).startswith(needle), str(caught.value)
 
 
-def test_bad_option_value_is_a_usage_error(tmp_path):
+def test_bad_option_value_is_a_usage_error(children):
     """End to end: pytest prints the option's error and exits 4, no traceback."""
-    args, needle = BAD_OPTIONS["max-examples"]
-    run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", *args], tmp_path)
+    run = children.runs["bad_option"]
     assert run.returncode == USAGE_ERROR
-    assert_one_clear_line(run, needle)
+    assert_one_clear_line(run, BAD_OPTIONS["max-examples"][1])
 
 
 # -- a server that dies or hangs mid-run: the results so far ------------------------------------------
@@ -196,43 +190,74 @@ MID_RUN = ["GET /health", "POST /flows/count", "POST /flows/filter"]  # read-onl
 OUTAGE_AFTER = 12
 
 
-def test_server_dies_mid_run(prefect_server, tmp_path, mini):
+def test_server_dies_mid_run(children):
     """The run ends with the results so far, says so, exits non-zero, and still writes its reports.
 
     The server is the self-test one behind a proxy whose network goes for good after a few requests
     (``Faults(outage_after=...)``: every connection closed, ``/health`` too): to the harness, a server
     that stopped answering mid-run (``test_outcome`` kills a real embedded server)."""
-    report_path, html_path = tmp_path / "report.json", tmp_path / "report.html"
-    with Proxy(prefect_server.base_url, faults=Faults(outage_after=OUTAGE_AFTER)) as proxy:
-        run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--spec", mini, "--max-examples", "5",
-                               *[a for op in MID_RUN for a in ("--operation", op)],
-                               "--base-url", proxy.url_of(prefect_server.base_url),
-                               "--contract-html", str(html_path)], tmp_path)
-    output = run.output
-    assert run.returncode == INTERRUPTED, output[-3000:]
-    assert "Traceback" not in output, output[-3000:]
-    assert "stopped answering" in output and "mid-run; the reports hold the results so far" in output, output[-3000:]
+    run = children.runs["dies_mid_run"]
+    assert run.returncode == INTERRUPTED, run.output[-3000:]
+    assert "Traceback" not in run.output, run.output[-3000:]
+    assert "stopped answering" in run.output and "mid-run; the reports hold the results so far" in run.output, \
+        run.output[-3000:]
     report = run.report
     assert any(note.startswith("run stopped early:") for note in report["notes"])
     assert report["summary"]["tested"] >= 1 and report["summary"]["requests"] > 0
-    assert html_path.exists() and "run stopped early" in html_path.read_text()
+    assert children.html.exists() and "run stopped early" in children.html.read_text()
 
 
-def test_server_that_hangs(tmp_path, mini):
-    # passes the start-up check (and the live target's look-ups before the first test), then hangs
-    healthy = ("/api/version", "/api/admin/version", "/api/work_pools/default-agent-pool", ERRORS_PATH)
-    with stubs.hanging_server(60, healthy=healthy) as server:
-        started = time.monotonic()
-        run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--base-url", server.url + "/api",
-                               "--spec", mini, "--operation", "GET /flows/{id}", "--operation", "POST /flows/count",
-                               "--request-timeout", "0.5", "--max-examples", "2"], tmp_path, timeout=180)
-        # from the first request to the last: the harness's own time, not collection's (62 s at load average 19)
-        elapsed = server.requests[-1][2] - server.requests[0][2] if server.requests else time.monotonic() - started
+def test_server_that_hangs(children):
+    run, server = children.runs["hangs_mid_run"], children.mid_hang
+    # from the first request to the last: the harness's own time, not collection's (62 s at load average 19)
+    elapsed = server.requests[-1][2] - server.requests[0][2]
     assert run.returncode == INTERRUPTED, run.output[-3000:]
     assert "Traceback" not in run.output and "ReadTimeout" not in run.output, run.output[-3000:]
     assert_one_clear_line(run, "stopped answering (no answer within 0.5 s)")
     assert elapsed < 60
     assert any("run stopped early" in note for note in run.report["notes"])
+
+
+# -- the end-to-end child runs, all at once -----------------------------------------------------------
+# passes the start-up check (and the live target's look-ups before the first test), then hangs
+HEALTHY = ("/api/version", "/api/admin/version", "/api/work_pools/default-agent-pool", ERRORS_PATH)
+
+
+@pytest.fixture(scope="module")
+def children(prefect_server, tmp_path_factory, mini) -> SimpleNamespace:
+    """Every child run of this module, started at the same time (independent processes, each in its own
+    directory; a hang's waits overlap the others' start-up): ``runs[name]`` and the stubs they ran against.
+    The self-test server is up before they start (a server starting beside five imports can miss its 120 s)."""
+    spec_path, needle = bad_spec(tmp_path_factory.mktemp("spec"), "unresolvable_ref")
+    html = tmp_path_factory.mktemp("dies") / "report.html"
+    with ExitStack() as stack, ThreadPoolExecutor(6) as pool:
+        start_hang = stack.enter_context(stubs.hanging_server(60))
+        mid_hang = stack.enter_context(stubs.hanging_server(60, healthy=HEALTHY))
+
+        def start(name: str, args: list[str]):
+            return pool.submit(stubs.run_child, args, tmp_path_factory.mktemp(name), timeout=180)
+
+        started = {
+            "hang_at_start_up": start("hang_at_start_up", [*one_op(mini), "--base-url", start_hang.url + "/api",
+                                                           "--request-timeout", "0.5"]),
+            "bad_spec": start("bad_spec", ["tests/test_conformance.py", "--baseline", "none", "--spec", str(spec_path),
+                                           "--base-url", "http://127.0.0.1:9/api"]),
+            "unknown_marker": start("unknown_marker", [*one_op(mini), "--base-url", "http://127.0.0.1:9/api",
+                                                       "-m", "conformance and nosuchmarker"]),
+            "bad_option": start("bad_option", ["tests/test_conformance.py", "--baseline", "none",
+                                               *BAD_OPTIONS["max-examples"][0]]),
+            "hangs_mid_run": start("hangs_mid_run", [
+                "tests/test_conformance.py", "--baseline", "none", "--base-url", mid_hang.url + "/api", "--spec", mini,
+                "--operation", "GET /flows/{id}", "--operation", "POST /flows/count", "--request-timeout", "0.5",
+                "--max-examples", "2"]),
+        }
+        proxy = stack.enter_context(Proxy(prefect_server.base_url, faults=Faults(outage_after=OUTAGE_AFTER)))
+        started["dies_mid_run"] = start("dies_mid_run", [
+            "tests/test_conformance.py", "--baseline", "none", "--spec", mini, "--max-examples", "5",
+            *[a for op in MID_RUN for a in ("--operation", op)], "--base-url", proxy.url_of(prefect_server.base_url),
+            "--contract-html", str(html)])
+        runs = {name: future.result() for name, future in started.items()}
+    return SimpleNamespace(runs=runs, start_hang=start_hang, mid_hang=mid_hang, bad_spec=(spec_path, needle), html=html)
 
 
 # -- transient faults: the retry loop, in-process against stub servers --------------------------------
