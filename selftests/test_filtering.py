@@ -117,3 +117,18 @@ def test_sort_values_naming_several_fields_are_not_checked():
     from restcontract.checks.filtering.sorting import sort_key
 
     assert sort_key(None, "NAME_AND_CREATED_ASC") is None and sort_key(None, "NEWEST") is None
+
+
+def test_hand_picked_bodies_run_only_where_the_document_declares_them():
+    """3.0.11's FlowRunFilterTags has no ``any_``: the task-run split on it is not sent there (422 otherwise)."""
+    from conftest import ROOT
+
+    from restcontract.checks.filtering.matching import EXPLICIT, declared
+    from restcontract.spec import load_spec
+
+    body = EXPLICIT["task_runs"][0]({}, ["a"])
+    for version, expected in (("3.8.8", True), ("3.0.11", False)):
+        spec = load_spec(ROOT / "spec" / f"prefect-{version}.json")
+        assert declared(spec, spec.body_schema("POST /task_runs/filter"), body) is expected, version
+    spec = load_spec(ROOT / "spec" / "prefect-3.8.8.json")
+    assert not declared(spec, spec.body_schema("POST /flows/filter"), {"flows": {"tags": {"nothing_": []}}})
