@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-import stubs
+from children import Child
 from conftest import AUTH_STRING, CASE_CACHE
 
 from restcontract.errors import TargetError
@@ -30,13 +30,40 @@ CUSTOM = "sk-OTHER-456"
 OPS = ["--operation", "GET /health", "--operation", "POST /flows/paginate", "--operation", "GET /flows/{id}"]
 
 
-def test_secrets_never_printed(prefect_server, broken, tmp_path):
+@pytest.fixture(scope="module")
+def runs(prefect_server, protected_server, tmp_path_factory):
+    """The module's three child runs, started together (each has a server of its own, so none disturbs
+    another; the module waits for the longest, not the sum), each with ``PREFECT_API_URL`` pointing at
+    a port where nothing listens:
+
+    - ``secrets``: conformance on ``OPS`` against the self-test server (``--base-url``) with two fault sets
+      on (findings, so reproductions), ``--api-key`` and a secret ``--header``, every report format;
+    - ``embedded``: no ``--base-url`` (and no ``PYTEST_BASE_URL``): the embedded server, ``GET /health``;
+    - ``protected``: every family on ``FLOW_OPS`` against ``protected_server`` with ``--auth-string``.
+    """
+    api_url = {"PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    secrets_dir, embedded_dir, protected_dir = (tmp_path_factory.mktemp(n) for n in ("secrets", "embedded", "protected"))
+    prefect_server.activate("conformance_undocumented_status", "conformance_server_error")
+    try:
+        secrets = Child(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
+                         "--api-key", API_KEY, "--header", f"X-Custom: {CUSTOM}", "--max-examples", "3", "-rA",
+                         "--junitxml", str(secrets_dir / "junit.xml"), "--contract-html", str(secrets_dir / "report.html"),
+                         "--contract-markdown", str(secrets_dir / "report.md"), *OPS], secrets_dir, env=api_url)
+        embedded = Child(["tests/test_conformance.py", "--baseline", "none", "--operation", "GET /health"], embedded_dir,
+                         env={**api_url, "PYTEST_BASE_URL": None})
+        protected = Child(["tests", "--base-url", protected_server.base_url, "--baseline", "none", "--auth-string",
+                           AUTH_STRING, "--max-examples", "3", "--contract-html", str(protected_dir / "report.html"),
+                           "-rA", *FLOW_OPS], protected_dir, env=api_url)
+        out = {"secrets": (secrets.result(), secrets_dir)}
+    finally:
+        prefect_server.activate()
+    out.update(embedded=(embedded.result(), embedded_dir), protected=(protected.result(), protected_dir))
+    return out
+
+
+def test_secrets_never_printed(runs):
+    run, tmp_path = runs["secrets"]
     paths = {name: tmp_path / name for name in ("junit.xml", "report.html", "report.md")}
-    with broken("conformance_undocumented_status", "conformance_server_error"):
-        run = stubs.run_child(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
-                               "--api-key", API_KEY, "--header", f"X-Custom: {CUSTOM}", "--max-examples", "3", "-rA",
-                               "--junitxml", str(paths["junit.xml"]), "--contract-html", str(paths["report.html"]),
-                               "--contract-markdown", str(paths["report.md"]), *OPS], tmp_path)
     assert run.returncode == 1, run.output[-3000:]  # the faults were found: the run did talk to the server
     reports = sorted(tmp_path.glob("report-*.json"))
     outputs = {"terminal": run.output, "json": reports[-1].read_text(),
@@ -73,19 +100,19 @@ def test_non_secret_headers_stay_readable(tmp_path):
     assert API_KEY not in line and CUSTOM not in line and "t0k" not in line
 
 
-def test_prefect_api_url_is_ignored_with_base_url(prefect_server, tmp_path):
-    run = stubs.run_child(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
-                           "--operation", "GET /health"], tmp_path, env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
-    assert run.returncode == 0, run.output[-3000:]
+def test_prefect_api_url_is_ignored_with_base_url(runs, prefect_server):
+    """The run with ``--base-url`` went to the self-test server: only its fault set answers ``GET /health``
+    with a 418, and the real server behind it gave 2xx (not exit 3: cannot reach 127.0.0.1:9)."""
+    run, _ = runs["secrets"]
+    assert run.returncode == 1, run.output[-3000:]
     assert run.report["target"]["base_url"] == prefect_server.base_url
-    assert run.report["operations"]["GET /health"]["statuses"].get("200")
+    assert run.report["operations"]["GET /health"]["statuses"].get("418"), run.report["operations"]["GET /health"]
+    assert any(s.startswith("2") for s in run.report["operations"]["GET /flows/{id}"]["statuses"]), run.report["operations"]
 
 
-def test_prefect_api_url_is_ignored_without_base_url(tmp_path):
+def test_prefect_api_url_is_ignored_without_base_url(runs):
     """No --base-url: the embedded server, whatever PREFECT_API_URL (and PYTEST_BASE_URL unset) say."""
-    env = {"PREFECT_API_URL": "http://127.0.0.1:9/api", "PYTEST_BASE_URL": None}
-    run = stubs.run_child(["tests/test_conformance.py", "--baseline", "none", "--operation", "GET /health"], tmp_path,
-                          env=env)
+    run, _ = runs["embedded"]
     assert run.returncode == 0, run.output[-3000:]
     assert run.report["target"]["embedded"] is True
     assert "127.0.0.1:9" not in run.report["target"]["base_url"]
@@ -109,12 +136,11 @@ def test_credentials_follow_prefects_client():
     assert credentials(None, None) == ({}, [])
 
 
-def test_auth_string_and_csrf_reach_every_operation(protected_server, tmp_path):
+def test_auth_string_and_csrf_reach_every_operation(runs):
     """Against Prefect with an auth string and CSRF protection, every tested operation gets a 2xx,
     none a 401/403, and neither the password nor a CSRF token is printed, reported or stored."""
+    run, tmp_path = runs["protected"]
     html = tmp_path / "report.html"
-    run = stubs.run_child(["tests", "--base-url", protected_server.base_url, "--baseline", "none", "--auth-string",
-                           AUTH_STRING, "--max-examples", "3", "--contract-html", str(html), "-rA", *FLOW_OPS], tmp_path)
     assert "Traceback" not in run.output, run.output[-3000:]
     operations = {op: data["statuses"] for op, data in run.report["operations"].items() if data["statuses"]}
     tested = [FLOW_OPS[i + 1] for i in range(0, len(FLOW_OPS), 2)]
