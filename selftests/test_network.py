@@ -6,6 +6,13 @@ proxy does, or Prefect Cloud's ``/api/accounts/{account}/workspaces/{workspace}`
 answers some requests 503 itself, drops some connections before forwarding them, holds some
 answers back, or stops for good. A narrow run through it must find what a direct run finds,
 nothing more, with no traceback; an outage ends the run with exit 2 and the reports so far.
+
+Child runs (each costs a pytest start-up and the run): the direct reference, one through the
+cloud-shaped prefix, one through a reverse-proxy prefix over the flaky network (it shows both that
+the prefix is kept and that the faults change no finding: a prefix bug or a fault that leaks into
+the results fails it either way), and the outage. The runs share the server, so they run one at a
+time: run side by side, one run's objects change another's answers (an idempotency
+``state_changed`` on ``POST /flows/filter``).
 """
 
 from __future__ import annotations
@@ -19,11 +26,14 @@ from restcontract.testing.proxy import Faults, Proxy
 
 OPS = ["--operation", "POST /flows/", "--operation", "GET /flows/{id}", "--operation", "DELETE /flows/{id}",
        "--operation", "POST /flows/filter"]
-FLAKY = Faults(fail_every=7, drop_every=11, slow_every=5, delay=0.3)
+# A run through it: ~280 API requests reach the proxy (the run's ~140, their retries, liveness probes): ~37
+# answered 503, ~25 dropped, ~43 held back (0.1 s each: a longer hold only makes the self-test slower)
+FLAKY = Faults(fail_every=7, drop_every=11, slow_every=5, delay=0.1)
+SHAPES = {"reverse-proxy": ("", "/team/prefect"), "cloud-shaped": ("/api", "/api/accounts/a1/workspaces/w1")}
 
 
 def run_through(base_url: str, tmp_path, *extra: str):
-    return stubs.run_child(["tests", "--base-url", base_url, "--baseline", "none", "--max-examples", "5", *OPS, *extra],
+    return stubs.run_child(["tests", "--base-url", base_url, "--baseline", "none", "--max-examples", "3", *OPS, *extra],
                            tmp_path)
 
 
@@ -51,16 +61,31 @@ def direct_run(prefect_server, tmp_path_factory):
     return run
 
 
-@pytest.mark.parametrize("upstream_path, prefix", [("", "/team/prefect"), ("/api", "/api/accounts/a1/workspaces/w1")],
-                         ids=["reverse-proxy", "cloud-shaped"])
-def test_a_path_prefix_is_kept(prefect_server, direct_run, tmp_path, upstream_path, prefix):
-    origin = prefect_server.base_url.removesuffix("/api")
-    with Proxy(origin + upstream_path, prefix=prefix) as proxy:
-        base_url = proxy.url_of(prefect_server.base_url)
-        # the prefix matters: the same request without it is not the API
-        assert httpx.get(proxy.origin + "/api/health").status_code == 404
-        assert httpx.get(base_url + "/health").json() is True
-        run = run_through(base_url, tmp_path)
+@pytest.fixture(scope="module")
+def through_prefix(prefect_server, tmp_path_factory):
+    """``through_prefix(shape)``: (run, base URL, proxy stats) of the narrow run through a proxy of that
+    shape (``SHAPES``), run once. The reverse-proxy one goes over the flaky network (``FLAKY``)."""
+    runs = {}
+
+    def run(shape: str):
+        if shape not in runs:
+            upstream_path, prefix = SHAPES[shape]
+            faults = FLAKY if shape == "reverse-proxy" else None
+            origin = prefect_server.base_url.removesuffix("/api")
+            with Proxy(origin + upstream_path, prefix=prefix, faults=faults) as proxy:
+                base_url = proxy.url_of(prefect_server.base_url)
+                # the prefix matters: the same request without it is not the API
+                assert httpx.get(proxy.origin + "/api/health").status_code == 404
+                assert httpx.get(base_url + "/health").json() is True  # request 1: never a fault
+                runs[shape] = (run_through(base_url, tmp_path_factory.mktemp(shape)), base_url, proxy.stats)
+        return runs[shape]
+
+    return run
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_a_path_prefix_is_kept(direct_run, through_prefix, shape):
+    run, base_url, _ = through_prefix(shape)
     assert "Traceback" not in run.output, run.output[-3000:]
     assert run.report["target"]["base_url"] == base_url
     assert with_2xx(run) == with_2xx(direct_run) and len(with_2xx(run)) >= 5  # OPS and the reads they make
@@ -81,16 +106,15 @@ def test_the_proxy_breaks_a_client_that_does_not_retry(prefect_server):
     assert proxy.stats["failed"] == 3 and proxy.stats["dropped"] == 2
 
 
-def test_a_flaky_network_changes_no_finding(prefect_server, direct_run, tmp_path):
-    with Proxy(prefect_server.base_url.removesuffix("/api"), prefix="/edge", faults=FLAKY) as proxy:
-        run = run_through(proxy.url_of(prefect_server.base_url), tmp_path)
-    assert proxy.stats["failed"] >= 5 and proxy.stats["dropped"] >= 3 and proxy.stats["slowed"] >= 5, proxy.stats
+def test_a_flaky_network_changes_no_finding(direct_run, through_prefix):
+    run, _, stats = through_prefix("reverse-proxy")
+    assert stats["failed"] >= 5 and stats["dropped"] >= 3 and stats["slowed"] >= 5, stats
     assert "Traceback" not in run.output and "stopped answering" not in run.output, run.output[-3000:]
     assert run.returncode == direct_run.returncode
     assert_same_findings(run, direct_run)
     assert with_2xx(run) == with_2xx(direct_run)
     # the 503s were asked again (those of the start-up check and of liveness probes are not counted here)
-    assert run.report["extra"]["transient_retries"] >= proxy.stats["failed"] // 2 > 0
+    assert run.report["extra"]["transient_retries"] >= stats["failed"] // 2 > 0
 
 
 def flow_ids(base_url: str) -> set[str]:
