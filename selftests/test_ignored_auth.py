@@ -2,6 +2,7 @@
 is caught on that route, and one that ignores them is caught everywhere; no credentials: skipped."""
 
 import pytest
+from children import Child
 from family_run import family_run
 
 KEY = "selftest-key-123"
@@ -10,12 +11,14 @@ OPS = ["--operation", "POST /flows/filter", "--operation", "GET /version", "--op
 
 @pytest.fixture(scope="module")
 def runs(prefect_server, tmp_path_factory):
-    return {name: family_run(prefect_server, tmp_path_factory, "test_auth.py", faults, *OPS, *args) for name, faults, args in [
-        ("required", ("auth_required",), ("--api-key", KEY)),
-        ("hole", ("auth_hole",), ("--api-key", KEY)),
-        ("ignored", (), ("--api-key", KEY)),
-        ("none", (), ()),
-    ]}
+    out = {name: family_run(prefect_server, tmp_path_factory, "test_auth.py", faults, *OPS, "--api-key", KEY)
+           for name, faults in [("required", ("auth_required",)), ("hole", ("auth_hole",))]}
+    # The real server (no fault set) with and without credentials, side by side: the auth family only
+    # reads, on operations without path parameters, so neither run changes what the other sees.
+    args = ["tests/test_auth.py", "--base-url", prefect_server.base_url, "--baseline", "none", *OPS]
+    started = {name: Child([*args, *extra], tmp_path_factory.mktemp(name))
+               for name, extra in [("ignored", ("--api-key", KEY)), ("none", ())]}
+    return out | {name: child.result() for name, child in started.items()}
 
 
 def results(run):
