@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -40,8 +41,8 @@ COSTLY: set[str] = set()
 
 
 def costly(function):
-    """A session fixture that takes a child run or a server to build: every test using it runs on the
-    same xdist worker (``pytest_collection_modifyitems``), which builds it once."""
+    """A session fixture that takes a child run or a server to build: every module naming it runs on
+    the same xdist worker (``pytest_xdist_make_scheduler``), which builds it once."""
     COSTLY.add(function.__name__)
     return pytest.fixture(scope="session")(function)
 
@@ -170,11 +171,9 @@ def shared_run(prefect_server, tmp_path_factory):
     return run
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``tox -e selftest`` runs ``-n 2 --dist loadgroup``) every worker has its own
-    server and its own copy of each session and module fixture: keep the tests that share one on one
-    worker. A module is one group; modules that use the same ``@costly`` fixture are one group, so that
-    fixture is built once."""
+def module_groups() -> dict[str, str]:
+    """Self-test module (``selftests/test_x.py``) -> its xdist work unit: a module is one unit, and
+    modules that name the same ``@costly`` fixture are one unit, so that fixture is built once."""
     parent: dict[str, str] = {}
 
     def root(name: str) -> str:
@@ -182,11 +181,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             name = parent[name]
         return name
 
-    for item in items:
-        for fixture in COSTLY.intersection(getattr(item, "fixturenames", ())):
-            parent[root(item.nodeid.split("::")[0])] = root("fixture " + fixture)
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(root(item.nodeid.split("::")[0])))
+    modules = sorted(Path(__file__).parent.glob("test_*.py"))
+    for module in modules:
+        used = set(re.findall(r"\w+", module.read_text())) & COSTLY
+        for fixture in used:
+            parent[root(f"selftests/{module.name}")] = root(f"fixture {fixture}")
+    return {f"selftests/{module.name}": root(f"selftests/{module.name}") for module in modules}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under pytest-xdist (``tox -e selftest`` runs ``-n 2``) every worker has its own server and its
+    own copy of each session and module fixture: keep the tests that share one on one worker
+    (``module_groups``). xdist's own ``--dist loadgroup`` cannot do it under pytest 9.2: it marks a
+    group by rewriting ``item._nodeid``, which pytest 9.2 no longer reads (pytest-xdist 3.8.0)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    groups = module_groups()
+
+    class ByModuleGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return groups.get(module, module)
+
+    return ByModuleGroup(config, log)
 
 
 def fault_sets(module: str) -> list[str]:
