@@ -12,10 +12,9 @@ file) is tested in-process, and so is the outcome a stale entry gives with and w
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import run_pytest
+from children import Child
 
 from restcontract.findings.baseline import UNREVIEWED, Baseline
 from restcontract.findings.finding import SERVER_DEFECT, SPEC_GAP, Finding
@@ -43,16 +42,16 @@ def injected_fingerprints(run) -> dict[tuple, set[str]]:
 def test_a_baseline_through_its_life(prefect_server, broken, tmp_path):
     baseline, reviewed = tmp_path / "baseline.json", tmp_path / "reviewed.json"
 
-    def run(name, seed, examples, operations, *args, baseline=baseline):
+    def start(name, seed, examples, operations, *args, baseline=baseline) -> Child:
         directory = tmp_path / name  # one per run: the runs after the first go side by side
         directory.mkdir()
-        return run_pytest(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", str(baseline),
-                           "--seed", seed, "--max-examples", examples, "-rA",
-                           *[arg for operation in operations for arg in ("--operation", operation)], *args], directory)
+        return Child(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", str(baseline),
+                      "--seed", seed, "--max-examples", examples, "-rA",
+                      *[arg for operation in operations for arg in ("--operation", operation)], *args], directory)
 
     # 1. --update-baseline accepts what this run finds (every fault, and the one to be fixed); the run passes.
     with broken(*INJECTED, FIXED):
-        accepted = run("accepted", "1", "4", [*INJECTED_OPERATIONS, "GET /version"], "--update-baseline")
+        accepted = start("accepted", "1", "4", [*INJECTED_OPERATIONS, "GET /version"], "--update-baseline").result()
     assert accepted.returncode == 0, accepted.output[-3000:]
     entries = json.loads(baseline.read_text())["entries"]
     assert {e["fingerprint"] for e in entries} == {f["fingerprint"] for f in accepted.findings()}
@@ -63,10 +62,10 @@ def test_a_baseline_through_its_life(prefect_server, broken, tmp_path):
     reviewed.write_text(json.dumps({"version": 1, "entries": [e for e in entries if e["operation"] != "GET /health"]}))
 
     # The fault of GET /version fixed, two runs read the baselines side by side.
-    with broken(*INJECTED), ThreadPoolExecutor(2) as pool:
-        runs = [pool.submit(run, "reseeded", "2", "6", [*INJECTED_OPERATIONS, "GET /version"], baseline=reviewed),
-                pool.submit(run, "strict", "1", "4", ["GET /version"], "--strict-baseline")]
-        reseeded, strict = (future.result() for future in runs)
+    with broken(*INJECTED):
+        runs = [start("reseeded", "2", "6", [*INJECTED_OPERATIONS, "GET /version"], baseline=reviewed),
+                start("strict", "1", "4", ["GET /version"], "--strict-baseline")]
+        reseeded, strict = (child.result() for child in runs)
 
     # 2. Another seed and budget: every fault is found again with the same fingerprints. The gate marks
     # new exactly the findings the (reviewed) baseline lacks, among them GET /health's, and fails on them.
