@@ -426,6 +426,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if report and not config.stash.get(SUMMARY_SHOWN_KEY, False):  # exit 3: pytest writes no terminal summary
         print(outcome.line(report["summary"]), flush=True)
     if EXIT_LINE_KEY in config.stash:
+        if config.pluginmanager.get_plugin("terminalreporter") is not None:
+            config.get_terminal_writer().flush()  # what pytest wrote first: with 2>&1 the one line ends the output
+        sys.stdout.flush()
         print(config.stash[EXIT_LINE_KEY], file=sys.stderr, flush=True)
     if report and getattr(config.option, "xmlpath", None):  # pytest has written its JUnit file by now
         from restcontract.reporting.junit import add_outcome
