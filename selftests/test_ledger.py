@@ -1,4 +1,5 @@
-"""In-process (no server): what ``Ledger.observe`` records for removal at the end of a run.
+"""In-process: what ``Ledger.observe`` records for removal at the end of a run (no server), and one
+cleanup against the session's self-test server (a delete still busy after the client's retries).
 
 Only objects the harness made are recorded: a 201, or a 200 from a create the server's version
 answers with 200 also when it creates, when the key carries the run's prefix. The delete path
@@ -72,3 +73,23 @@ def test_run_scoped_names_in_every_form(spec):
     ledger.run_prefix = "rc-ab12"
     assert ledger.run_scoped("rc-ab12-flow-1") and ledger.run_scoped("rc_ab12_flow_1")
     assert not ledger.run_scoped("rc-ab13-flow-1") and not ledger.run_scoped(None)
+
+
+def test_a_delete_still_busy_after_the_retries_is_tried_again_at_the_end(prefect_server, broken, spec):
+    """Against the self-test server, in-process: the harness's own client (3 attempts a request) meets
+    three 503s on a variable's DELETE (``faults/cleanup.py``); cleanup asks once more at the end."""
+    import httpx
+
+    from restcontract.server.target import Target
+
+    target = Target(prefect_server.base_url)
+    with httpx.Client(base_url=prefect_server.base_url, timeout=30) as plain:
+        made = plain.post("/variables/", json={"name": "rc-selftest-busy-delete", "value": 1}).json()
+    ledger = Ledger(spec)
+    ledger.record("POST /variables/", f"/variables/{made['id']}")
+    with broken("cleanup_busy_delete"), target.client() as client:
+        deleted, problems = ledger.cleanup(client)
+    assert target.retries == 2  # the client's own retries were spent on the first DELETE
+    assert (deleted, problems) == (1, [])
+    with httpx.Client(base_url=prefect_server.base_url, timeout=30) as plain:
+        assert plain.get(f"/variables/{made['id']}").status_code == 404

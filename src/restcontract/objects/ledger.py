@@ -16,7 +16,9 @@ Side effects the server creates without a 201 of their own are in ``tables/safet
 ``DEPENDENTS`` (a run's result artifacts, deleted with the run), ``IMPLICIT`` (objects
 created on first use: ``snapshot`` notes which are absent before the run, ``cleanup`` deletes
 them last) and ``HELD`` (a delete refused with 409 while another object holds it: tried again
-after everything else); ``tables.versions`` adds a version's own.
+after everything else); ``tables.versions`` adds a version's own. A delete still answered
+429/503 after the client's own retries (SQLite's "database is locked" can outlast them) is tried
+once more at the end, ``BUSY_PAUSE`` later: a busy moment must not leave an object behind.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
 
@@ -33,6 +36,9 @@ from restcontract.spec.document import Spec
 from restcontract.spec.routes import expand
 from restcontract.tables.safety import DEPENDENTS, HELD, IMPLICIT
 from restcontract.tables.versions import SNAKE, Lookup, Version, for_version, form
+
+
+BUSY_PAUSE = 1.0  # seconds before the last try of deletes answered 429/503 (a contract run's cleanup: 1 of 317)
 
 
 @dataclass(frozen=True)
@@ -207,23 +213,27 @@ class Ledger:
         with self._lock:
             pending, self.created = list(reversed(self.created)), []
         pending = [Created("(side effect)", path) for path in self._side_created(client, problems)] + pending
-        seen, held = set(), []
+        seen, held, busy = set(), [], []
         for item in pending:
             if item.delete_path in seen:
                 continue
             seen.add(item.delete_path)
             paths = self._dependents(client, item.delete_path, problems) + [item.delete_path]
             for path in paths:
-                status = self._delete(client, path, problems, held if path.rpartition("/")[0] in HELD else None)
+                status = self._delete(client, path, problems, held if path.rpartition("/")[0] in HELD else None, busy)
                 deleted += status is not None and status < 300
-        for path in held:  # after everything else: what held them is gone (``HELD``)
-            status = self._delete(client, path, problems, None)
+        if busy:  # still "try again later" after the client's own retries: a last try once the rest is done
+            time.sleep(BUSY_PAUSE)
+        for path in held + busy:  # after everything else: what held them is gone (``HELD``)
+            status = self._delete(client, path, problems, None, None)
             deleted += status is not None and status < 300
         return deleted, problems
 
     @staticmethod
-    def _delete(client: httpx.Client, path: str, problems: list[str], held: list[str] | None) -> int | None:
-        """DELETE one object; a 409 goes to ``held`` (to try again at the end) when given, else to ``problems``."""
+    def _delete(client: httpx.Client, path: str, problems: list[str], held: list[str] | None,
+                busy: list[str] | None) -> int | None:
+        """DELETE one object; a 409 goes to ``held`` and a 429/503 to ``busy`` (to try again at the end)
+        when given, else to ``problems``."""
         try:
             response = client.delete(path)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
@@ -231,6 +241,8 @@ class Ledger:
             return None
         if response.status_code == 409 and held is not None:
             held.append(path)
+        elif response.status_code in (429, 503) and busy is not None:
+            busy.append(path)
         elif response.status_code >= 300 and response.status_code != 404:
             problems.append(f"DELETE {path}: HTTP {response.status_code}")
         return response.status_code
