@@ -153,14 +153,7 @@ class EmbeddedServer:
                 continue
         return records
 
-    def error_for(self, request_id: str, wait: float = 0.0) -> dict | None:
+    def error_for(self, request_id: str) -> dict | None:
         """The recorded exception of one request (``ErrorLog`` writes it before it sends the 5xx answer:
-        one look suffices; ``wait`` seconds more for a server that records later)."""
-        deadline = time.monotonic() + wait
-        while True:
-            for record in reversed(self.server_errors()):
-                if record.get("request_id") == request_id:
-                    return record
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(0.02)
+        one look suffices)."""
+        return next((r for r in reversed(self.server_errors()) if r.get("request_id") == request_id), None)

@@ -10,7 +10,6 @@ and attaches it to the finding. ``signature`` and ``normalize`` say what identif
 from __future__ import annotations
 
 import re
-import time
 import traceback
 
 REQUEST_ID_HEADER = "x-restcontract-request"
@@ -66,21 +65,15 @@ def remote_errors(base_url: str, headers: dict[str, str], timeout: float):
         client.close()
         return None
 
-    def server_error(request_id: str, wait: float = 0.0) -> dict | None:
+    def server_error(request_id: str) -> dict | None:
         """The record of one request (``ErrorLog`` writes it before it sends the 5xx answer: one look
-        suffices; ``wait`` seconds more for a server that records later)."""
+        suffices)."""
         if not request_id:
             return None
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                answer = client.get(f"{ERRORS_PATH}/{request_id}")
-                if answer.status_code == 200:
-                    return answer.json()
-            except (httpx.HTTPError, ValueError):
-                return None
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(0.05)
+        try:
+            answer = client.get(f"{ERRORS_PATH}/{request_id}")
+            return answer.json() if answer.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
 
     return server_error
