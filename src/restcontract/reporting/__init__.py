@@ -12,13 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from restcontract.reporting import outcome
-from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, NOT_SERVED, PASSED
+from restcontract.run.results import RAN, by_reason, classify
 
 if TYPE_CHECKING:
     from restcontract.run.harness import Harness
-
-RAN = (PASSED, FAILED, ACCEPTED)
-
 
 def ran_pairs(harness: "Harness") -> set[tuple[str, str]]:
     return {(op, check) for op, checks in harness.run.checks.items() for check, r in checks.items() if r in RAN}
@@ -33,10 +30,7 @@ def build(harness: "Harness") -> dict:
         if op in run.reasons:
             entry["reason"] = run.reasons[op]
         operations[op] = entry
-    # not served: the server said so (tables.versions.Feature); never tested, even if a document-only family ran
-    not_served = [op for op, e in operations.items() if NOT_SERVED in e["checks"].values()]
-    tested = [op for op, e in operations.items() if any(r in RAN for r in e["checks"].values()) and op not in not_served]
-    excluded = [op for op, e in operations.items() if e["checks"] and all(r == EXCLUDED for r in e["checks"].values())]
+    tested, not_served, excluded = classify(operations)
     with_2xx = sorted(run.with_2xx() & set(tested))  # of the tested operations (factories' calls do not count)
     stale = harness.baseline.stale(findings, ran_pairs(harness))
     target = harness.target_info() if not harness.is_controller else (run.extra.get("target") or harness.target_info())
@@ -175,7 +169,4 @@ def terminal_lines(harness: "Harness") -> list[str]:
 
 def not_served_lines(not_served: dict[str, str]) -> list[str]:
     """``  not served: op, op: reason``, one line per reason (the operations of one feature)."""
-    by_reason: dict[str, list[str]] = {}
-    for op, reason in sorted(not_served.items()):
-        by_reason.setdefault(reason, []).append(op)
-    return [f"  not served: {', '.join(ops)}: {reason}" for reason, ops in by_reason.items()]
+    return [f"  not served: {', '.join(ops)}: {reason}" for reason, ops in by_reason(not_served).items()]

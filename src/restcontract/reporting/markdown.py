@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from restcontract.reporting import outcome
+from restcontract.run.results import by_reason
 
 MAX_FINDINGS = 20
 MAX_STALE = 8
@@ -61,10 +62,7 @@ def render(report: dict) -> str:
               "|---:|---:|---:|---:|---:|---:|---:|---:|",
               f"| {s['operations']} | {s['tested']} | {s['excluded']} | {s['with_2xx']} | {s['requests']} "
               f"| {s['new_failures']} | {s['accepted']} | {s['stale_baseline']} |", ""]
-    not_served: dict[str, list[str]] = {}  # reason -> operations the server said it does not serve
-    for op, why in sorted((report.get("not_served") or {}).items()):
-        not_served.setdefault(why, []).append(op)
-    for why, ops in not_served.items():
+    for why, ops in by_reason(report.get("not_served") or {}).items():  # what the server said it does not serve
         lines += [f"**Not served** ({len(ops)}, not counted as tested): {', '.join(_code(op) for op in ops)}: {_cell(why, 200)}", ""]
     runs = report.get("runs") or []  # a merged report (restcontract.reporting.merge): one row per run
     if runs:

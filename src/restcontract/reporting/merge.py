@@ -22,12 +22,12 @@ from pathlib import Path
 
 from restcontract.errors import ContractError
 from restcontract.reporting import outcome
-from restcontract.run.results import ACCEPTED, EXCLUDED, FAILED, NOT_APPLICABLE, NOT_SERVED, PASSED, SKIPPED
+from restcontract.run.results import (ACCEPTED, EXCLUDED, FAILED, NOT_APPLICABLE, NOT_SERVED, PASSED, RAN, SKIPPED,
+                                      classify)
 
 REQUIRED = {"summary": dict, "operations": dict, "failures": list}
 # the most telling result first: a merged cell shows the first one any run had
 RESULT_ORDER = (FAILED, ACCEPTED, PASSED, SKIPPED, EXCLUDED, NOT_SERVED, NOT_APPLICABLE)
-RAN = (PASSED, FAILED, ACCEPTED)
 
 
 class ReportError(ContractError):
@@ -111,10 +111,7 @@ def merge(reports: list[dict], labels: list[str], files: list[str] | None = None
             merged["baselined"] = bool(merged.get("baselined")) and bool(failure.get("baselined"))
     failures = sorted(findings.values(), key=lambda f: (f["operation"], f["check"], f.get("rule", ""), f["fingerprint"]))
 
-    # not served by any run for some family (as reporting.build: never tested, even if a document-only family ran)
-    not_served = [op for op, e in operations.items() if NOT_SERVED in e["checks"].values()]
-    tested = [op for op, e in operations.items() if any(r in RAN for r in e["checks"].values()) and op not in not_served]
-    excluded = [op for op, e in operations.items() if e["checks"] and all(r == EXCLUDED for r in e["checks"].values())]
+    tested, not_served, excluded = classify(operations)  # as reporting.build
     # a run's with_2xx excludes its factories' calls: an operation got a 2xx if some run tested it and got one
     with_2xx = sorted({op for r in reports for op, e in r["operations"].items()
                        if any(v in RAN for v in (e.get("checks") or {}).values()) and op not in (r.get("without_2xx") or {})
