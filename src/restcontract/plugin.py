@@ -42,6 +42,7 @@ CONTEXT_KEY = pytest.StashKey["ContractContext"]()
 SIGINT_KEY = pytest.StashKey[object]()  # the SIGINT handler to restore at the end (interrupt.install)
 EXIT_LINE_KEY = pytest.StashKey[str]()  # the one line a pytest.exit("restcontract: ...") ends the run with
 SUMMARY_SHOWN_KEY = pytest.StashKey[bool]()  # the terminal summary (and its outcome line) was written
+SELECTION_KEY = pytest.StashKey[tuple]()  # (the run's selection, or None: all): worked out once (_chosen)
 
 
 def _positive_int(value: str) -> int:
@@ -206,16 +207,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 # -- hooks --------------------------------------------------------------------------------
 def _chosen(config: pytest.Config, harness: "Harness") -> "selection.Selection | None":
     """--operation (globs too), --tag, --exclude-operation, --changed-since (``run.selection``), and the
-    config file's operation patterns, checked against the document: a bad one is one line, exit 4."""
+    config file's operation patterns, checked against the document: a bad one is one line, exit 4.
+    Worked out once a run (collection, the conformance schema and deselection all ask; --changed-since
+    diffs two documents)."""
+    if SELECTION_KEY in config.stash:
+        return config.stash[SELECTION_KEY][0]
     option, loaded = config.option, configfile.of(config)
+    chosen = None
     try:
         loaded.check_against(harness.spec.operations if loaded.overrides else ())
-        if not (option.operation or option.tag or option.exclude_operation or option.changed_since):
-            return None
-        changed = selection.changed_since(option.changed_since, harness.spec) if option.changed_since else None
-        return selection.select(harness.spec, option.operation, option.tag, option.exclude_operation, changed)
+        if option.operation or option.tag or option.exclude_operation or option.changed_since:
+            changed = selection.changed_since(option.changed_since, harness.spec) if option.changed_since else None
+            chosen = selection.select(harness.spec, option.operation, option.tag, option.exclude_operation, changed)
     except ContractError as exc:
         raise pytest.UsageError(f"restcontract: {exc}") from None
+    config.stash[SELECTION_KEY] = (chosen,)
+    return chosen
 
 
 def _select_operations(config: pytest.Config, harness: "Harness", items: list[pytest.Item]) -> None:
