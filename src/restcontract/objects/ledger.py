@@ -224,7 +224,7 @@ class Ledger:
                 deleted += status is not None and status < 300
         if busy:  # still "try again later" after the client's own retries: a last try once the rest is done
             time.sleep(BUSY_PAUSE)
-        for path in held + busy:  # after everything else: what held them is gone (``HELD``)
+        for path in held + busy:  # after everything else: what held them is gone (``HELD``), the server less busy
             status = self._delete(client, path, problems, None, None)
             deleted += status is not None and status < 300
         return deleted, problems
