@@ -2,8 +2,9 @@
 of its own, or a run that sends nothing), so a self-test waits for the longest instead of the sum.
 
 ``Child(args, tmp_path, env)`` starts one at once (``env``: extra variables, None unsets one); its
-``result()`` waits and returns the ``SuiteRun`` that ``conftest.run_pytest`` would have. Output goes to
-a file, not a pipe: a child never stalls on a full pipe while another one is being waited for.
+``result()`` waits and returns the ``SuiteRun`` (``conftest.run_pytest`` is ``Child(...).result()``).
+Output, stdout and stderr interleaved as a terminal shows them, goes to a file, not a pipe: a child
+never stalls on a full pipe while another one is being waited for.
 """
 
 from __future__ import annotations

@@ -10,8 +10,6 @@ the output and the JSON report, so each self-test asserts on what a user would s
 from __future__ import annotations
 
 import atexit
-import json
-import os
 import re
 import shutil
 import signal
@@ -24,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from restcontract.reporting.model import undeclared
 from restcontract.server.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,13 +138,10 @@ def kill_mid_run(server: EmbeddedServer, args: list[str], timeout: float = 180) 
 
 
 def run_pytest(args: list[str], tmp_path: Path, timeout: float = 900, env: dict | None = None) -> SuiteRun:
-    report_path = tmp_path / f"report-{len(list(tmp_path.glob('report-*.json')))}.json"
-    cmd = [sys.executable, "-m", "pytest", *CHILD_FLAGS, *args, "--contract-report", str(report_path)]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env=None if env is None else {**os.environ, **env})
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    assert not undeclared(report), f"report fields not declared in restcontract.reporting.model: {undeclared(report)}"
-    return SuiteRun(proc.returncode, proc.stdout + proc.stderr, report)
+    """One child run of the suite, waited for (``children.Child``: ``env`` adds variables, None unsets one)."""
+    from children import Child
+
+    return Child(args, tmp_path, env).result(timeout)
 
 
 @pytest.fixture(scope="session")

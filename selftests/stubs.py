@@ -117,19 +117,3 @@ def dropping_server(drops: int = 1):
 
     with _serve(Handler) as server:
         yield server
-
-
-def run_child(args: list[str], tmp_path, env: dict | None = None, timeout: float = 300):
-    """``run_pytest`` of conftest with extra environment variables (None: unset); returns a ``SuiteRun``."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from children import child_env
-    from conftest import CHILD_FLAGS, ROOT, SuiteRun
-
-    report_path = Path(tmp_path) / f"report-{len(list(Path(tmp_path).glob('report-*.json')))}.json"
-    cmd = [sys.executable, "-m", "pytest", *CHILD_FLAGS, *args, "--contract-report", str(report_path)]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=child_env(env))
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    return SuiteRun(proc.returncode, proc.stdout + proc.stderr, report)

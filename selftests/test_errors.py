@@ -22,7 +22,7 @@ from types import SimpleNamespace
 
 import pytest
 import stubs
-from conftest import ROOT
+from conftest import ROOT, run_pytest
 
 from restcontract import plugin
 from restcontract.errors import SpecError, TargetError
@@ -235,7 +235,7 @@ def children(prefect_server, tmp_path_factory, mini) -> SimpleNamespace:
         mid_hang = stack.enter_context(stubs.hanging_server(60, healthy=HEALTHY))
 
         def start(name: str, args: list[str]):
-            return pool.submit(stubs.run_child, args, tmp_path_factory.mktemp(name), timeout=180)
+            return pool.submit(run_pytest, args, tmp_path_factory.mktemp(name), 180)
 
         started = {
             "hang_at_start_up": start("hang_at_start_up", [*one_op(mini), "--base-url", start_hang.url + "/api",

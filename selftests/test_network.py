@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-import stubs
+from conftest import run_pytest
 from test_errors import INTERRUPTED, assert_one_clear_line
 
 from restcontract.testing.proxy import Faults, Proxy
@@ -34,8 +34,8 @@ SHAPES = {"reverse-proxy": ("", "/team/prefect"), "cloud-shaped": ("/api", "/api
 
 
 def run_through(base_url: str, tmp_path, *extra: str):
-    return stubs.run_child(["tests", "--base-url", base_url, "--baseline", "none", "--max-examples", "3", *OPS, *extra],
-                           tmp_path)
+    return run_pytest(["tests", "--base-url", base_url, "--baseline", "none", "--max-examples", "3", *OPS, *extra],
+                      tmp_path)
 
 
 def fingerprints(run) -> set[str]:
