@@ -4,7 +4,7 @@
 
 Runs, each on a fresh embedded Prefect 3.8.8 (``bench_parallel.on_fresh_server``):
 
-1. restcontract: ``pytest tests/test_conformance.py --base-url ... --contract-report``
+1. restcontract: ``pytest tests/test_contracts.py::test_conformance --base-url ... --contract-report``
    (``--allow-destructive``, so it tests the same bulk deletes schemathesis does);
 2. the plain schemathesis CLI: ``schemathesis run .../api/openapi.json --url .../api -n N
    --seed S --exclude-path-regex '^/admin' --phases examples,fuzzing --continue-on-failure`` with a
@@ -77,7 +77,7 @@ def main() -> int:
 
     report = work / "restcontract.json"
     wall, _, _ = on_fresh_server(
-        lambda base: [sys.executable, "-m", "pytest", "tests/test_conformance.py", "--base-url", base,
+        lambda base: [sys.executable, "-m", "pytest", "tests/test_contracts.py::test_conformance", "--base-url", base,
                       "--contract-report", str(report), "--baseline", "none", "--allow-destructive",
                       "--max-examples", str(args.max_examples), "--seed", str(args.seed),
                       "--case-cache", "none",  # generated, like the CLI's, not replayed from an earlier run

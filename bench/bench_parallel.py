@@ -9,7 +9,7 @@ In one run, at the default budget (``--max-examples`` 10, seed 0):
    directory: Hypothesis generates every case, and the run stores them), then again with that
    store ("stored cases": the second run of a CI job that keeps ``.restcontract_cache``,
    ``restcontract.cases.store``);
-1. embedded (what a user runs): ``pytest tests/test_conformance.py`` with no ``-n`` and with
+1. embedded (what a user runs): ``pytest tests/test_contracts.py::test_conformance`` with no ``-n`` and with
    ``-n 2`` (each worker starts its own Prefect; wall time includes the start-up);
 2. a server started by the bench (``python -m restcontract.serve``, SQLite; a fresh one for each
    run, see ``on_fresh_server``): restcontract ``--base-url`` serial and ``-n 2`` (both with
@@ -245,7 +245,7 @@ def timing_parts(work: Path, prefix: str) -> list[dict]:
 
 
 def suite_cmd(report: Path, *extra: str) -> list[str]:
-    return [PY, "-m", "pytest", "tests/test_conformance.py", "--baseline", "none", "--contract-report", str(report),
+    return [PY, "-m", "pytest", "tests/test_contracts.py::test_conformance", "--baseline", "none", "--contract-report", str(report),
             "-p", "no:cacheprovider", "-q", "--no-header", *extra]
 
 

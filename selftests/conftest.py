@@ -78,7 +78,7 @@ def prefect_server():
     server.stop()
 
 
-# A self-hosted set-up users run: Prefect asks for an auth string and CSRF tokens (selftests/test_auth.py).
+# A self-hosted set-up users run: Prefect asks for an auth string and CSRF tokens (selftests/test_contracts.py::test_auth).
 AUTH_STRING = "admin:pw-7Qz-secret"
 PROTECTED = {"PREFECT_SERVER_API_AUTH_STRING": AUTH_STRING, "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "true"}
 
@@ -216,8 +216,8 @@ def _pairs(flag: str, values) -> list[str]:
 
 # The guideline-contract families and their fault sets (``selftests/faults/{filtering,guideline_contracts}.py``):
 # each set breaks one promise on its own operation, so all of them can be on in the same run.
-CONTRACT_FILES = ["tests/test_filtering.py", "tests/test_graceful_create.py", "tests/test_not_found.py",
-                  "tests/test_idempotency.py"]
+CONTRACT_FILES = ["tests/test_contracts.py::test_filtering", "tests/test_contracts.py::test_graceful_create", "tests/test_contracts.py::test_not_found",
+                  "tests/test_contracts.py::test_idempotency"]
 CONTRACT_OPERATIONS = sorted({
     "POST /flows/filter", "POST /variables/filter", "POST /work_pools/filter", "POST /flow_runs/count",
     "POST /task_runs/filter", "POST /deployments/filter",  # filtering
@@ -235,7 +235,7 @@ LIFECYCLE_OPERATIONS = ["POST /artifacts/", "POST /automations/", "POST /block_d
 @costly
 def unbroken_contracts(shared_run):
     """One run of the guideline-contract families, lifecycle and drift on the unbroken server (``-rA``)."""
-    return shared_run([*CONTRACT_FILES, "tests/test_lifecycle.py", "tests/test_drift.py", "-rA",
+    return shared_run([*CONTRACT_FILES, "tests/test_contracts.py::test_lifecycle", "tests/test_contracts.py::test_drift", "-rA",
                        *_pairs("--operation", sorted(set(CONTRACT_OPERATIONS) | set(LIFECYCLE_OPERATIONS)))])
 
 
@@ -251,7 +251,7 @@ def broken_contracts(shared_run):
 def broken_lifecycle_and_drift(shared_run):
     """Variables unreadable (``lifecycle_read_404``) and the served document missing ``GET /flows/{id}``
     (``drift_operation_removed``): two faults that touch nothing of each other's (``-rA``)."""
-    return shared_run(["tests/test_lifecycle.py", "tests/test_drift.py", "-rA"],
+    return shared_run(["tests/test_contracts.py::test_lifecycle", "tests/test_contracts.py::test_drift", "-rA"],
                       faults=["lifecycle_read_404", "drift_operation_removed"])
 
 
@@ -265,20 +265,20 @@ CONFORMANCE_OPERATIONS = ["GET /flows/{id}", "PATCH /flow_runs/{id}", "POST /flo
 
 @costly
 def unbroken_conformance(shared_run):
-    return shared_run(["tests/test_conformance.py", *_pairs("--operation", CONFORMANCE_OPERATIONS)])
+    return shared_run(["tests/test_contracts.py::test_conformance", *_pairs("--operation", CONFORMANCE_OPERATIONS)])
 
 
 @costly
 def blind_conformance(shared_run):
     """The positive-filling operations fuzzed blind (``RESTCONTRACT_POSITIVE_SHARE=0``: every case as
     generated), with no case store (``--case-cache none``)."""
-    return shared_run(["tests/test_conformance.py", *_pairs("--operation", CONFORMANCE_OPERATIONS[:6]),
+    return shared_run(["tests/test_contracts.py::test_conformance", *_pairs("--operation", CONFORMANCE_OPERATIONS[:6]),
                        "--case-cache", "none"], env={"RESTCONTRACT_POSITIVE_SHARE": "0"})
 
 
 # The request-sequence families: methods, leakage and hierarchy (every child route). Their fault sets
 # (``faults/{methods,leakage,hierarchy}.py``) each break their own route, so one run holds them all.
-SEQUENCE_FILES = ["tests/test_methods.py", "tests/test_leakage.py", "tests/test_hierarchy.py"]
+SEQUENCE_FILES = ["tests/test_contracts.py::test_methods", "tests/test_contracts.py::test_leakage", "tests/test_contracts.py::test_hierarchy"]
 SEQUENCE_OPERATIONS = [
     "POST /flows/filter", "GET /health", "GET /flows/{id}", "POST /flow_runs/{id}/set_state",  # methods
     "POST /variables/", "PATCH /variables/{id}",  # leakage
@@ -286,7 +286,7 @@ SEQUENCE_OPERATIONS = [
     "GET /flow_runs/{id}/input/{key}", "DELETE /flow_runs/{id}/input/{key}",
     "GET /work_pools/{work_pool_name}/queues/{name}", "PATCH /work_pools/{work_pool_name}/queues/{name}",
     "DELETE /work_pools/{work_pool_name}/queues/{name}", "DELETE /work_pools/{work_pool_name}/workers/{name}",
-]  # hierarchy: its 8 child routes (selftests/test_hierarchy.py checks that all 8 ran)
+]  # hierarchy: its 8 child routes (selftests/test_contracts.py::test_hierarchy checks that all 8 ran)
 
 
 @costly

@@ -45,11 +45,11 @@ def runs(prefect_server, protected_server, tmp_path_factory):
     secrets_dir, embedded_dir, protected_dir = (tmp_path_factory.mktemp(n) for n in ("secrets", "embedded", "protected"))
     prefect_server.activate("conformance_undocumented_status", "conformance_server_error")
     try:
-        secrets = Child(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
+        secrets = Child(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none",
                          "--api-key", API_KEY, "--header", f"X-Custom: {CUSTOM}", "--max-examples", "3", "-rA",
                          "--junitxml", str(secrets_dir / "junit.xml"), "--contract-html", str(secrets_dir / "report.html"),
                          "--contract-markdown", str(secrets_dir / "report.md"), *OPS], secrets_dir, env=api_url)
-        embedded = Child(["tests/test_conformance.py", "--baseline", "none", "--operation", "GET /health"], embedded_dir,
+        embedded = Child(["tests/test_contracts.py::test_conformance", "--baseline", "none", "--operation", "GET /health"], embedded_dir,
                          env={**api_url, "PYTEST_BASE_URL": None})
         protected = Child(["tests", "--base-url", protected_server.base_url, "--baseline", "none", "--auth-string",
                            AUTH_STRING, "--max-examples", "3", "--contract-html", str(protected_dir / "report.html"),

@@ -45,7 +45,7 @@ def test_a_baseline_through_its_life(prefect_server, broken, tmp_path):
     def start(name, seed, examples, operations, *args, baseline=baseline) -> Child:
         directory = tmp_path / name  # one per run: the runs after the first go side by side
         directory.mkdir()
-        return Child(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", str(baseline),
+        return Child(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", str(baseline),
                       "--seed", seed, "--max-examples", examples, "-rA",
                       *[arg for operation in operations for arg in ("--operation", operation)], *args], directory)
 

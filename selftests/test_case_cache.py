@@ -27,7 +27,7 @@ SELECT = [arg for op in OPERATIONS for arg in ("--operation", op)]
 
 
 def run(prefect_server, tmp_path, cache, *extra):
-    return run_pytest(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
+    return run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none",
                        "--case-cache", str(cache), *SELECT, *extra], tmp_path)
 
 

@@ -292,7 +292,7 @@ def runs(prefect_server, tmp_path_factory):
     plain_dir, tmp = tmp_path_factory.mktemp("plain"), tmp_path_factory.mktemp("config")
     (tmp / "restcontract.toml").write_text(OVERRIDES)
     ops = [arg for op in OPERATIONS for arg in ("--operation", op)]
-    common = ["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
+    common = ["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none",
               "--spec", str(ROOT / "spec" / "prefect-3.8.8.json"), *ops]
     prefect_server.activate(*FAULTS)
     try:

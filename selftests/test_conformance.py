@@ -36,7 +36,7 @@ def caught(run, operation):
 def unbroken(prefect_server, tmp_path_factory):
     from conftest import run_pytest
 
-    return run_pytest(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none", *NARROW],
+    return run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none", *NARROW],
                       tmp_path_factory.mktemp("unbroken"))
 
 
@@ -46,7 +46,7 @@ def all_broken(prefect_server, tmp_path_factory):
 
     prefect_server.activate(*[name for name, _, _ in CASES], TRANSIENT[0])
     try:
-        return run_pytest(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
+        return run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none",
                            *NARROW], tmp_path_factory.mktemp("broken"))
     finally:
         prefect_server.activate()

@@ -3,7 +3,7 @@
 Both child runs are shared (``conftest.broken_lifecycle_and_drift``, ``conftest.unbroken_contracts``).
 """
 
-DRIFT = "test_drift.py::test_served_document_matches_the_checked_in_one"
+DRIFT = "test_contracts.py::test_drift"
 
 
 def test_drift_caught(broken_lifecycle_and_drift):

@@ -47,7 +47,7 @@ def mini(tmp_path_factory) -> str:
 
 
 def one_op(mini: str) -> list[str]:
-    return ["tests/test_conformance.py", "--baseline", "none", "--spec", mini, "--operation", "GET /health"]
+    return ["tests/test_contracts.py::test_conformance", "--baseline", "none", "--spec", mini, "--operation", "GET /health"]
 
 
 def assert_one_line_exit(run, code: int) -> str:
@@ -240,20 +240,20 @@ def children(prefect_server, tmp_path_factory, mini) -> SimpleNamespace:
         started = {
             "hang_at_start_up": start("hang_at_start_up", [*one_op(mini), "--base-url", start_hang.url + "/api",
                                                            "--request-timeout", "0.5"]),
-            "bad_spec": start("bad_spec", ["tests/test_conformance.py", "--baseline", "none", "--spec", str(spec_path),
+            "bad_spec": start("bad_spec", ["tests/test_contracts.py::test_conformance", "--baseline", "none", "--spec", str(spec_path),
                                            "--base-url", "http://127.0.0.1:9/api"]),
             "unknown_marker": start("unknown_marker", [*one_op(mini), "--base-url", "http://127.0.0.1:9/api",
                                                        "-m", "conformance and nosuchmarker"]),
-            "bad_option": start("bad_option", ["tests/test_conformance.py", "--baseline", "none",
+            "bad_option": start("bad_option", ["tests/test_contracts.py::test_conformance", "--baseline", "none",
                                                *BAD_OPTIONS["max-examples"][0]]),
             "hangs_mid_run": start("hangs_mid_run", [
-                "tests/test_conformance.py", "--baseline", "none", "--base-url", mid_hang.url + "/api", "--spec", mini,
+                "tests/test_contracts.py::test_conformance", "--baseline", "none", "--base-url", mid_hang.url + "/api", "--spec", mini,
                 "--operation", "GET /flows/{id}", "--operation", "POST /flows/count", "--request-timeout", "0.5",
                 "--max-examples", "2"]),
         }
         proxy = stack.enter_context(Proxy(prefect_server.base_url, faults=Faults(outage_after=OUTAGE_AFTER)))
         started["dies_mid_run"] = start("dies_mid_run", [
-            "tests/test_conformance.py", "--baseline", "none", "--spec", mini, "--max-examples", "5",
+            "tests/test_contracts.py::test_conformance", "--baseline", "none", "--spec", mini, "--max-examples", "5",
             *[a for op in MID_RUN for a in ("--operation", op)], "--base-url", proxy.url_of(prefect_server.base_url),
             "--contract-html", str(html)])
         runs = {name: future.result() for name, future in started.items()}

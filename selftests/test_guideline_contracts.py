@@ -9,7 +9,7 @@ server, one with every fault set of ``selftests/faults/guideline_contracts.py`` 
 
 import pytest
 
-FILES = ["tests/test_graceful_create.py", "tests/test_not_found.py", "tests/test_idempotency.py"]
+FILES = ["tests/test_contracts.py::test_graceful_create", "tests/test_contracts.py::test_not_found", "tests/test_contracts.py::test_idempotency"]
 CASES = [
     # fault set, operation, family, the rule that must catch it
     ("gc_new_answers_200", "POST /flows/", "graceful_create", "new_not_201"),

@@ -83,7 +83,7 @@ def test_suite_reports_violations_per_operation(prefect_server, tmp_path):
         paths.setdefault(path, {})[method] = op
     spec_path = tmp_path / "lint.json"
     spec_path.write_text(json.dumps({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": paths}))
-    run = run_pytest(["tests/test_guidelines.py", "--spec", str(spec_path), "--base-url", prefect_server.base_url,
+    run = run_pytest(["tests/test_contracts.py::test_guidelines", "--spec", str(spec_path), "--base-url", prefect_server.base_url,
                       "--baseline", "none"], tmp_path)
     assert run.returncode == 1, run.output[-2000:]
     for rule, (path, method, _) in VIOLATIONS.items():

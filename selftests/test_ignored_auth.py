@@ -15,7 +15,7 @@ def runs(prefect_server, tmp_path_factory):
            for name, faults in [("required", ("auth_required",)), ("hole", ("auth_hole",))]}
     # The real server (no fault set) with and without credentials, side by side: the auth family only
     # reads, on operations without path parameters, so neither run changes what the other sees.
-    args = ["tests/test_auth.py", "--base-url", prefect_server.base_url, "--baseline", "none", *OPS]
+    args = ["tests/test_contracts.py::test_auth", "--base-url", prefect_server.base_url, "--baseline", "none", *OPS]
     started = {name: Child([*args, *extra], tmp_path_factory.mktemp(name))
                for name, extra in [("ignored", ("--api-key", KEY)), ("none", ())]}
     return out | {name: child.result() for name, child in started.items()}

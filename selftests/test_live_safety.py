@@ -170,7 +170,7 @@ def test_seeded_objects_survive_the_whole_suite(prefect_server, tmp_path):
         before = snapshot(client, routes)
         assert all(isinstance(v, dict) for v in before.values()), before
 
-        run = run_pytest(["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--baseline", "none",
+        run = run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none",
                           "--max-examples", "3", *[arg for op in selection for arg in ("--operation", op)]], tmp_path)
         assert run.report, run.output[-3000:]
         after = snapshot(client, routes)
@@ -231,7 +231,7 @@ def test_ctrl_c_still_removes_what_the_run_created(prefect_server, tmp_path):
     the ledger and stays; such an object was created at most a moment before the signal.
     """
     ops = ["POST /flows/", "GET /flows/{id}", "PATCH /flows/{id}", "GET /flows/name/{name}", "POST /flows/filter"]
-    cmd = [sys.executable, "-m", "pytest", "tests/test_conformance.py", "--base-url", prefect_server.base_url,
+    cmd = [sys.executable, "-m", "pytest", "tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url,
            "--baseline", "none", "--max-examples", "300", "--contract-report", str(tmp_path / "report.json"),
            *[arg for op in ops for arg in ("--operation", op)], *CHILD_FLAGS]
     with httpx.Client(base_url=prefect_server.base_url, timeout=30) as client:

@@ -94,7 +94,7 @@ def test_a_server_killed_mid_run_is_interrupted_in_every_report(tmp_path):
     ops = ["POST /flows/", "POST /flows/filter", "GET /flows/{id}", "PATCH /flows/{id}"]
     try:
         server.wait_ready()
-        returncode, output = kill_mid_run(server, ["tests/test_conformance.py", "--baseline", "none", "--max-examples", "40",
+        returncode, output = kill_mid_run(server, ["tests/test_contracts.py::test_conformance", "--baseline", "none", "--max-examples", "40",
                                                    *[a for op in ops for a in ("--operation", op)], *args])
     finally:
         server.stop()
@@ -131,7 +131,7 @@ def test_an_unreachable_target_is_unusable_in_every_report(tmp_path):
     document = json.loads((ROOT / "spec" / "prefect-3.8.8.json").read_text())  # cut to one path: collected in seconds
     document["paths"] = {"/flows/{id}": document["paths"]["/flows/{id}"]}
     (tmp_path / "mini.json").write_text(json.dumps(document))
-    run = run_pytest(["tests/test_conformance.py", "--spec", str(tmp_path / "mini.json"), "--baseline", "none",
+    run = run_pytest(["tests/test_contracts.py::test_conformance", "--spec", str(tmp_path / "mini.json"), "--baseline", "none",
                       "--base-url", url, *args], tmp_path)
     assert run.returncode == UNUSABLE_EXIT, run.output[-3000:]
     summary = run.report["summary"]

@@ -28,7 +28,7 @@ STALE = {"fingerprint": "0000stale0000000", "operation": "GET /flows/{id}", "che
 def reported(prefect_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reports")
     ops = [arg for op in OPERATIONS for arg in ("--operation", op)]
-    base = ["tests/test_conformance.py", "--base-url", prefect_server.base_url, "--max-examples", "3"]
+    base = ["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--max-examples", "3"]
     common = [*base, *ops]
     prefect_server.activate(*FAULTS)
     try:

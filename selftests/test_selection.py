@@ -94,7 +94,7 @@ def test_changed_since():
 def test_selection_in_the_summary_and_errors_in_one_line(tmp_path):
     """A document-only family (no server): the summary says what was selected and why. The three
     child runs are independent: started together, then read."""
-    base = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_guidelines.py", "-m", "guidelines"]
+    base = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_contracts.py::test_guidelines", "-m", "guidelines"]
     started = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in (
         [*base, "--tag", "Flows", "--exclude-operation", "POST /flows/bulk_delete"],
         [*base, "--operation", "GET /flow/{id}"],

@@ -11,7 +11,7 @@ def broken(prefect_server, tmp_path_factory):
 
     prefect_server.activate("sequence_patch_ignored")
     try:
-        return run_pytest(["tests/test_lifecycle.py", "--base-url", prefect_server.base_url, "--baseline", "none",
+        return run_pytest(["tests/test_contracts.py::test_lifecycle", "--base-url", prefect_server.base_url, "--baseline", "none",
                            "--operation", "POST /variables/"], tmp_path_factory.mktemp("sequences"))
     finally:
         prefect_server.activate()

@@ -124,18 +124,18 @@ def test_the_2x_features_name_their_settings_and_cover_every_automations_and_eve
 
 def test_conformance_ids_on_2x_name_operations_without_the_api_root(tmp_path):
     """2.x documents carry ``/api`` in every path; ids, reports and the other families do not."""
-    cmd = [sys.executable, "-m", "pytest", *CHILD_FLAGS, "--collect-only", "tests/test_conformance.py",
-           "tests/test_not_found.py", "--spec", "spec/prefect-2.20.26.json"]
+    cmd = [sys.executable, "-m", "pytest", *CHILD_FLAGS, "--collect-only", "tests/test_contracts.py::test_conformance",
+           "tests/test_contracts.py::test_not_found", "--spec", "spec/prefect-2.20.26.json"]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300).stdout
-    assert "tests/test_conformance.py::test_conformance[GET /admin/settings]" in out, out[-2000:]
-    assert "tests/test_not_found.py::test_not_found[GET /flows/{id}]" in out
+    assert "tests/test_contracts.py::test_conformance[GET /admin/settings]" in out, out[-2000:]
+    assert "tests/test_contracts.py::test_not_found[GET /flows/{id}]" in out
     assert "[GET /api/" not in out and "[POST /api/" not in out
 
 
 # A narrow run (conformance, not_found, lifecycle) of two automations operations and one that is always served,
 # against the self-test server saying it is 2.20.26: with automations "not enabled" (as a 2.x server with its
 # default settings answers), and with them served.
-NOT_SERVED_ARGS = ["tests/test_conformance.py", "tests/test_not_found.py", "tests/test_lifecycle.py", "--max-examples", "2",
+NOT_SERVED_ARGS = ["tests/test_contracts.py::test_conformance", "tests/test_contracts.py::test_not_found", "tests/test_contracts.py::test_lifecycle", "--max-examples", "2",
                    "--operation", "POST /automations/", "--operation", "GET /automations/{id}",
                    "--operation", "POST /flows/"]
 GATED = ["GET /automations/{id}", "POST /automations/"]

@@ -161,6 +161,19 @@ def fixture_names(item: Any) -> list[str]:
     return list(item._fixtureinfo.argnames)
 
 
+def marker_expression_matches(expression: str, markers: set[str]) -> bool:
+    """Whether ``-m expression`` keeps an item carrying exactly ``markers`` (pytest's own evaluator,
+    ``_pytest.mark.expression``), so the suite builds no test that ``-m`` would deselect."""
+    try:
+        from _pytest.mark.expression import Expression
+    except ImportError as exc:
+        raise _missing("pytest's marker expressions", exc) from None
+    try:
+        return Expression.compile(expression).evaluate(lambda name, /, **kwargs: name in markers and not kwargs)
+    except Exception:  # a malformed -m is pytest's to report, after collection
+        return True
+
+
 def give_node_id_params(item: Any, params: str) -> None:
     """Put ``[params]`` into an item's node id (pytest 9.2 builds it from ``originalname``)."""
     node_id = getattr(item, "_id", None)

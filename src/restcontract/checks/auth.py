@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from restcontract.checks.registry import family
 from restcontract.checks.idempotency import body_of_request, is_read_only_post
 from restcontract.checks.support import finding
 from restcontract.findings import SERVER_DEFECT
@@ -33,7 +34,6 @@ from restcontract.tables.public import PUBLIC
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
-CHECK = "auth"
 REFUSED = (401, 403)
 
 
@@ -71,6 +71,8 @@ def send(client, method: str, path: str, body, headers: dict[str, str | None]):
     return client.send(request)
 
 
+@family("auth", "with credentials configured, reads without them or with wrong ones answer 401/403",
+        operations=operations)
 def run(ctx: "ContractContext") -> None:
     creds = credentials(ctx.target)
     if not creds:

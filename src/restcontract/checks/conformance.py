@@ -78,6 +78,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from restcontract import compat
+from restcontract.checks.registry import family
 from restcontract.checks import graceful_create
 from restcontract.checks.support import json_of
 from restcontract.findings import SERVER_DEFECT, SPEC_GAP, Finding, curl
@@ -86,7 +87,6 @@ from restcontract.server.records import REQUEST_ID_HEADER, normalize
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
-CHECK = "conformance"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -267,7 +267,7 @@ def to_findings(ctx: "ContractContext", case, response, group: FailureGroup, vio
             detail = oracle_detail(rule, violation, response, max_response_time_of(ctx))
             message = oracle_message(ctx, rule, case, response, failure, violation)
         findings.append(Finding(
-            operation=ctx.operation, check=CHECK, rule=rule, kind=kind_of(rule, status, holds_null(case.body)),
+            operation=ctx.operation, check="conformance", rule=rule, kind=kind_of(rule, status, holds_null(case.body)),
             message=ctx.scrub(message), detail=detail,
             reproduce=reproduce, server_error=server_error, extra={"status": status},
         ))
@@ -287,6 +287,8 @@ def oracle_message(ctx: "ContractContext", rule: str, case, response, failure: F
             f"({case.method} {case.formatted_path}) took {seconds:.2f} s")
 
 
+@family("conformance", "schema conformance of every operation, invalid data rejected and valid data accepted "
+        "(schemathesis examples, bounded coverage, fuzzing)", scope="case")
 def run_case(ctx: "ContractContext", case) -> None:
     """Send one generated case, record the answer, and report every broken check as a finding."""
     generated = containers(case)

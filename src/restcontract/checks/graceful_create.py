@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from restcontract.checks.registry import family
 from restcontract.checks.support import declared, first_object, json_of, sequence_finding as finding
 from restcontract.findings import SERVER_DEFECT, SPEC_GAP
 from restcontract.objects.graph import Graph
@@ -37,7 +38,6 @@ from restcontract.tables.references import REFERENCES
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
-CHECK = "graceful_create"
 PAGE = 200
 
 
@@ -116,9 +116,14 @@ def listed_with_key(ctx: "ContractContext", operation: str, key: Key, obj: dict,
 
 
 def record(ctx: "ContractContext", outcome: str) -> None:
-    ctx.note(CHECK, outcome)
+    ctx.note("graceful_create", outcome)
 
 
+@family("graceful_create", "POST /collection/ answers 201 when new, 200 (same object) or 409 when the natural key exists",
+        operations=operations,
+        notes={"graceful_create": "operation -> measured class: graceful, strict, no_key or broken",
+           "graceful_create_listed": "operation -> how many objects the collection lists with the natural key",
+           "graceful_create_table": "operation -> where tables.keys and the measured class disagree"})
 def run(ctx: "ContractContext") -> str:
     """Create a new object, then the same one again; report every broken promise.
     Returns the measured class (also recorded in the report)."""
@@ -219,7 +224,7 @@ def run(ctx: "ContractContext") -> str:
                                f"after creating the same object twice, {len({i.get('id') for i in found})} objects have "
                                f"the natural key ({', '.join(key.fields)})", "listed", second))
             outcome = BROKEN
-    if any(f.check == CHECK and f.kind == SERVER_DEFECT for f in ctx.findings):
+    if any(f.check == "graceful_create" and f.kind == SERVER_DEFECT for f in ctx.findings):
         outcome = BROKEN
     record(ctx, outcome)
     if key is not None and outcome not in (BROKEN, _expected(key.kind)):

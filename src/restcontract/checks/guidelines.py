@@ -23,11 +23,11 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from restcontract.checks.registry import family
 from restcontract.findings import SPEC_GAP, Finding
 from restcontract.spec import Operation, Spec
 from restcontract.spec.routes import QUERY_ACTIONS
 
-CHECK = "guidelines"
 PAGINATION_NAMES = ("limit", "offset")
 OTHER_PAGINATION = ("page", "page_size", "per_page", "skip", "take", "cursor", "page_token", "page-token", "size")
 SNAKE = re.compile(r"[a-z0-9_]+")
@@ -162,7 +162,7 @@ def lint(spec: Spec) -> dict[str, dict[str, list[str]]]:
 
 def findings(spec: Spec, rule: str, operation: str) -> list[Finding]:
     op = spec[operation]
-    return [Finding(operation=operation, check=CHECK, rule=rule, kind=SPEC_GAP,
+    return [Finding(operation=operation, check="guidelines", rule=rule, kind=SPEC_GAP,
                     message=f"{operation}: {message} (REST guidelines: {RULES[rule].__name__.replace('_', ' ')})",
                     detail=message) for message in RULES[rule](spec, op)]
 
@@ -171,6 +171,9 @@ def operations(spec: Spec) -> list[str]:
     return sorted(spec.operations)
 
 
-def run(ctx, rule: str) -> None:
-    for finding in findings(ctx.spec, rule, ctx.operation):
-        ctx.report(finding)
+@family("guidelines", "the document follows the published REST guidelines (static lint)",
+        operations=operations, offline=True)
+def run(ctx) -> None:
+    for rule in RULES:
+        for finding in findings(ctx.spec, rule, ctx.operation):
+            ctx.report(finding)

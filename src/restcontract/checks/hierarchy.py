@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from restcontract.checks.registry import family
 from restcontract.checks.idempotency import differences, ignored
 from restcontract.checks.support import finding, json_of
 from restcontract.errors import ObjectError
@@ -34,7 +35,6 @@ from restcontract.spec.routes import expand
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
-CHECK = "hierarchy"
 
 
 def parent_child(graph: Graph, operation: str) -> tuple[str, str] | None:
@@ -74,6 +74,8 @@ def read_child(ctx: "ContractContext", route: str, values: dict, child_param: st
     return None
 
 
+@family("hierarchy", "a child reached through another parent answers 404 and is left unchanged",
+        operations=operations)
 def run(ctx: "ContractContext") -> None:
     operation = ctx.operation
     method, route = operation.split(" ", 1)

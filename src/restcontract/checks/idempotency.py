@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from restcontract.checks.registry import family
 from restcontract.checks.support import json_of, sequence_finding as finding
 from restcontract.findings import SERVER_DEFECT
 from restcontract.errors import ObjectError
@@ -39,7 +40,6 @@ from restcontract.tables import volatile
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
-CHECK = "idempotency"
 ATTEMPTS = 3  # pairs of reads before a difference is a finding (see check_read)
 
 
@@ -192,6 +192,11 @@ def witness(ctx: "ContractContext", operation: str) -> Any:
 
 
 # -- the checks ---------------------------------------------------------------------------------
+@family("idempotency", "GET/PUT/DELETE and read-only POST actions are idempotent",
+        operations=operations,
+        notes={"idempotency_volatile": "operation -> declared volatile fields (tables.volatile) this comparison used",
+           "idempotency_one_off": "operation -> a difference seen once and not again: a concurrent write",
+           "idempotency_unchecked": "operation -> why the state after the calls could not be read"})
 def run(ctx: "ContractContext") -> None:
     method = ctx.operation.split(" ", 1)[0]
     if method == "DELETE":

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from restcontract.checks.registry import family
 from restcontract.checks import graceful_create
 from restcontract.checks.idempotency import body_of_request, differences, ignored, real_parameters
 from restcontract.checks.lifecycle import change
@@ -45,7 +46,6 @@ from restcontract.tables.keys import KEYS, NO_KEY, Key
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
-CHECK = "leakage"
 WRONG = "rc-wrong-type"  # a string where the document wants a number, a boolean, an array or an object
 WRONG_FOR_STRING = {"rc": "wrong-type"}  # an object where it wants only a string
 SCALARS = {"boolean", "integer", "number"}
@@ -227,6 +227,8 @@ def check_change(ctx: "ContractContext") -> None:
                                 f"{rejected.status_code}|{','.join(sorted(changed)[:8])}", rejected, step=operation))
 
 
+@family("leakage", "a create, update or state change rejected with a 4xx changes nothing",
+        operations=operations)
 def run(ctx: "ContractContext") -> None:
     try:
         if ctx.operation in KEYS:

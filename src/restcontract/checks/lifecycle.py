@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from restcontract.checks.registry import family
 from restcontract.checks.support import sequence_finding, step_of
 from restcontract.errors import ObjectError
 from restcontract.findings import SERVER_DEFECT
@@ -38,7 +39,6 @@ from restcontract.spec.routes import expand
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
-CHECK = "lifecycle"
 # Fields an update sets, in order of preference, and how to make a new value for each.
 UPDATE_FIELDS = ("description", "tags", "limit", "name", "data")
 PAGE = 200
@@ -215,6 +215,8 @@ class Run:
                                              f"{obj[lc.key_field]}", response, step=lc.delete)
 
 
+@family("lifecycle", "create -> read -> update -> read -> list -> delete -> read(404) for every collection",
+        operations=operations)
 def run(ctx: "ContractContext") -> None:
     lc = lifecycles(ctx.spec).get(ctx.operation)
     if lc is None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from restcontract.checks.registry import family
 from restcontract.checks.support import finding
 from restcontract.errors import ObjectError
 from restcontract.findings import SERVER_DEFECT
@@ -44,7 +45,6 @@ from restcontract.spec.routes import expand
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
-CHECK = "methods"
 PROBED = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE")  # which operation stands for its path
@@ -99,6 +99,9 @@ def sendable(ctx: "ContractContext", method: str, ours: bool) -> bool:
     return ours
 
 
+@family("methods", "a method a path does not declare answers 405 with an Allow header listing the declared ones",
+        operations=operations,
+        notes={"methods_unsent": "operation -> undeclared write methods not sent to its path on a live server"})
 def run(ctx: "ContractContext") -> None:
     spec = ctx.spec
     route = spec[ctx.operation].route

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from restcontract.checks.registry import family
 from restcontract.checks.support import finding, json_of
 from restcontract.findings import SERVER_DEFECT, SPEC_GAP
 from restcontract.errors import ObjectError
@@ -41,7 +42,6 @@ from restcontract.tables.keys import NOT_OBJECT_PARAMS
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
-CHECK = "not_found"
 MESSAGE_KEYS = ("detail", "exception_message", "message", "error")
 MALFORMED = "not-a-uuid"
 
@@ -97,6 +97,9 @@ def request_body(ctx: "ContractContext", operation: str):
         return {}
 
 
+@family("not_found", "an id that does not exist gives 404 with a JSON body, never 2xx or 5xx",
+        operations=operations,
+        notes={"not_found_shapes": "operation -> the key that carries a 404's message (detail, exception_message)"})
 def run(ctx: "ContractContext") -> None:
     operation = ctx.operation
     method, route = operation.split(" ", 1)

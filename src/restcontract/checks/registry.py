@@ -1,70 +1,96 @@
-"""The check families: one entry each, and every report, marker and selection reads them from here.
+"""The check families: each module of ``restcontract.checks`` registers itself, and everything else reads them here.
 
-A family is one module of ``restcontract.checks`` whose docstring states its contract in the
-guidelines' words, with an entry point and (for per-operation families) the operations it applies to
-(found from the document). Adding a family is one module, one ``Family`` below, and one test module
-in ``tests/`` (``pytestmark = pytest.mark.<name>``; the plugin parametrizes ``operation``).
+A family is one module (or one package, like ``filtering/``) whose docstring states its contract in the
+guidelines' words, and whose entry point is decorated with ``@family``::
 
-``notes`` declares what the family adds to the report's ``extra`` (key -> meaning); the report
-model (``restcontract.reporting.model``) collects them, so every field a report can hold is
-declared somewhere.
+    @family("not_found", "an id that does not exist gives 404 with a JSON body, never 2xx or 5xx",
+            operations=operations)
+    def run(ctx: ContractContext) -> None:
+        ...
+
+That is the whole interface: the plugin builds one test per operation the family applies to (the
+pytest marker is the family's name), the reports, the HTML matrix, the markers' help, the README's
+table and the self-tests read the family from ``FAMILIES``. A family may import ``checks.support``,
+never another family (``selftests/test_architecture.py``). A check that cannot run on an operation
+raises ``support.NotApplicable``: the plugin reports the test skipped with its reason.
+
+``scope`` says how the entry point is called:
+- ``"operation"``: ``entry(ctx)`` once per operation of ``operations(spec)``;
+- ``"case"``: ``entry(ctx, case)`` once per case schemathesis generates (conformance);
+- ``"run"``: ``entry(ctx)`` once per run (``ctx.operation`` is None until the check names one).
+
+``notes`` declares what the family adds to the report's ``extra`` (key -> meaning); the report model
+(``restcontract.reporting.model``) collects them, so every field a report can hold is declared somewhere.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Literal
 
-from restcontract.checks import (conformance, drift, filtering, graceful_create, guidelines, idempotency, lifecycle,
-                                 not_found)
-from restcontract.checks import auth, hierarchy, leakage, methods
 from restcontract.spec import Spec
+
+Scope = Literal["operation", "case", "run"]
 
 
 @dataclass(frozen=True)
 class Family:
     name: str  # the pytest marker, and the family's name in every report
     contract: str  # the contract, in one sentence
-    entry: Callable  # what its test calls with the ``contract`` context
-    operations: Callable[[Spec], list[str]] | None = None  # the operations it applies to (None: its test decides)
+    entry: Callable  # called with the test's ``ContractContext`` (and, for scope "case", the case)
+    module: str  # the module that registered it (``restcontract.checks.not_found``)
+    operations: Callable[[Spec], list[str]] | None = None  # the operations it applies to (scope "operation")
+    scope: Scope = "operation"
     offline: bool = False  # reads only the document: no server is started when only it runs
     notes: dict[str, str] = field(default_factory=dict)  # report ``extra`` keys it writes -> meaning
 
+    @property
+    def path(self) -> str:
+        """Where it lives, as the README names it (``checks/not_found.py``, ``checks/filtering/``)."""
+        module = importlib.import_module(self.module)
+        relative = self.module.removeprefix("restcontract.").replace(".", "/")
+        return f"{relative}/" if module.__file__.endswith("__init__.py") else f"{relative}.py"
 
-FAMILIES: dict[str, Family] = {f.name: f for f in [
-    Family("conformance", "schema conformance of every operation, invalid data rejected and valid data accepted "
-           "(schemathesis examples, bounded coverage, fuzzing)", conformance.run_case),
-    Family("graceful_create",
-           "POST /collection/ answers 201 when new, 200 (same object) or 409 when the natural key exists",
-           graceful_create.run, graceful_create.operations,
-           notes={"graceful_create": "operation -> measured class: graceful, strict, no_key or broken",
-                  "graceful_create_listed": "operation -> how many objects the collection lists with the natural key",
-                  "graceful_create_table": "operation -> where tables.keys and the measured class disagree"}),
-    Family("not_found", "an id that does not exist gives 404 with a JSON body, never 2xx or 5xx",
-           not_found.run, not_found.operations,
-           notes={"not_found_shapes": "operation -> the key that carries a 404's message (detail, exception_message)"}),
-    Family("idempotency", "GET/PUT/DELETE and read-only POST actions are idempotent",
-           idempotency.run, idempotency.operations,
-           notes={"idempotency_volatile": "operation -> declared volatile fields (tables.volatile) this comparison used",
-                  "idempotency_one_off": "operation -> a difference seen once and not again: a concurrent write",
-                  "idempotency_unchecked": "operation -> why the state after the calls could not be read"}),
-    Family("filtering", "filter/count/paginate answers agree with an oracle evaluated on seeded objects",
-           filtering.run, filtering.operations),
-    Family("lifecycle", "create -> read -> update -> read -> list -> delete -> read(404) for every collection",
-           lifecycle.run, lifecycle.operations),
-    Family("guidelines", "the document follows the published REST guidelines (static lint)",
-           guidelines.run, guidelines.operations, offline=True),
-    Family("drift", "the served document matches the checked-in one", drift.drifted),
-    Family("methods", "a method a path does not declare answers 405 with an Allow header listing the declared ones",
-           methods.run, methods.operations,
-           notes={"methods_unsent": "operation -> undeclared write methods not sent to its path on a live server"}),
-    Family("leakage", "a create, update or state change rejected with a 4xx changes nothing",
-           leakage.run, leakage.operations),
-    Family("hierarchy", "a child reached through another parent answers 404 and is left unchanged",
-           hierarchy.run, hierarchy.operations),
-    Family("auth", "with credentials configured, reads without them or with wrong ones answer 401/403",
-           auth.run, auth.operations),
-]}
 
-# Families that read only the document: running just these starts no server and sends no request.
-OFFLINE = {name for name, family in FAMILIES.items() if family.offline}
+_REGISTERED: dict[str, Family] = {}
+
+
+def family(name: str, contract: str, *, operations: Callable[[Spec], list[str]] | None = None,
+           scope: Scope = "operation", offline: bool = False, notes: dict[str, str] | None = None):
+    """Register the decorated function as the entry point of the family ``name``."""
+    if scope == "operation" and operations is None:
+        raise TypeError(f"family {name!r}: scope 'operation' needs operations(spec)")
+
+    def register(entry: Callable) -> Callable:
+        if name in _REGISTERED and _REGISTERED[name].module != entry.__module__:
+            raise TypeError(f"family {name!r} registered twice: {_REGISTERED[name].module} and {entry.__module__}")
+        module = entry.__module__.removesuffix(".__init__")
+        _REGISTERED[name] = Family(name, contract, entry, module, operations, scope, offline, dict(notes or {}))
+        return entry
+
+    return register
+
+
+def _load() -> dict[str, Family]:
+    """Import every module of ``restcontract.checks`` (each registers its family), in name order."""
+    import restcontract.checks as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name not in ("registry", "support"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    return {name: _REGISTERED[name] for name in sorted(_REGISTERED)}
+
+
+def __getattr__(name: str):
+    """``FAMILIES`` (name -> Family, in name order) and ``OFFLINE`` (the families that read only the
+    document: running just these starts no server), loaded on first use: a family module imported on
+    its own (a self-test's fault set) imports this module before it has registered itself."""
+    if name == "FAMILIES":
+        globals()["FAMILIES"] = _load()
+        return globals()["FAMILIES"]
+    if name == "OFFLINE":
+        globals()["OFFLINE"] = {key for key, value in __getattr__("FAMILIES").items() if value.offline}
+        return globals()["OFFLINE"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
 
+class NotApplicable(Exception):
+    """The check cannot run on this operation here (no real object for a path, nothing was rejected...):
+    raised by a family, reported by the plugin as a skipped test with ``str(exc)`` as the reason."""
+
+
 def json_of(response: httpx.Response) -> Any:
     """The answer's JSON, or None (no body, or not JSON)."""
     try:

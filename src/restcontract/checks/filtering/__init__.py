@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from restcontract.checks.registry import family
 from restcontract.checks.filtering import bodies as gen
 from restcontract.checks.filtering import counting, matching, pagination, seed, sorting
 from restcontract.checks.filtering.model import COLLECTIONS
@@ -49,7 +50,6 @@ from restcontract.spec.routes import FILTER_ACTIONS
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
-CHECK = "filtering"
 # Operations with no oracle and no pagination to check, and why (recorded as skipped).
 SKIPPED = {
     "POST /events/filter": "events are written asynchronously by the event pipeline and paged by token; "
@@ -69,6 +69,8 @@ def operations(spec: Spec) -> list[str]:
 
 
 # -- entry point ------------------------------------------------------------------------------
+@family("filtering", "filter/count/paginate answers agree with an oracle evaluated on seeded objects",
+        operations=operations)
 def run(ctx: "ContractContext") -> None:
     try:
         _run(ctx)

@@ -10,6 +10,8 @@ Flow of a run:
 4. After each test, its findings are compared with the baseline: new ones fail the test,
    accepted ones do not; the result is recorded per (operation, check).
 5. At the end, created objects are removed, and the reports are written.
+
+``collect`` builds the suite's tests from the check registry. The entry point: may import every stage.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from restcontract.checks.registry import FAMILIES, OFFLINE
 from restcontract.errors import ContractError, NoAnswer, TargetDied, TargetError
 from restcontract.findings import dedupe
 from restcontract.findings.baseline import Baseline
+from restcontract.plugin import collect
 from restcontract.reporting import outcome
 from restcontract.run import config as configfile
 from restcontract.run import interrupt, progress, selection
@@ -196,12 +199,17 @@ def contract_schema():
         name=sorted(f"{op.method} {op.path}" for op in harness.spec if op.key in chosen.keys))
 
 
+def family_tests() -> dict:
+    """The suite's test functions (``tests/test_contracts.py``), one per family: ``collect.family_tests``."""
+    harness = Harness.current
+    if harness is None:
+        raise ContractError("restcontract plugin is not active")
+    return collect.family_tests(harness.config, contract_schema)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A family's test that takes ``operation`` runs once per operation the family applies to."""
     family = FAMILIES.get(family_of(metafunc.definition) or "")
-    if family is not None and family.operations is not None and "operation" in metafunc.fixturenames:
-        harness = metafunc.config.stash[HARNESS_KEY]
-        metafunc.parametrize("operation", family.operations(harness.spec), ids=str)
+    collect.parametrize_operations(metafunc, family, metafunc.config.stash[HARNESS_KEY].spec if family else None)
 
 
 # -- hooks --------------------------------------------------------------------------------
@@ -475,7 +483,7 @@ def pytest_runtest_call(item: pytest.Item):
             item.config.stash[HARNESS_KEY].ended = (outcome.INTERRUPTED, f"{exc} mid-run")
     finally:
         context = item.stash.get(CONTEXT_KEY, None)
-    if context is None or context.operation is None:
+    if context is None or (context.operation is None and not context.findings):
         if stopped:
             pytest.fail(f"restcontract: {stopped}", pytrace=False)
         return result
@@ -489,15 +497,17 @@ def pytest_runtest_call(item: pytest.Item):
         harness.run.add(finding)
         if not finding.baselined:
             new.append(finding)
-    # (not named ``outcome``: that local would shadow the module and break the TargetDied branch above)
-    result_of_check = FAILED if new else ACCEPTED if findings else PASSED
-    harness.run.record_check(context.operation, context.check, result_of_check)
-    if stopped:
-        harness.run.record_check(context.operation, context.check, FAILED)
+    # a run-scoped family (drift) names the operations of its findings; every other one its test's operation
+    operations = [context.operation] if context.operation else sorted({f.operation for f in context.findings})
+    for operation in operations:
+        mine = findings if context.operation else [f for f in findings if f.operation == operation]
+        result_of_check = FAILED if any(not f.baselined for f in mine) else ACCEPTED if mine else PASSED
+        harness.run.record_check(operation, context.check, FAILED if stopped else result_of_check)
+    where = context.operation or ", ".join(operations)
     if new or stopped:
         lines = [f"restcontract: {stopped}"] if stopped else []
         if new:
-            lines.append(f"{len(new)} new finding(s) on {context.operation} ({context.check}):")
+            lines.append(f"{len(new)} new finding(s) on {where} ({context.check}):")
             lines += [f.describe() for f in new]
         if len(findings) > len(new):
             lines.append(f"({len(findings) - len(new)} more accepted by the baseline)")

@@ -1,0 +1,77 @@
+"""The one collector: a test function per registered check family, marked with the family's name.
+
+``tests/test_contracts.py`` is the whole suite: ``globals().update(family_tests())``. For each family of
+``checks.registry.FAMILIES`` it gets ``test_<family>``:
+- scope ``"operation"``: ``test_<family>(operation, contract)``, parametrized by the family's operations
+  (``parametrize_operations``, from ``pytest_generate_tests``);
+- scope ``"case"``: schemathesis's ``@schema.parametrize()``, one item per operation of the document,
+  each case handed to the family on the run's pipeline;
+- scope ``"run"``: ``test_<family>(contract)``, once.
+
+A family the run cannot select (``-m`` excludes its marker, or the command line names other tests of the
+module) gets no function at all: schemathesis does not build the items of an unselected conformance.
+A family raising ``checks.support.NotApplicable`` is reported skipped with its reason.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+from restcontract import compat
+from restcontract.checks.registry import FAMILIES, Family
+from restcontract.checks.support import NotApplicable
+
+MODULE = "test_contracts.py"
+
+
+def family_tests(config: pytest.Config, schema: Callable[[], object]) -> dict[str, Callable]:
+    """``test_<family>`` -> its test function, for every family this run can select. ``schema()`` is the
+    schemathesis schema of the run's document (only asked for when a case-scoped family is selected)."""
+    return {f"test_{f.name}": _test_of(f, schema) for f in FAMILIES.values() if selectable(config, f)}
+
+
+def _test_of(family: Family, schema: Callable[[], object]) -> Callable:
+    if family.scope == "case":
+        def test(case, contract):
+            contract.submit(family.entry, case)  # sent while Hypothesis generates the next case
+        test = _named(test, family)
+        return getattr(pytest.mark, family.name)(schema().parametrize()(test))
+    if family.scope == "run":
+        def test(contract):
+            _call(family, contract)
+    else:
+        def test(operation, contract):  # noqa: ARG001  (operation: the parametrization the context reads)
+            _call(family, contract)
+    return getattr(pytest.mark, family.name)(_named(test, family))
+
+
+def _named(test: Callable, family: Family) -> Callable:
+    test.__name__ = test.__qualname__ = f"test_{family.name}"
+    test.__doc__ = f"{family.contract} ({family.path})"
+    return test
+
+
+def _call(family: Family, contract) -> None:
+    try:
+        family.entry(contract)
+    except NotApplicable as exc:
+        pytest.skip(str(exc))
+
+
+def selectable(config: pytest.Config, family: Family) -> bool:
+    """Whether the command line can select ``family``'s test: ``-m`` keeps its marker, and no argument
+    names another test of the suite's module (``tests/test_contracts.py::test_not_found``)."""
+    named = [arg.split("::")[1].split("[")[0] for arg in config.args if arg.split("::")[0].endswith(MODULE)
+             and "::" in arg]
+    if named and f"test_{family.name}" not in named:
+        return False
+    expression = getattr(config.option, "markexpr", "") or ""
+    return not expression or compat.marker_expression_matches(expression, {family.name})
+
+
+def parametrize_operations(metafunc: pytest.Metafunc, family: Family | None, spec) -> None:
+    """A family's test that takes ``operation`` runs once per operation the family applies to."""
+    if family is not None and family.scope == "operation" and "operation" in metafunc.fixturenames:
+        metafunc.parametrize("operation", family.operations(spec), ids=str)
