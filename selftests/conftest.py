@@ -1,6 +1,6 @@
 """Self-test fixtures: one real Prefect server with switchable faults, and a way to run the suite.
 
-``prefect_server`` is the real Prefect app behind ``restcontract.faults.FaultInjector``, with
+``prefect_server`` is the real Prefect app behind ``restcontract.testing.faults.FaultInjector``, with
 every fault set of ``selftests/faults/*.py`` loaded and none active: it is the unbroken
 server until a test switches a set on with ``broken("name")``. ``run_suite`` runs the
 contract suite (``tests/``) in a child pytest process against it and returns the exit code,
@@ -78,7 +78,7 @@ def prefect_server():
     server.stop()
 
 
-# A self-hosted set-up users run: Prefect asks for an auth string and CSRF tokens (selftests/test_contracts.py::test_auth).
+# A self-hosted set-up users run: Prefect asks for an auth string and CSRF tokens (selftests/test_auth.py).
 AUTH_STRING = "admin:pw-7Qz-secret"
 PROTECTED = {"PREFECT_SERVER_API_AUTH_STRING": AUTH_STRING, "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "true"}
 
@@ -210,14 +210,23 @@ def fault_sets(module: str) -> list[str]:
     return list(namespace.FAULTS)
 
 
+def family_tests(*names: str) -> list[str]:
+    """The node ids of these families' tests in the suite (``tests/test_contracts.py::test_<family>``), each
+    name checked against the registry (``restcontract.checks.registry.FAMILIES``)."""
+    from restcontract.checks.registry import FAMILIES
+
+    unknown = [name for name in names if name not in FAMILIES]
+    assert not unknown, f"not check families: {unknown} (the registry has {', '.join(FAMILIES)})"
+    return [f"tests/test_contracts.py::test_{name}" for name in names]
+
+
 def _pairs(flag: str, values) -> list[str]:
     return [arg for value in values for arg in (flag, value)]
 
 
 # The guideline-contract families and their fault sets (``selftests/faults/{filtering,guideline_contracts}.py``):
 # each set breaks one promise on its own operation, so all of them can be on in the same run.
-CONTRACT_FILES = ["tests/test_contracts.py::test_filtering", "tests/test_contracts.py::test_graceful_create", "tests/test_contracts.py::test_not_found",
-                  "tests/test_contracts.py::test_idempotency"]
+CONTRACT_TESTS = family_tests("filtering", "graceful_create", "not_found", "idempotency")
 CONTRACT_OPERATIONS = sorted({
     "POST /flows/filter", "POST /variables/filter", "POST /work_pools/filter", "POST /flow_runs/count",
     "POST /task_runs/filter", "POST /deployments/filter",  # filtering
@@ -235,7 +244,7 @@ LIFECYCLE_OPERATIONS = ["POST /artifacts/", "POST /automations/", "POST /block_d
 @costly
 def unbroken_contracts(shared_run):
     """One run of the guideline-contract families, lifecycle and drift on the unbroken server (``-rA``)."""
-    return shared_run([*CONTRACT_FILES, "tests/test_contracts.py::test_lifecycle", "tests/test_contracts.py::test_drift", "-rA",
+    return shared_run([*CONTRACT_TESTS, *family_tests("lifecycle", "drift"), "-rA",
                        *_pairs("--operation", sorted(set(CONTRACT_OPERATIONS) | set(LIFECYCLE_OPERATIONS)))])
 
 
@@ -243,7 +252,7 @@ def unbroken_contracts(shared_run):
 def broken_contracts(shared_run):
     """One run of the guideline-contract families with every fault set of ``faults/filtering.py`` and
     ``faults/guideline_contracts.py`` on."""
-    return shared_run([*CONTRACT_FILES, *_pairs("--operation", CONTRACT_OPERATIONS)],
+    return shared_run([*CONTRACT_TESTS, *_pairs("--operation", CONTRACT_OPERATIONS)],
                       faults=[*fault_sets("filtering"), *fault_sets("guideline_contracts")])
 
 
@@ -251,7 +260,7 @@ def broken_contracts(shared_run):
 def broken_lifecycle_and_drift(shared_run):
     """Variables unreadable (``lifecycle_read_404``) and the served document missing ``GET /flows/{id}``
     (``drift_operation_removed``): two faults that touch nothing of each other's (``-rA``)."""
-    return shared_run(["tests/test_contracts.py::test_lifecycle", "tests/test_contracts.py::test_drift", "-rA"],
+    return shared_run([*family_tests("lifecycle", "drift"), "-rA"],
                       faults=["lifecycle_read_404", "drift_operation_removed"])
 
 
@@ -265,20 +274,20 @@ CONFORMANCE_OPERATIONS = ["GET /flows/{id}", "PATCH /flow_runs/{id}", "POST /flo
 
 @costly
 def unbroken_conformance(shared_run):
-    return shared_run(["tests/test_contracts.py::test_conformance", *_pairs("--operation", CONFORMANCE_OPERATIONS)])
+    return shared_run([*family_tests("conformance"), *_pairs("--operation", CONFORMANCE_OPERATIONS)])
 
 
 @costly
 def blind_conformance(shared_run):
     """The positive-filling operations fuzzed blind (``RESTCONTRACT_POSITIVE_SHARE=0``: every case as
     generated), with no case store (``--case-cache none``)."""
-    return shared_run(["tests/test_contracts.py::test_conformance", *_pairs("--operation", CONFORMANCE_OPERATIONS[:6]),
+    return shared_run([*family_tests("conformance"), *_pairs("--operation", CONFORMANCE_OPERATIONS[:6]),
                        "--case-cache", "none"], env={"RESTCONTRACT_POSITIVE_SHARE": "0"})
 
 
 # The request-sequence families: methods, leakage and hierarchy (every child route). Their fault sets
 # (``faults/{methods,leakage,hierarchy}.py``) each break their own route, so one run holds them all.
-SEQUENCE_FILES = ["tests/test_contracts.py::test_methods", "tests/test_contracts.py::test_leakage", "tests/test_contracts.py::test_hierarchy"]
+SEQUENCE_TESTS = family_tests("methods", "leakage", "hierarchy")
 SEQUENCE_OPERATIONS = [
     "POST /flows/filter", "GET /health", "GET /flows/{id}", "POST /flow_runs/{id}/set_state",  # methods
     "POST /variables/", "PATCH /variables/{id}",  # leakage
@@ -286,17 +295,17 @@ SEQUENCE_OPERATIONS = [
     "GET /flow_runs/{id}/input/{key}", "DELETE /flow_runs/{id}/input/{key}",
     "GET /work_pools/{work_pool_name}/queues/{name}", "PATCH /work_pools/{work_pool_name}/queues/{name}",
     "DELETE /work_pools/{work_pool_name}/queues/{name}", "DELETE /work_pools/{work_pool_name}/workers/{name}",
-]  # hierarchy: its 8 child routes (selftests/test_contracts.py::test_hierarchy checks that all 8 ran)
+]  # hierarchy: its 8 child routes (selftests/test_hierarchy.py checks that all 8 ran)
 
 
 @costly
 def unbroken_sequences(shared_run):
-    return shared_run([*SEQUENCE_FILES, *_pairs("--operation", SEQUENCE_OPERATIONS)])
+    return shared_run([*SEQUENCE_TESTS, *_pairs("--operation", SEQUENCE_OPERATIONS)])
 
 
 @costly
 def broken_sequences(shared_run):
-    return shared_run([*SEQUENCE_FILES, *_pairs("--operation", SEQUENCE_OPERATIONS)],
+    return shared_run([*SEQUENCE_TESTS, *_pairs("--operation", SEQUENCE_OPERATIONS)],
                       faults=[*fault_sets("methods"), *fault_sets("leakage"), *fault_sets("hierarchy")])
 
 

@@ -8,8 +8,9 @@ server, one with every fault set of ``selftests/faults/guideline_contracts.py`` 
 """
 
 import pytest
+from conftest import family_tests
 
-FILES = ["tests/test_contracts.py::test_graceful_create", "tests/test_contracts.py::test_not_found", "tests/test_contracts.py::test_idempotency"]
+FILES = family_tests("graceful_create", "not_found", "idempotency")
 CASES = [
     # fault set, operation, family, the rule that must catch it
     ("gc_new_answers_200", "POST /flows/", "graceful_create", "new_not_201"),

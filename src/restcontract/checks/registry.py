@@ -94,3 +94,10 @@ def __getattr__(name: str):
         globals()["OFFLINE"] = {key for key, value in __getattr__("FAMILIES").items() if value.offline}
         return globals()["OFFLINE"]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def markdown_table() -> str:
+    """The README's table of families (``selftests/test_registry.py`` holds the README to it)."""
+    rows = ["| marker | family | contract |", "|---|---|---|"]
+    rows += [f"| `{f.name}` | `{f.path}` | {f.contract} |" for f in __getattr__("FAMILIES").values()]
+    return "\n".join(rows)
