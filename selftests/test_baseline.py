@@ -12,11 +12,12 @@ file) is tested in-process, and so is the outcome a stale entry gives with and w
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from children import Child
 
-from restcontract.findings.baseline import UNREVIEWED, Baseline
+from restcontract.findings.baseline import UNREVIEWED, Baseline, render
 from restcontract.findings.finding import SERVER_DEFECT, SPEC_GAP, Finding
 
 # fault set -> (operation, rule, status) of the finding it must produce
@@ -162,7 +163,7 @@ def test_a_5xx_without_server_record_matches_by_operation_and_status(tmp_path):
 
 @pytest.mark.parametrize("text, needle", [
     ("not json", "is not a restcontract baseline"),
-    (json.dumps({"entries": [{"operation": "x"}]}), "entry 1 has no fingerprint, check"),
+    (json.dumps({"entries": [{"operation": "x"}]}), "entry 1 has no check"),
     (json.dumps([1, 2]), "expected"),
 ])
 def test_broken_baseline_file_is_one_line(tmp_path, text, needle):
@@ -173,3 +174,86 @@ def test_broken_baseline_file_is_one_line(tmp_path, text, needle):
     with pytest.raises(ContractError, match=needle) as info:
         Baseline.load(path)
     assert "\n" not in str(info.value)
+
+
+HEADER = "400 Invalid X-PREFECT-API-VERSION header format.Expected header in format <value> but received <value>"
+
+
+def header_gap(operation: str, answer: str = HEADER) -> Finding:
+    return Finding(operation, "conformance", "positive_data_acceptance", SPEC_GAP,
+                   "Schema-valid request rejected (HTTP 400): ...", f"positive_data_acceptance|{answer}",
+                   answer=answer, extra={"status": 400})
+
+
+def test_one_entry_with_a_glob_covers_a_gap_on_every_operation(tmp_path):
+    """An entry names a gap, not an instance: the version header gap met on an operation the run that
+    wrote the baseline never saw is accepted; another answer, rule or kind is not; stale only when no
+    finding met it among the pairs that ran."""
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"version": 2, "entries": [
+        {"operation": "*", "check": "conformance", "rule": "positive_data_acceptance", "location": "",
+         "answer": HEADER, "kind": SPEC_GAP, "reason": "the header's x.y.z format is not in the document"},
+        {"operation": "POST /*/filter", "check": "conformance", "rule": "positive_data_acceptance",
+         "location": "", "answer": "422 Invalid limit: must be less than or equal to <n>.", "kind": SPEC_GAP,
+         "reason": "limit bounds are checked in code"}]}))
+    baseline = Baseline.load(path)
+    assert baseline.accepts(header_gap("DELETE /variables/{id}")) and baseline.accepts(header_gap("GET /health"))
+    assert not baseline.accepts(header_gap("GET /health", "400 Rejected by the broken server"))
+    limit = "422 Invalid limit: must be less than or equal to <n>."
+    assert baseline.accepts(header_gap("POST /flows/filter", limit))
+    assert not baseline.accepts(header_gap("POST /flows/paginate", limit))  # outside the glob
+    other_rule = Finding("GET /health", "conformance", "status_code_conformance", SPEC_GAP, "m", HEADER, answer=HEADER)
+    assert not baseline.accepts(other_rule)
+    assert not baseline.accepts(replace(header_gap("GET /health"), kind=SERVER_DEFECT))
+    ran = {("GET /health", "conformance"), ("POST /flows/filter", "conformance")}
+    assert [e["operation"] for e in baseline.stale([header_gap("GET /health")], ran)] == ["POST /*/filter"]
+    assert baseline.stale([], {("GET /health", "not_found")}) == []  # no pair of that check ran
+
+
+def test_an_update_merges_gaps_and_keeps_globs_and_reasons(tmp_path):
+    """--update-baseline keeps a glob entry a finding met as it is (its reason too), adds one UNREVIEWED
+    entry per new gap (a new family's too), drops the stale entries of checks that ran, and writes a
+    sorted file whose fingerprints are recomputed from the gaps."""
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"version": 2, "entries": [
+        {"operation": "*", "check": "conformance", "rule": "positive_data_acceptance", "answer": HEADER,
+         "kind": SPEC_GAP, "reason": "reviewed: the header format"},
+        {"operation": "GET /health", "check": "conformance", "rule": "status_code_conformance", "answer": "418",
+         "kind": SPEC_GAP, "reason": "reviewed: gone now"}]}))
+    new_family = Finding("POST /flow_runs/{id}/set_state", "orchestration", "illegal_transition", SERVER_DEFECT,
+                         "m", "COMPLETED->RUNNING")
+    findings = [header_gap("GET /health"), header_gap("POST /flows/"), new_family]
+    Baseline.load(path).write(findings, {("GET /health", "conformance"), ("POST /flows/", "conformance"),
+                                         ("POST /flow_runs/{id}/set_state", "orchestration")})
+    entries = json.loads(path.read_text())["entries"]
+    assert [(e["operation"], e["check"], e["reason"]) for e in entries] == [
+        ("*", "conformance", "reviewed: the header format"),
+        ("POST /flow_runs/{id}/set_state", "orchestration", UNREVIEWED)]
+    assert entries[1]["fingerprint"] == new_family.fingerprint and entries[1]["answer"] == "COMPLETED->RUNNING"
+    again = Baseline.load(path)
+    assert all(again.accepts(f) for f in findings) and again.stale(findings, {("GET /x", "conformance")}) == []
+
+
+def test_a_first_format_entry_is_matched_by_its_fingerprint_and_upgraded(tmp_path):
+    finding = header_gap("GET /health")
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"version": 1, "entries": [
+        {"fingerprint": finding.fingerprint, "operation": "GET /health", "check": "conformance",
+         "rule": "positive_data_acceptance", "reason": "an old reason"}]}))
+    baseline = Baseline.load(path)
+    assert baseline.accepts(finding) and not baseline.accepts(header_gap("GET /version"))
+    baseline.write([finding], {("GET /health", "conformance")})
+    (entry,) = json.loads(path.read_text())["entries"]
+    assert entry["answer"] == HEADER and entry["reason"] == "an old reason"
+
+
+@pytest.mark.parametrize("version", ["2.20.26", "3.0.11", "3.8.8"])
+def test_the_shipped_baselines_name_gaps(version):
+    """Each shipped baseline: every entry a gap (no first-format entry), sorted, one entry per gap."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "spec" / f"baseline-prefect-{version}.json"
+    baseline = Baseline.load(path)
+    assert baseline.items and not [e for e in baseline.items if e.legacy]
+    assert len({e.key for e in baseline.items}) == len(baseline.items)
+    assert path.read_text() == render(Baseline._sorted(baseline.items))

@@ -1,15 +1,20 @@
 """Findings: what contract broke, on which operation, and how to reproduce it.
 
-A finding's ``fingerprint`` identifies the *defect*, not the example that found it:
-operation, check, rule and a stable detail chosen by the check (a status code, a schema
-path, a server-side exception signature), never generated values. Two runs with different
-seeds that hit the same defect produce the same fingerprint, which is what the baseline
-of accepted deviations keys on.
+A finding's ``fingerprint`` identifies the *defect*, not the example that found it: operation,
+check, rule and its **gap** (``Finding.gap``): the document location (a parameter, a property, a
+schema keyword: ``location``) and the class of the server's answer (its status and message with the
+variable parts normalised: ``answer``; a family that sets neither is identified by its ``detail``).
+Nothing that varies between runs of the same defect enters it: generated values, ids, timestamps,
+the harness's run-scoped names (``stable``), the order in which answers came (a family states a set of
+statuses, not a sequence), retries. Two runs with other seeds, budgets or test order that hit the
+same defect give the same fingerprint; the baseline (``restcontract.findings.baseline``) matches
+gaps, so one entry may cover the same gap on many operations.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Literal
 
@@ -33,11 +38,18 @@ class Finding:
     occurrences: int = 1
     extra: dict = field(default_factory=dict)
     step: str = ""  # a sequence's finding: the operation whose step broke, when not ``operation``
+    location: str = ""  # where in the document: "body.name", "properties/detail/type", "" when the rule names none
+    answer: str = ""  # the class of the server's answer: "400 Invalid ... header format", "" when ``detail`` says it
+
+    @property
+    def gap(self) -> tuple[str, str]:
+        """(location, answer) with the variable parts normalised: what, beside the operation, check and
+        rule, names the defect (``answer`` defaults to the family's ``detail``)."""
+        return stable(self.location), stable(self.answer or self.detail)
 
     @property
     def fingerprint(self) -> str:
-        text = "\x1f".join([self.operation, self.check, self.rule, self.detail])
-        return hashlib.sha1(text.encode()).hexdigest()[:16]
+        return fingerprint(self.operation, self.check, self.rule, *self.gap)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -67,6 +79,22 @@ class Finding:
         if self.reproduce:
             lines.append("    reproduce: " + "\n               ".join(self.reproduce.splitlines()))
         return "\n".join(lines)
+
+
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?")
+RUN_NAME = re.compile(r"\brc-[0-9a-f]{6,}-[A-Za-z0-9_-]*")  # objects.factories: rc-<run>-<hint>-<n>, new every run
+
+
+def stable(text: str) -> str:
+    """``text`` without what varies between runs of one defect: ids, timestamps, the harness's names."""
+    return RUN_NAME.sub("<name>", TIMESTAMP.sub("<time>", UUID.sub("<id>", text or ""))).strip()
+
+
+def fingerprint(operation: str, check: str, rule: str, location: str, answer: str) -> str:
+    """16 hex digits naming a gap on an operation (or on a glob of operations: a baseline entry's)."""
+    text = "\x1f".join([operation, check, rule, location, answer])
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def dedupe(findings: Iterable[Finding]) -> list[Finding]:
