@@ -220,6 +220,34 @@ def detail_of(failure: Failure, status: int, server_error: dict | None) -> str:
     return "|".join(parts)
 
 
+BUNDLED = re.compile(r"x-bundled/[^/]+/")  # schemathesis's names of bundled $refs: they change between its releases
+
+
+def gap_of(rule: str, failure: Failure, response, server_error: dict | None, violation: str | None,
+           limit: float | None) -> dict[str, str]:
+    """The gap a failure shows (``Finding.location`` and ``.answer``, its fingerprint): the document location
+    and the class of the answer; never schemathesis's codes or bundle names, a generated value or a time."""
+    status = response.status_code
+    if rule == "negative_data_rejection":
+        return {"location": violation or "", "answer": "2xx"}  # 201 or 200: a graceful create's order
+    if rule == "positive_data_acceptance":
+        errors = _validation_errors(response)
+        if errors is not None:
+            return {"location": ",".join(sorted({_field(e, depth=2) for e in errors})), "answer": str(status)}
+        return {"location": "", "answer": f"{status} {rejection_of(response)}"}
+    if rule == "max_response_time":
+        return {"location": "", "answer": f"slower than {limit} s"}
+    if rule == "response_schema_conformance":
+        return {"location": BUNDLED.sub("", compat.failure_key(failure)), "answer": str(status)}
+    if rule == "response_headers_conformance":
+        return {"location": f"header {compat.failure_key(failure)}", "answer": str(status)}
+    if rule == "content_type_conformance":
+        return {"location": "", "answer": f"{status} {compat.failure_key(failure)}".strip()}
+    cause = (f" {server_error.get('type', '')}: {normalize(server_error.get('message', ''))} at "
+             f"{server_error.get('frame', '')}") if server_error else ""
+    return {"location": "", "answer": f"{status}{cause}"}
+
+
 def oracles(ctx: "ContractContext", response, mode, violation: str | None) -> list:
     """The request oracles that judge this answer (``mode``: schemathesis's verdict on what was sent;
     ``violation``: what a negative case violates as sent, None when it cannot be judged as negative)."""
@@ -270,6 +298,7 @@ def to_findings(ctx: "ContractContext", case, response, group: FailureGroup, vio
             operation=ctx.operation, check="conformance", rule=rule, kind=kind_of(rule, status, holds_null(case.body)),
             message=ctx.scrub(message), detail=detail,
             reproduce=reproduce, server_error=server_error, extra={"status": status},
+            **gap_of(rule, failure, response, server_error, violation, max_response_time_of(ctx)),
         ))
     return findings
 

@@ -51,7 +51,7 @@ FIELDS: dict[str, str] = {
     "operations.*.runs": "a merged report: run label -> that run's {statuses, checks} for the operation",
 }
 FINDING_FIELDS = ("operation", "check", "rule", "kind", "message", "detail", "reproduce", "server_error", "baselined",
-                  "occurrences", "extra", "fingerprint", "step",
+                  "occurrences", "extra", "fingerprint", "step", "location", "answer",
                   "runs")  # a merged report: the labels of the runs that found it (reporting.merge)
 RUN_EXTRA: dict[str, str] = {
     "cleanup": "objects the run created and deleted at the end: {deleted, problems}",
