@@ -8,6 +8,7 @@ included) in-process: no server, no child pytest. The stage order is ``restcontr
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,8 @@ def imports_of(name: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
             targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names]
         else:
             continue
@@ -103,7 +105,8 @@ def test_the_rules_can_fail():
     graph["restcontract.cases.store"].add("restcontract.run.harness")  # the knot the house cut
     graph["restcontract.run.harness"].add("restcontract.cases.store")
     assert any("restcontract.cases.store (stage cases" in line for line in upward_imports(graph))
-    assert any("restcontract.cases.store" in cycle and "restcontract.run.harness" in cycle for cycle in cycles_of(graph))
+    assert any("restcontract.cases.store" in cycle and "restcontract.run.harness" in cycle
+               for cycle in cycles_of(graph))
     # a TYPE_CHECKING import counts: checks.support names the run's context for its type hints
     assert "restcontract.run.context" in GRAPH["restcontract.checks.support"]
 
@@ -113,7 +116,67 @@ def test_few_modules_at_the_top():
     assert len(top) <= 8, f"{len(top)} modules directly in src/restcontract: {top}"
 
 
-@pytest.mark.parametrize("folder", sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py")))
-def test_each_folder_says_what_lives_there_and_what_it_may_import(folder):
-    doc = ast.get_docstring(ast.parse((PACKAGE / folder / "__init__.py").read_text())) or ""
-    assert "may import" in doc.lower(), f"src/restcontract/{folder}/__init__.py: the docstring must say what it may import"
+FOLDERS = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+
+
+def may_import_line(folder: str) -> str:
+    """The line a folder's docstring must hold: the stages ranked below it, in ``STAGES`` order."""
+    below = [stage for stage, rank in STAGES.items() if stage != "__init__" and rank < STAGES[folder]]
+    return f"May import: {', '.join(below) or 'nothing'}."
+
+
+def docstring_problems(folder: str, doc: str, modules: list[str]) -> list[str]:
+    """What a folder's docstring gets wrong, each problem saying exactly what to write. The convention:
+    the first line starts ``Stage <rank>, <folder>:``; every module (and subpackage) is named as
+    ````module```` (or ````module.name````, ````package/````); one paragraph ``May import: a, b, c.`` lists the
+    stages ranked below, in ``restcontract.STAGES`` order (``May import: nothing.`` at rank 0)."""
+    where = f"src/restcontract/{folder}/__init__.py"
+    if folder not in STAGES:
+        return [f"{where}: {folder!r} has no rank: add it to restcontract.STAGES (src/restcontract/__init__.py)"]
+    problems = []
+    first = f"Stage {STAGES[folder]}, {folder}:"
+    if not doc.startswith(first):
+        problems.append(f"{where}: the docstring's first line must start {first!r}, not {doc.split(chr(10))[0]!r}")
+    missing = [module for module in modules if not re.search(rf"``{module}(/|\.\w+)?``", doc)]
+    if missing:
+        problems.append(f"{where}: the docstring does not name " + ", ".join(f"``{m}``" for m in missing)
+                        + ": add each, with what it holds")
+    lines = [" ".join(paragraph.split()) for paragraph in re.split(r"\n\s*\n", doc)
+             if paragraph.strip().startswith("May import:")]
+    if lines != [may_import_line(folder)]:
+        problems.append(f"{where}: the docstring must hold the line {may_import_line(folder)!r} "
+                        f"(the stages ranked below {STAGES[folder]} in restcontract.STAGES), not {lines}")
+    return problems
+
+
+def folder_modules(folder: str) -> list[str]:
+    """A folder's modules and subpackages, by name (``__init__`` left out)."""
+    path = PACKAGE / folder
+    return sorted([p.stem for p in path.glob("*.py") if p.stem != "__init__"]
+                  + [p.parent.name for p in path.glob("*/__init__.py")])
+
+
+def folder_docstring(folder: str) -> str:
+    return ast.get_docstring(ast.parse((PACKAGE / folder / "__init__.py").read_text())) or ""
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_each_folder_names_its_modules_and_what_it_may_import(folder):
+    problems = docstring_problems(folder, folder_docstring(folder), folder_modules(folder))
+    assert not problems, "\n".join(problems)
+
+
+def test_the_docstring_check_can_fail():
+    """A module left out, a stage too many in the list, a wrong rank: each reported with what to write."""
+    doc = folder_docstring("server")
+    assert not docstring_problems("server", doc, folder_modules("server"))
+    problems = docstring_problems("server", doc, folder_modules("server") + ["newmodule"])
+    assert problems == ["src/restcontract/server/__init__.py: the docstring does not name ``newmodule``: "
+                        "add each, with what it holds"]
+    wrong = doc.replace("May import: errors,", "May import: objects, errors,").replace("Stage 3,", "Stage 2,")
+    problems = docstring_problems("server", wrong, folder_modules("server"))
+    assert len(problems) == 2 and "first line must start 'Stage 3, server:'" in problems[0]
+    assert "'May import: errors, tables, compat, spec, findings, testing.'" in problems[1]
+    assert docstring_problems("nowhere", "", []) == [
+        "src/restcontract/nowhere/__init__.py: 'nowhere' has no rank: add it to restcontract.STAGES "
+        "(src/restcontract/__init__.py)"]

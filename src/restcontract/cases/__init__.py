@@ -2,6 +2,7 @@
 
 ``fuzzing`` (the schemathesis schema and its settings), ``positive`` (every other case names real
 objects), ``store`` (generated cases kept as JSON and replayed). Takes values (a document, settings,
-factories), never the run: may import ``errors``, ``compat``, ``tables``, ``spec``, ``findings``,
-``server`` and ``objects``.
+factories), never the run.
+
+May import: errors, tables, compat, spec, findings, testing, server, objects, diff, clients.
 """

@@ -1,4 +1,4 @@
-"""Spec diffing: classify the changes between two OpenAPI documents as ERR, WARN or INFO.
+"""Stage 5, diff: classify the changes between two OpenAPI documents as ERR, WARN or INFO.
 
 ``diff_specs(old, new)`` compares two loaded ``Spec``s; ``diff_locations(old, new)`` loads them
 first (files or http(s) URLs). The modules, in reading order:
@@ -17,7 +17,7 @@ first (files or http(s) URLs). The modules, in reading order:
 ``changed_operations(old, new)`` is what ``--changed-since OLD_SPEC`` runs: the keys of NEW's
 operations that the diff marks changed, at any level.
 
-Stage 5: may import ``errors``, ``spec``, ``findings``, ``tables``, ``server`` and ``objects``.
+May import: errors, tables, compat, spec, findings, testing, server, objects.
 """
 
 from __future__ import annotations

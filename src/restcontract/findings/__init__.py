@@ -1,8 +1,10 @@
-"""Stage 2, findings: what contract broke, on which operation, how to reproduce it, and whether it is accepted.
+"""Stage 1, findings: what contract broke, on which operation, how to reproduce it, whether it is accepted.
 
 ``finding`` (``Finding``: fingerprint, kind, message; ``dedupe``), ``redact`` (curl reproductions,
 secrets redacted), ``baseline`` (accepted deviations, one reason each). Plain data every later stage
-speaks: may import only ``restcontract.errors``.
+speaks, so it ranks low although findings come late in a run.
+
+May import: errors, tables.
 """
 
 from restcontract.findings.finding import KINDS, SERVER_DEFECT, SPEC_GAP, Finding, Kind, dedupe

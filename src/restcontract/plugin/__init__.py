@@ -1,17 +1,22 @@
-"""The pytest plugin: options, hooks and fixtures; the run itself is ``harness.Harness``, what a
-test sees is ``context.ContractContext``.
+"""Stage 10, plugin: the pytest plugin (the ``pytest11`` entry point): its hooks, each handing the work to one module.
 
 Flow of a run:
-1. ``pytest_configure`` reads the options and creates the ``Harness`` (spec loaded lazily).
-2. After collection, the target is prepared: ``--base-url`` is checked with one request, or
-   an embedded Prefect server is started (while the first tests are set up).
-3. Each test gets a ``ContractContext`` (fixture ``contract``) that knows its operation and
-   check family; checks call ``contract.report(finding)``.
-4. After each test, its findings are compared with the baseline: new ones fail the test,
-   accepted ones do not; the result is recorded per (operation, check).
-5. At the end, created objects are removed, and the reports are written.
+1. ``pytest_addoption`` registers ``--contract-*`` (``options``); once every plugin has its options, the
+   old names become aliases where free; ``pytest_configure`` builds the run's ``Options`` once (command
+   line and config file) and creates the ``Harness`` (spec loaded lazily).
+2. Collection: ``collect`` builds the suite's tests from the check registry; ``selection`` keeps the
+   selected operations and skips what is excluded on this target.
+3. After collection the target is prepared (``fixtures.prepare``): ``--base-url`` is checked with one
+   request, or an embedded Prefect server starts while the first tests are set up.
+4. Each test gets a ``ContractContext`` (fixture ``contract``); its findings meet the gate
+   (``running``, ``gate``): new ones fail the test; the result is recorded per (operation, check).
+5. At the end (``reports``) what the run created is removed and the reports are written; ``ending``
+   says how a run that did not finish ended (Ctrl-C, SIGTERM, an unusable target, an internal error).
+``xdist`` merges the workers' runs; ``progress`` is the live line; ``stash`` what
+the plugin keeps in pytest's stash.
 
-``collect`` builds the suite's tests from the check registry. The entry point: may import every stage.
+May import: errors, tables, compat, spec, findings, testing, server, objects, diff, clients, cases, run, checks,
+reporting.
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
-"""Reports: one dictionary (``build``) rendered as JSON, terminal lines, HTML and markdown.
+"""Stage 9, reporting: one dictionary (``build``) rendered as JSON, terminal lines, HTML and markdown.
 
-``build`` is the single source: every renderer reads the same numbers, so the terminal,
-the JSON file, the HTML matrix and the PR comment never disagree. Stage 9: may import every
-stage below it (``checks`` and lower).
+``build`` is the single source: every renderer reads the same numbers, so the terminal, the JSON file,
+the HTML matrix and the PR comment never disagree. ``model`` (every field of the JSON report declared),
+``outcome`` (passed, new findings, interrupted, target unusable: one word and one reason), ``html`` (the
+single-file HTML report), ``markdown`` (the PR comment), ``junit`` (the outcome in pytest's JUnit XML),
+``merge`` (``restcontract report``: saved reports rendered, several merged into one).
+
+May import: errors, tables, compat, spec, findings, testing, server, objects, diff, clients, cases, run, checks.
 """
 
 from __future__ import annotations
