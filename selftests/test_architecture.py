@@ -180,3 +180,49 @@ def test_the_docstring_check_can_fail():
     assert docstring_problems("nowhere", "", []) == [
         "src/restcontract/nowhere/__init__.py: 'nowhere' has no rank: add it to restcontract.STAGES "
         "(src/restcontract/__init__.py)"]
+
+
+# -- the check families: each imports checks.support and checks.registry, never another family ---------
+SHARED = ("registry", "support")  # restcontract.checks.<shared>: what every family may import
+
+
+def family_of(module: str) -> str | None:
+    """The check family a module belongs to (``filtering`` for ``restcontract.checks.filtering.probe``);
+    None for a module outside ``restcontract.checks``, its package and the shared modules."""
+    parts = module.split(".")
+    if parts[:2] != ["restcontract", "checks"] or len(parts) < 3 or parts[2] in SHARED:
+        return None
+    return parts[2]
+
+
+def cross_family_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Imports of one family's module by a module of another family, or of the shared modules."""
+    out = []
+    for module, targets in sorted(graph.items()):
+        if stage_of(module) != "checks":
+            continue
+        for target in sorted(targets):
+            if family_of(target) is not None and family_of(target) != family_of(module):
+                out.append(f"{module} imports {target}: move what they share to restcontract.checks.support")
+    return out
+
+
+def test_a_family_imports_no_other_family():
+    crossing = cross_family_imports(GRAPH)
+    assert not crossing, "check families importing each other:\n" + "\n".join(crossing)
+
+
+def test_the_family_rule_can_fail():
+    """A family importing another (the knot issue 24 cut), or support importing a family, is reported;
+    the modules of one family package, and support, are not."""
+    graph = {module: set(targets) for module, targets in GRAPH.items()}
+    graph["restcontract.checks.leakage"].add("restcontract.checks.graceful_create")
+    graph["restcontract.checks.support"].add("restcontract.checks.idempotency")
+    crossing = cross_family_imports(graph)
+    assert any(line.startswith("restcontract.checks.leakage imports restcontract.checks.graceful_create")
+               for line in crossing)
+    assert any(line.startswith("restcontract.checks.support imports restcontract.checks.idempotency")
+               for line in crossing)
+    assert "restcontract.checks.filtering.bodies" in GRAPH["restcontract.checks.filtering.matching"]
+    assert "restcontract.checks.support" in GRAPH["restcontract.checks.leakage"]
+    assert len(crossing) == 2

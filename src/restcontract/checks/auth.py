@@ -23,11 +23,8 @@ import base64
 import uuid
 from typing import TYPE_CHECKING
 
-import pytest
-
 from restcontract.checks.registry import family
-from restcontract.checks.idempotency import body_of_request, is_read_only_post
-from restcontract.checks.support import finding
+from restcontract.checks.support import NotApplicable, finding, is_read_only_post, valid_body
 from restcontract.findings import SERVER_DEFECT
 from restcontract.tables.public import PUBLIC
 
@@ -73,12 +70,12 @@ def send(client, method: str, path: str, body, headers: dict[str, str | None]):
 
 @family("auth", "with credentials configured, reads without them or with wrong ones answer 401/403",
         operations=operations)
-def run(ctx: "ContractContext") -> None:
+def run(ctx: ContractContext) -> None:
     creds = credentials(ctx.target)
     if not creds:
-        pytest.skip("no credentials configured (--api-key, --header Authorization:...): nothing to withhold")
+        raise NotApplicable("no credentials configured (--api-key, --header Authorization:...): nothing to withhold")
     method, path = ctx.operation.split(" ", 1)
-    body = body_of_request(ctx, ctx.operation) if method == "POST" else None
+    body = valid_body(ctx, ctx.operation) if method == "POST" else None
     names = ", ".join(sorted(creds))
     # A client that records nothing: the 401s provoked here are not answers to the run's requests (the
     # report's statuses, where a 401 means the run's own credentials were refused).
@@ -88,7 +85,7 @@ def run(ctx: "ContractContext") -> None:
             probe(ctx, client, method, path, body, label, headers, names)
 
 
-def probe(ctx: "ContractContext", client, method: str, path: str, body, label: str, headers: dict, names: str) -> None:
+def probe(ctx: ContractContext, client, method: str, path: str, body, label: str, headers: dict, names: str) -> None:
     response = send(client, method, path, body, headers)
     status = response.status_code
     if status in REFUSED:

@@ -79,7 +79,7 @@ from schemathesis.specs.openapi.checks import (
 
 from restcontract import compat
 from restcontract.checks.registry import family
-from restcontract.checks import graceful_create
+from restcontract.checks import support
 from restcontract.checks.support import json_of
 from restcontract.findings import SERVER_DEFECT, SPEC_GAP, Finding, curl
 from restcontract.server.records import REQUEST_ID_HEADER, normalize
@@ -273,7 +273,7 @@ _CREATES: dict[int, set[str]] = {}
 def creates(spec) -> set[str]:
     """The create operations (graceful-create contract), once per document."""
     if id(spec) not in _CREATES:
-        _CREATES[id(spec)] = set(graceful_create.operations(spec))
+        _CREATES[id(spec)] = set(support.creates(spec))
     return _CREATES[id(spec)]
 
 

@@ -21,7 +21,7 @@ baseline, so that new ones fail.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from restcontract.checks.registry import family
 from restcontract.findings import SPEC_GAP, Finding
@@ -42,7 +42,9 @@ def collections(spec: Spec) -> set[str]:
     """Collection names: first segments (after a version) that have member routes or a create route."""
     out = set()
     for op in spec:
-        segs = [s for s in op.segments if not VERSION.fullmatch(s)] if op.segments and VERSION.fullmatch(op.segments[0]) else op.segments
+        segs = op.segments
+        if segs and VERSION.fullmatch(segs[0]):
+            segs = [s for s in segs if not VERSION.fullmatch(s)]
         if not segs or not _literal(segs[0]):
             continue
         member = len(segs) > 1 and not _literal(segs[1])
@@ -133,7 +135,8 @@ def crud_verbs(spec: Spec, op: Operation) -> list[str]:
     if member and op.method == "PATCH" and _body_schema(spec, op).get("required"):
         return [f"PATCH requires {_body_schema(spec, op)['required']}: not a partial update"]
     if member and op.method == "POST" and op.route.endswith("}"):
-        return [f"POST on a member /{segs[0]}/{{id}} (POST /collection/ creates; actions are /collection/{{id}}/action)"]
+        return [f"POST on a member /{segs[0]}/{{id}} "
+                "(POST /collection/ creates; actions are /collection/{id}/action)"]
     return []
 
 

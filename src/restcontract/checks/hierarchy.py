@@ -22,11 +22,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
 from restcontract.checks.registry import family
-from restcontract.checks.idempotency import differences, ignored
-from restcontract.checks.support import finding, json_of
+from restcontract.checks.support import NotApplicable, differences, finding, json_of, volatile_fields
 from restcontract.errors import ObjectError
 from restcontract.findings import SERVER_DEFECT
 from restcontract.objects.graph import Graph
@@ -34,7 +31,6 @@ from restcontract.spec.routes import expand
 
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
-
 
 
 def parent_child(graph: Graph, operation: str) -> tuple[str, str] | None:
@@ -57,7 +53,7 @@ def operations(spec) -> list[str]:
                   and parent_child(graph, op.key) is not None)
 
 
-def read_child(ctx: "ContractContext", route: str, values: dict, child_param: str, field: str):
+def read_child(ctx: ContractContext, route: str, values: dict, child_param: str, field: str):
     """(status, the child as its parent shows it): its own ``GET``, else the parent's listing of
     children; None when the document has neither."""
     if f"GET {route}" in ctx.spec.operations:
@@ -76,7 +72,7 @@ def read_child(ctx: "ContractContext", route: str, values: dict, child_param: st
 
 @family("hierarchy", "a child reached through another parent answers 404 and is left unchanged",
         operations=operations)
-def run(ctx: "ContractContext") -> None:
+def run(ctx: ContractContext) -> None:
     operation = ctx.operation
     method, route = operation.split(" ", 1)
     parent_param, child_param = parent_child(ctx.graph, operation)
@@ -87,16 +83,16 @@ def run(ctx: "ContractContext") -> None:
         child = ctx.pool.fresh(sources[child_param].collection)  # made under the shared parent A
         other = ctx.pool.fresh(sources[parent_param].collection)  # parent B, with no such child
     except ObjectError as exc:
-        pytest.skip(f"no real parent or child: {str(exc).splitlines()[0][:200]}")
+        raise NotApplicable(f"no real parent or child: {str(exc).splitlines()[0][:200]}") from exc
     values[child_param] = child.get(sources[child_param].field)
     other_value = other.get(sources[parent_param].field)
     if values[child_param] is None or other_value is None:
-        pytest.skip("the child or the second parent has no value for the path")
+        raise NotApplicable("the child or the second parent has no value for the path")
     wrong_path = expand(route, dict(values, **{parent_param: other_value}))
     field = sources[child_param].field
     before = read_child(ctx, route, values, child_param, field)
     if before is not None and before[0] != 200:
-        pytest.skip(f"the child does not answer 200 through its own parent (HTTP {before[0]})")
+        raise NotApplicable(f"the child does not answer 200 through its own parent (HTTP {before[0]})")
     body = {} if method in ("PATCH", "PUT") else None
     response = ctx.client.request(method, wrong_path, **({"json": body} if body is not None else {}))
     status = response.status_code
@@ -110,9 +106,10 @@ def run(ctx: "ContractContext") -> None:
         return
     after = read_child(ctx, route, values, child_param, field)
     changed = (["(status)"] if after[0] != 200 else
-               differences(before[1], after[1], ignored(ctx, read, after_write=True)))
+               differences(before[1], after[1], volatile_fields(read, after_write=True)))
     if changed:
         ctx.report(finding(ctx, "wrong_parent_changed", SERVER_DEFECT,
                            f"{method} through the wrong parent changed the child under its own parent "
-                           f"({expand(route, values)}): it reads HTTP {after[0]}, differences at {', '.join(changed[:8])}",
+                           f"({expand(route, values)}): it reads HTTP {after[0]}, differences at "
+                           f"{', '.join(changed[:8])}",
                            ",".join(sorted(changed)[:8]), response))

@@ -30,13 +30,21 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from restcontract.checks.registry import family
-from restcontract.checks import graceful_create
-from restcontract.checks.idempotency import body_of_request, differences, ignored, real_parameters
-from restcontract.checks.lifecycle import change
-from restcontract.checks.support import first_object, json_of, sequence_finding
+from restcontract.checks.support import (
+    NotApplicable,
+    create_body,
+    creates,
+    differences,
+    first_object,
+    json_of,
+    key_filters,
+    real_parameters,
+    sequence_finding,
+    update_field,
+    valid_body,
+    volatile_fields,
+)
 from restcontract.errors import ObjectError
 from restcontract.findings import SERVER_DEFECT
 from restcontract.objects.graph import Graph
@@ -49,12 +57,11 @@ if TYPE_CHECKING:
 WRONG = "rc-wrong-type"  # a string where the document wants a number, a boolean, an array or an object
 WRONG_FOR_STRING = {"rc": "wrong-type"}  # an object where it wants only a string
 SCALARS = {"boolean", "integer", "number"}
-PAGE = 200
 
 
 # -- which operations ---------------------------------------------------------------------
 def keyed_creates(spec) -> list[str]:
-    return [op for op in graceful_create.operations(spec)
+    return [op for op in creates(spec)
             if op in KEYS and KEYS[op].kind != NO_KEY and KEYS[op].fields]
 
 
@@ -81,7 +88,7 @@ def operations(spec) -> list[str]:
 
 
 # -- breaking one field ---------------------------------------------------------------------
-def spoil(ctx: "ContractContext", operation: str, body: Any, keep: tuple[str, ...]) -> str | None:
+def spoil(ctx: ContractContext, operation: str, body: Any, keep: tuple[str, ...]) -> str | None:
     """Set one field of ``body`` (not in ``keep``) to a value of the wrong type; its name, or None."""
     item = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else body
     if not isinstance(item, dict):
@@ -107,7 +114,7 @@ def spoil(ctx: "ContractContext", operation: str, body: Any, keep: tuple[str, ..
 
 
 # -- creates ------------------------------------------------------------------------------
-def find(ctx: "ContractContext", operation: str, key: Key, item: dict, params: dict) -> bool | None:
+def find(ctx: ContractContext, operation: str, key: Key, item: dict, params: dict) -> bool | None:
     """Whether an object with ``item``'s natural key exists (None: no way to look it up)."""
     fields = tuple(f for f in key.fields if item.get(f) is not None)
     if not fields:
@@ -116,7 +123,7 @@ def find(ctx: "ContractContext", operation: str, key: Key, item: dict, params: d
     spec, answered = ctx.spec, False
     filter_op = f"POST {route}/filter"
     if filter_op in spec.operations:
-        for body in graceful_create.filter_bodies(ctx, filter_op, Key(fields, key.kind), item):
+        for body in key_filters(ctx, filter_op, Key(fields, key.kind), item):
             items = json_of(response := ctx.client.post(expand(route, params) + "/filter", json=body))
             if response.status_code == 200 and isinstance(items, list):
                 answered = True
@@ -131,42 +138,44 @@ def find(ctx: "ContractContext", operation: str, key: Key, item: dict, params: d
     for op in spec:  # a read by key: GET /flow_runs/{id}/input/{key}
         if op.method == "GET" and op.route.startswith(route + "/{") and op.route.count("/") == route.count("/") + 1:
             param = op.path_parameters[-1]
-            field = ctx.graph.path_sources(op).get(param)
-            if field is not None and field.field in fields and len(fields) == 1:
+            source = ctx.graph.path_sources(op).get(param)
+            if source is not None and source.field in fields and len(fields) == 1:
                 answered = True
-                if ctx.client.get(expand(op.route, dict(params, **{param: item[field.field]}))).status_code == 200:
+                if ctx.client.get(expand(op.route, dict(params, **{param: item[source.field]}))).status_code == 200:
                     return True
     return False if answered else None
 
 
-def check_create(ctx: "ContractContext") -> None:
+def check_create(ctx: ContractContext) -> None:
+    """A create with one wrong field, rejected: no object with its natural key exists afterwards."""
     operation = ctx.operation
     method, route = operation.split(" ", 1)
     key = KEYS[operation]
     params = {name: ctx.pool.value(source) for name, source in ctx.graph.path_sources(operation).items()}
     path = expand(route, params)
-    valid = graceful_create.create_body(ctx, operation, key)
+    valid = create_body(ctx, operation, key)
     body = copy.deepcopy(valid)
     field = spoil(ctx, operation, body, keep=key.fields + key.set)
     if field is None:
-        pytest.skip("no field of the body can be given a value of the wrong type")
+        raise NotApplicable("no field of the body can be given a value of the wrong type")
     rejected = ctx.client.request(method, path, json=body)
     if rejected.status_code < 400:
-        pytest.skip(f"a wrong {field!r} was accepted (HTTP {rejected.status_code}): nothing was rejected")
+        raise NotApplicable(f"a wrong {field!r} was accepted (HTTP {rejected.status_code}): nothing was rejected")
     item = first_object(valid)
     leaked = find(ctx, operation, key, item, params)
     if leaked is None:
-        pytest.skip(f"no filter, listing or read finds objects of {route} by {', '.join(key.fields)}")
+        raise NotApplicable(f"no filter, listing or read finds objects of {route} by {', '.join(key.fields)}")
     if leaked:
         ctx.report(sequence_finding(ctx, "create_leaked", SERVER_DEFECT,
-                                    f"{operation} answered HTTP {rejected.status_code} to a body with a wrong {field!r}, "
-                                    f"but an object with its natural key ({', '.join(key.fields)}) exists afterwards",
+                                    f"{operation} answered HTTP {rejected.status_code} to a body with a wrong "
+                                    f"{field!r}, but an object with its natural key ({', '.join(key.fields)}) exists "
+                                    "afterwards",
                                     f"{rejected.status_code}", rejected, step=operation))
         return
     control = ctx.client.request(method, path, json=valid)
     if control.status_code >= 300 or not find(ctx, operation, key, item, params):
-        pytest.skip(f"the lookup did not find the object the valid body made (HTTP {control.status_code}): "
-                    "it cannot show a leak either")
+        raise NotApplicable(f"the lookup did not find the object the valid body made (HTTP "
+                            f"{control.status_code}): it cannot show a leak either")
 
 
 # -- updates and state changes ----------------------------------------------------------------
@@ -175,7 +184,7 @@ def read_route(operation: str) -> str:
     return route if method in ("PATCH", "PUT") else route.rsplit("/", 1)[0]
 
 
-def fresh_parameters(ctx: "ContractContext", operation: str) -> dict:
+def fresh_parameters(ctx: ContractContext, operation: str) -> dict:
     """Path parameters with the last one a new object: made through the test's own client when
     its collection has a create route (so the sequence's script makes it too), else by the pool."""
     params = ctx.spec[operation].path_parameters
@@ -187,34 +196,35 @@ def fresh_parameters(ctx: "ContractContext", operation: str) -> dict:
     response = ctx.client.request(*create.split(" ", 1), json=ctx.objects.body_for(create))
     obj = first_object(json_of(response)) if response.status_code < 300 else None
     if obj is None or obj.get(source.field) is None:
-        pytest.skip(f"{create} refused a factory body: HTTP {response.status_code} {response.text[:150]}")
+        raise NotApplicable(f"{create} refused a factory body: HTTP {response.status_code} {response.text[:150]}")
     values[params[-1]] = obj[source.field]
     return values
 
 
-def check_change(ctx: "ContractContext") -> None:
+def check_change(ctx: ContractContext) -> None:
+    """An update or state change with one wrong field, rejected (twice): the object reads as before."""
     operation = ctx.operation
     method, route = operation.split(" ", 1)
     is_update = method in ("PATCH", "PUT")
     values = fresh_parameters(ctx, operation)
     path, read = expand(route, values), expand(read_route(operation), values)
-    valid = body_of_request(ctx, operation) if (method == "PUT" or not is_update) else {}
-    skip = ignored(ctx, f"GET {read_route(operation)}", after_write=True)
+    valid = valid_body(ctx, operation) if (method == "PUT" or not is_update) else {}
+    skip = volatile_fields(f"GET {read_route(operation)}", after_write=True)
     changed: list[str] = []
-    for attempt in range(2):  # a difference must show twice: a background service changes an object once
+    for _ in range(2):  # a difference must show twice: a background service changes an object once
         body = copy.deepcopy(valid) if valid is not None else {}
-        planned = change(ctx, operation) if is_update else None  # a new value each time
+        planned = update_field(ctx, operation) if is_update else None  # a new value each time
         if planned is not None and isinstance(body, dict):
             body[planned[0]] = planned[1]
         field = spoil(ctx, operation, body, keep=(planned[0],) if planned else ())
         if field is None:
-            pytest.skip("no field of the body can be given a value of the wrong type")
+            raise NotApplicable("no field of the body can be given a value of the wrong type")
         before = ctx.client.get(read)
         if before.status_code != 200:
-            pytest.skip(f"GET {read} answered HTTP {before.status_code}: nothing to compare")
+            raise NotApplicable(f"GET {read} answered HTTP {before.status_code}: nothing to compare")
         rejected = ctx.client.request(method, path, json=body)
         if rejected.status_code < 400:
-            pytest.skip(f"a wrong {field!r} was accepted (HTTP {rejected.status_code}): nothing was rejected")
+            raise NotApplicable(f"a wrong {field!r} was accepted (HTTP {rejected.status_code}): nothing was rejected")
         after = ctx.client.get(read)
         changed = differences(json_of(before), json_of(after), skip) if after.status_code == 200 else ["(status)"]
         if not changed:
@@ -229,10 +239,10 @@ def check_change(ctx: "ContractContext") -> None:
 
 @family("leakage", "a create, update or state change rejected with a 4xx changes nothing",
         operations=operations)
-def run(ctx: "ContractContext") -> None:
+def run(ctx: ContractContext) -> None:
     try:
         if ctx.operation in KEYS:
             return check_create(ctx)
         return check_change(ctx)
     except ObjectError as exc:
-        pytest.skip(f"no real object: {str(exc).splitlines()[0][:200]}")
+        raise NotApplicable(f"no real object: {str(exc).splitlines()[0][:200]}") from exc

@@ -27,10 +27,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from restcontract.checks.registry import family
-from restcontract.checks.support import sequence_finding, step_of
+from restcontract.checks.support import NotApplicable, sequence_finding, step_of, update_field
 from restcontract.errors import ObjectError
 from restcontract.findings import SERVER_DEFECT
 from restcontract.objects.graph import Graph, Lifecycle
@@ -39,8 +37,6 @@ from restcontract.spec.routes import expand
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
 
-# Fields an update sets, in order of preference, and how to make a new value for each.
-UPDATE_FIELDS = ("description", "tags", "limit", "name", "data")
 PAGE = 200
 MAX_PAGES = 25
 
@@ -55,11 +51,7 @@ def operations(spec) -> list[str]:
     return sorted(lifecycles(spec))
 
 
-def _types(spec, schema: dict) -> set[str]:
-    return {b.get("type") for b in spec.branches(schema) if b.get("type")}
-
-
-def update_plan(ctx: "ContractContext", lc: Lifecycle) -> tuple[str, str, Any, dict] | None:
+def update_plan(ctx: ContractContext, lc: Lifecycle) -> tuple[str, str, Any, dict] | None:
     """(update operation, field, new value, body) for this collection, or None."""
     spec = ctx.spec
     item = lc.read.split(" ", 1)[1]
@@ -67,7 +59,7 @@ def update_plan(ctx: "ContractContext", lc: Lifecycle) -> tuple[str, str, Any, d
         operation = f"{method} {item}"
         if operation not in spec.operations:
             continue
-        planned = change(ctx, operation, avoid=("name",) if lc.key_field == "name" else ())
+        planned = update_field(ctx, operation, avoid=("name",) if lc.key_field == "name" else ())
         if planned is None:
             continue
         name, value = planned
@@ -76,23 +68,6 @@ def update_plan(ctx: "ContractContext", lc: Lifecycle) -> tuple[str, str, Any, d
             body = {}
         body[name] = value
         return operation, name, value, body
-    return None
-
-
-def change(ctx: "ContractContext", operation: str, avoid: tuple[str, ...] = ()) -> tuple[str, Any] | None:
-    """(field, new value) that an update through ``operation`` can set (``UPDATE_FIELDS``), or None."""
-    spec = ctx.spec
-    props = spec.body_schema(operation).get("properties", {})
-    for name in UPDATE_FIELDS:
-        if name not in props or name in avoid:
-            continue
-        types = _types(spec, props[name])
-        value = (ctx.objects.unique(f"updated-{name}") if "string" in types else
-                 [ctx.objects.unique("tag")] if "array" in types else
-                 7 if "integer" in types else
-                 {"restcontract": ctx.objects.unique("data")} if "object" in types else None)
-        if value is not None:
-            return name, value
     return None
 
 
@@ -122,8 +97,10 @@ def _same(expected: Any, got: Any) -> bool:
     return expected == got
 
 
-class Run:
-    def __init__(self, ctx: "ContractContext", lc: Lifecycle):
+class Steps:
+    """One walk through a collection's lifecycle; each broken step is reported by ``fail``."""
+
+    def __init__(self, ctx: ContractContext, lc: Lifecycle):
         self.ctx, self.lc = ctx, lc
 
     def fail(self, rule: str, message: str, response=None, step: str | None = None) -> None:
@@ -153,62 +130,86 @@ class Run:
         return False, response
 
     def run(self) -> None:
+        """Every step in order; a broken step ends the sequence where later steps depend on it."""
+        obj = self.create()  # 1. create
+        if obj is None:
+            return
+        path = self.path(obj)
+        if not self.read(path):  # 2. read
+            return
+        obj = self.update(path, obj)  # 3-4. update, read
+        found, response = self.listed(obj)  # 5. filter: found
+        if not found:
+            self.fail("filter", f"expected {self.lc.filter} to list the object {obj[self.lc.key_field]}, "
+                                f"got HTTP {response.status_code}" + ("" if found is None else " without it"), response)
+        if self.delete(path):  # 6. delete
+            self.gone(path, obj)  # 7-8. read: 404, filter: not found
+
+    def create(self) -> dict | None:
+        """The new object, or None (the step broke)."""
         ctx, lc = self.ctx, self.lc
-        # 1. create
         try:
             body = ctx.objects.body_for(lc.create)
         except (ObjectError, KeyError) as exc:
             self.fail("create", f"could not build a create body: {exc}", step=lc.create)
-            return
+            return None
         response = ctx.client.request(*lc.create.split(" ", 1), json=body)
         body = response.json() if response.status_code < 300 and response.content else None
         obj = body[0] if isinstance(body, list) and body else body
         if response.status_code >= 300 or not isinstance(obj, dict) or obj.get(lc.key_field) is None:
             self.fail("create", f"expected 2xx with the new object from {lc.create}, got HTTP {response.status_code}: "
                                 f"{response.text[:300]}", response)
-            return
-        path = self.path(obj)
-        # 2. read
-        response = ctx.client.get(path)
+            return None
+        return obj
+
+    def read(self, path: str) -> bool:
+        """Whether the object just created reads 200."""
+        response = self.ctx.client.get(path)
         if response.status_code != 200:
             self.fail("read", f"expected 200 from GET {path} for an object just created, got HTTP "
                               f"{response.status_code}: {response.text[:300]}", response)
-            return
-        # 3-4. update, read
-        plan = update_plan(ctx, lc)
-        if plan is not None:
-            operation, name, value, update = plan
-            method = operation.split(" ", 1)[0]
-            response = ctx.client.request(method, path, json=update)
-            if response.status_code >= 300:
-                self.fail("update", f"expected 2xx from {method} {path} setting {name!r}, got HTTP "
-                                    f"{response.status_code}: {response.text[:300]}", response)
-            else:
-                response = ctx.client.get(path)
-                got = response.json().get(name) if response.status_code == 200 else None
-                if response.status_code == 200 and isinstance(response.json(), dict):
-                    obj = {**obj, **response.json()}  # the filter scopes by the name the update may have changed
-                if response.status_code != 200 or not _same(value, got):
-                    self.fail("read_after_update", f"expected GET {path} to show {name}={value!r} after {method}, "
-                                                   f"got HTTP {response.status_code} with {name}={got!r}", response,
-                              step=operation)
-        # 5. filter: found
-        found, response = self.listed(obj)
-        if not found:
-            self.fail("filter", f"expected {lc.filter} to list the object {obj[lc.key_field]}, "
-                                f"got HTTP {response.status_code}" + ("" if found is None else " without it"), response)
-        # 6. delete
-        response = ctx.client.delete(path)
+            return False
+        return True
+
+    def update(self, path: str, obj: dict) -> dict:
+        """Update one field and read it back; the object as it now reads (the filter scopes by it)."""
+        ctx = self.ctx
+        plan = update_plan(ctx, self.lc)
+        if plan is None:
+            return obj
+        operation, name, value, update = plan
+        method = operation.split(" ", 1)[0]
+        response = ctx.client.request(method, path, json=update)
+        if response.status_code >= 300:
+            self.fail("update", f"expected 2xx from {method} {path} setting {name!r}, got HTTP "
+                                f"{response.status_code}: {response.text[:300]}", response)
+            return obj
+        response = ctx.client.get(path)
+        got = response.json().get(name) if response.status_code == 200 else None
+        if response.status_code == 200 and isinstance(response.json(), dict):
+            obj = {**obj, **response.json()}  # the filter scopes by the name the update may have changed
+        if response.status_code != 200 or not _same(value, got):
+            self.fail("read_after_update", f"expected GET {path} to show {name}={value!r} after {method}, "
+                                           f"got HTTP {response.status_code} with {name}={got!r}", response,
+                      step=operation)
+        return obj
+
+    def delete(self, path: str) -> bool:
+        """Whether the DELETE was answered 2xx."""
+        response = self.ctx.client.delete(path)
         if response.status_code >= 300:
             self.fail("delete", f"expected 2xx from DELETE {path}, got HTTP {response.status_code}: "
                                 f"{response.text[:300]}", response)
-            return
-        # 7. read: 404
-        response = ctx.client.get(path)
+            return False
+        return True
+
+    def gone(self, path: str, obj: dict) -> None:
+        """After the DELETE: a read answers 404 and the filter no longer lists the object."""
+        lc = self.lc
+        response = self.ctx.client.get(path)
         if response.status_code != 404:
             self.fail("read_after_delete", f"expected 404 from GET {path} after DELETE, got HTTP "
                                            f"{response.status_code}", response, step=lc.delete)
-        # 8. filter: not found
         found, response = self.listed(obj)
         if found:
             self.fail("filter_after_delete", f"expected {lc.filter} not to list the deleted object "
@@ -217,8 +218,8 @@ class Run:
 
 @family("lifecycle", "create -> read -> update -> read -> list -> delete -> read(404) for every collection",
         operations=operations)
-def run(ctx: "ContractContext") -> None:
+def run(ctx: ContractContext) -> None:
     lc = lifecycles(ctx.spec).get(ctx.operation)
     if lc is None:
-        pytest.skip(f"{ctx.operation} creates no collection with a full lifecycle")
-    Run(ctx, lc).run()
+        raise NotApplicable(f"{ctx.operation} creates no collection with a full lifecycle")
+    Steps(ctx, lc).run()

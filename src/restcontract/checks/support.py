@@ -12,6 +12,12 @@ create in the sequence made is captured into a shell variable and used by the la
 the script makes its own objects on any server (objects made before the test, the shared ones
 a path names, appear by their ids). ``step`` names the operation whose step broke, when it is
 not the test's operation.
+
+The rest is what several families do the same way, so that a family imports this module and never
+another family: comparing two JSON answers (``differences``, ``volatile_fields``), filling a request
+with real objects (``real_parameters``, ``valid_body``), making and finding creates (``creates``,
+``create_body``, ``key_filters``) and picking an update (``update_field``). A helper that raises
+``NotApplicable`` says so in its docstring.
 """
 
 from __future__ import annotations
@@ -22,8 +28,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from restcontract.errors import ObjectError
 from restcontract.findings import Finding, Kind, curl
+from restcontract.objects.graph import Graph
 from restcontract.server.records import REQUEST_ID_HEADER
+from restcontract.spec.routes import READ_ONLY_SEGMENT
+from restcontract.tables import volatile
+from restcontract.tables.keys import KEYS, Key
+from restcontract.tables.references import REFERENCES
+from restcontract.tables.safety import BODY_OVERRIDES
 
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
@@ -49,20 +62,20 @@ def first_object(body: Any) -> dict | None:
     return body if isinstance(body, dict) else None
 
 
-def reproduce(ctx: "ContractContext", response: httpx.Response) -> str:
+def reproduce(ctx: ContractContext, response: httpx.Response) -> str:
     """The curl command that sends the request behind ``response`` again (secrets redacted)."""
     request = response.request
     return curl(request.method, str(request.url), dict(request.headers), request.content or None, ctx.target.secrets)
 
 
-def server_error(ctx: "ContractContext", response: httpx.Response) -> dict | None:
+def server_error(ctx: ContractContext, response: httpx.Response) -> dict | None:
     """The server-side exception behind a 5xx answer, when the server recorded one."""
     if response.status_code < 500:
         return None
     return ctx.target.server_error(response.request.headers.get(REQUEST_ID_HEADER, ""))
 
 
-def finding(ctx: "ContractContext", rule: str, kind: Kind, message: str, detail: str,
+def finding(ctx: ContractContext, rule: str, kind: Kind, message: str, detail: str,
             response: httpx.Response | None = None, operation: str | None = None,
             reproduce_with: str | None = None, sequence: bool = False, step: str = "") -> Finding:
     """A finding of the context's family on its operation (or ``operation``); with ``sequence``,
@@ -77,7 +90,7 @@ def finding(ctx: "ContractContext", rule: str, kind: Kind, message: str, detail:
                    step=step)
 
 
-def sequence_finding(ctx: "ContractContext", rule: str, kind: Kind, message: str, detail: str,
+def sequence_finding(ctx: ContractContext, rule: str, kind: Kind, message: str, detail: str,
                      response: httpx.Response | None = None, step: str | None = None, **kwargs) -> Finding:
     """A finding of a sequence: reproduced by the whole sequence, naming the step that broke
     (``step``; by default the test's own operation, whose repeated calls the sequence is)."""
@@ -87,7 +100,7 @@ def sequence_finding(ctx: "ContractContext", rule: str, kind: Kind, message: str
     return finding(ctx, rule, kind, message, detail, response, sequence=True, step=step, **kwargs)
 
 
-def step_of(ctx: "ContractContext", response: httpx.Response | None) -> str:
+def step_of(ctx: ContractContext, response: httpx.Response | None) -> str:
     """The document's operation that ``response`` answered (``PATCH /variables/{id}``), or ""."""
     if response is None:
         return ""
@@ -128,7 +141,7 @@ def _quote(arg: str, names: dict[str, str]) -> str:
     return "".join(out) or "''"
 
 
-def script(ctx: "ContractContext", responses: list[httpx.Response]) -> str:
+def script(ctx: ContractContext, responses: list[httpx.Response]) -> str:
     """Every request behind ``responses`` as one shell script (secrets redacted, ids captured)."""
     lines, names = [], {}
     later = [r.request.url.path + (r.request.content or b"").decode("utf-8", "replace") for r in responses]
@@ -143,6 +156,162 @@ def script(ctx: "ContractContext", responses: list[httpx.Response]) -> str:
     return "\n".join(lines)
 
 
-def declared(ctx: "ContractContext", status: int, operation: str | None = None) -> bool:
-    """Whether the document declares ``status`` for the operation."""
-    return str(status) in ctx.spec[operation or ctx.operation].declared_statuses
+# -- comparing answers -------------------------------------------------------------------------
+def differences(a: Any, b: Any, ignore: set[str], path: str = "$") -> list[str]:
+    """Paths (list indices as ``[*]``) where two JSON values differ, ``ignore``d keys left out."""
+    if path in ignore:
+        return []
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in sorted(set(a) | set(b)):
+            if key in ignore:
+                continue
+            out += differences(a.get(key), b.get(key), ignore, f"{path}.{key}")
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}[len]"]
+        out = []
+        for x, y in zip(a, b, strict=True):
+            out += [d for d in differences(x, y, ignore, f"{path}[*]") if d not in out]
+        return out
+    return [] if a == b else [path]
+
+
+def volatile_fields(operation: str, after_write: bool = False) -> set[str]:
+    """The fields two answers of ``operation`` may differ in (``tables.volatile``); ``after_write``:
+    also those a write changes (``AFTER_WRITE``)."""
+    table = dict(volatile.FIELDS)
+    table.update(volatile.BY_OPERATION.get(operation, {}))
+    if after_write:
+        table.update(volatile.AFTER_WRITE)
+    return set(table)
+
+
+# -- requests naming real objects --------------------------------------------------------------
+def is_read_only_post(operation: str) -> bool:
+    """Whether ``operation`` is a read-only ``POST`` action (``/flows/filter``, ``.../count``)."""
+    method, route = operation.split(" ", 1)
+    literals = [s for s in route.strip("/").split("/") if not s.startswith("{")]
+    return method == "POST" and bool(literals) and READ_ONLY_SEGMENT.match(literals[-1]) is not None
+
+
+def schema_value(ctx: ContractContext, param: dict) -> Any:
+    """A value for a parameter no object names: its first enum value, its default, else a unique string."""
+    for branch in ctx.spec.branches(param.get("schema", {}), ("anyOf",)):
+        if "enum" in branch:
+            return branch["enum"][0]
+        if branch.get("default") is not None:
+            return branch["default"]
+    return ctx.objects.unique(param.get("name", "value"))
+
+
+def real_parameters(ctx: ContractContext, operation: str, fresh_last: bool) -> dict:
+    """Path parameters naming real objects (the last one fresh when it will be changed).
+    Raises ``NotApplicable`` when no real object can be had."""
+    graph, pool = ctx.graph, ctx.pool
+    sources = graph.path_sources(operation)
+    params = ctx.spec[operation].path_parameters
+    out = {}
+    try:
+        for name in params:
+            if name in sources:
+                out[name] = pool.value(sources[name], fresh=fresh_last and name == params[-1])
+            else:
+                param = next(p for p in ctx.spec[operation].definition.get("parameters", [])
+                             if p.get("in") == "path" and p.get("name") == name)
+                out[name] = schema_value(ctx, param)
+    except ObjectError as exc:
+        raise NotApplicable(f"no real object for the path: {str(exc).splitlines()[0][:200]}") from exc
+    return out
+
+
+def valid_body(ctx: ContractContext, operation: str) -> Any:
+    """A valid JSON body for ``operation`` whose references name real objects (None: it takes no
+    JSON); a ``PUT`` of one object gets a whole object. Raises ``NotApplicable`` when none can be made."""
+    if not ctx.spec.takes_json(operation):
+        return None
+    method, route = operation.split(" ", 1)
+    try:
+        body = ctx.objects.body_for(operation)
+        if method == "PUT" and route.endswith("}"):  # replacing an object: a whole valid object
+            create = "POST " + route.rsplit("/", 1)[0] + "/"
+            if create in ctx.spec.operations:
+                body = ctx.objects.body_for(create)
+        if isinstance(body, dict):
+            body.update(BODY_OVERRIDES.get(operation, {}))
+            for key, value in list(body.items()):
+                source = ctx.graph.body_source(key)
+                if source is not None and isinstance(value, str):
+                    body[key] = ctx.pool.value(source)
+    except ObjectError as exc:
+        raise NotApplicable(f"no valid body: {str(exc).splitlines()[0][:200]}") from exc
+    return body
+
+
+# -- creates -----------------------------------------------------------------------------------
+KEY_PAGE = 200  # the page size of a lookup by natural key
+
+
+def creates(spec) -> list[str]:
+    """Every create operation of the document: the resource graph's producers, ``POST
+    .../create_*`` actions, and whatever ``tables.keys`` lists that the document has."""
+    ops = {op for op in Graph(spec).producers.values() if op != "table"}
+    ops |= {op.key for op in spec
+            if op.method == "POST" and op.segments and op.segments[-1].startswith("create_")}
+    ops |= {op for op in KEYS if op in spec.operations}
+    return sorted(ops)
+
+
+def create_body(ctx: ContractContext, operation: str, key: Key | None) -> Any:
+    """A valid create body with every field of the natural key's ``set`` filled (a reference names
+    an existing object, anything else a unique value)."""
+    body = ctx.objects.body_for(operation)
+    item = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else body
+    if key is not None and isinstance(item, dict):
+        for name in key.set:
+            if item.get(name) is None:
+                if name in REFERENCES:
+                    collection, field = REFERENCES[name]
+                    item[name] = ctx.objects.existing(collection)[field]
+                else:
+                    item[name] = ctx.objects.unique(name)
+    return body
+
+
+def key_filters(ctx: ContractContext, filter_op: str, key: Key, obj: dict) -> list[dict]:
+    """Bodies of ``filter_op`` that narrow to ``obj``'s natural key (from the filter's schema), then a
+    plain page."""
+    props = ctx.spec.body_schema(filter_op).get("properties", {})
+    route = filter_op.split(" ", 1)[1]
+    own = route.rstrip("/").rsplit("/", 2)[-2]  # flows in /flows/filter, queues in .../queues/filter
+    out = []
+    for name, prop in sorted(props.items(), key=lambda item: (own not in item[0], item[0])):
+        fields = {f for b in ctx.spec.branches(prop, ("anyOf",)) for f in b.get("properties", {})}
+        for field in key.fields:
+            if field in fields and isinstance(obj.get(field), str):
+                out.append({name: {field: {"any_": [obj[field]]}}, "limit": KEY_PAGE})
+    if "limit" in props:
+        out.append({"limit": KEY_PAGE})
+    return out
+
+
+# -- updates -----------------------------------------------------------------------------------
+UPDATE_FIELDS = ("description", "tags", "limit", "name", "data")  # what an update sets, in order of preference
+
+
+def update_field(ctx: ContractContext, operation: str, avoid: tuple[str, ...] = ()) -> tuple[str, Any] | None:
+    """(field, new value) that an update through ``operation`` can set (``UPDATE_FIELDS``), or None."""
+    spec = ctx.spec
+    props = spec.body_schema(operation).get("properties", {})
+    for name in UPDATE_FIELDS:
+        if name not in props or name in avoid:
+            continue
+        types = {b.get("type") for b in spec.branches(props[name]) if b.get("type")}
+        value = (ctx.objects.unique(f"updated-{name}") if "string" in types else
+                 [ctx.objects.unique("tag")] if "array" in types else
+                 7 if "integer" in types else
+                 {"restcontract": ctx.objects.unique("data")} if "object" in types else None)
+        if value is not None:
+            return name, value
+    return None

@@ -37,13 +37,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
-from restcontract.checks.registry import family
-from restcontract.checks.filtering import bodies as gen
 from restcontract.checks.filtering import counting, matching, pagination, seed, sorting
+from restcontract.checks.filtering.bodies import body_strategy, nonnull, scope_body
 from restcontract.checks.filtering.model import COLLECTIONS
 from restcontract.checks.filtering.probe import Probe, run_examples
+from restcontract.checks.registry import family
+from restcontract.checks.support import NotApplicable
 from restcontract.spec import Spec
 from restcontract.spec.routes import FILTER_ACTIONS
 
@@ -71,22 +70,22 @@ def operations(spec: Spec) -> list[str]:
 # -- entry point ------------------------------------------------------------------------------
 @family("filtering", "filter/count/paginate answers agree with an oracle evaluated on seeded objects",
         operations=operations)
-def run(ctx: "ContractContext") -> None:
+def run(ctx: ContractContext) -> None:
     try:
         _run(ctx)
     except seed.SeedError as exc:
-        pytest.skip(f"could not seed objects: {exc}")
+        raise NotApplicable(f"could not seed objects: {exc}") from exc
 
 
-def _run(ctx: "ContractContext") -> None:
+def _run(ctx: ContractContext) -> None:
     operation = ctx.operation
     if operation in SKIPPED:
-        pytest.skip(SKIPPED[operation])
+        raise NotApplicable(SKIPPED[operation])
     probe = Probe(ctx, operation)
     props = probe.props
     if probe.coll is None:
         probe.base = seed.plain(ctx, ctx.spec[operation].route)
-    body = gen.scope_body(probe.coll, probe.world) if probe.coll else _related_scope(probe)
+    body = scope_body(probe.coll, probe.world) if probe.coll else _related_scope(probe)
     if probe.action == "filter":
         if probe.coll is not None:
             matching.check_oracle(probe)
@@ -94,17 +93,18 @@ def _run(ctx: "ContractContext") -> None:
             pagination.check_partition(probe, body)
             pagination.check_limit(probe, body)
         if "sort" in props:
-            enum = gen._nonnull(ctx.spec, props["sort"]).get("enum", [])
+            enum = nonnull(ctx.spec, props["sort"]).get("enum", [])
             sorting.check_sort(probe, body, enum)
         if probe.coll is None and not ({"limit", "offset", "sort"} & set(props)):
-            pytest.skip("no filter criteria the oracle understands, no pagination, no sort")
+            raise NotApplicable("no filter criteria the oracle understands, no pagination, no sort")
     elif probe.action == "count":
         counterpart, total = COUNT_PAIRS.get(operation, (f"POST {probe.route('filter')}", None))
         if counterpart not in ctx.spec.operations:
-            pytest.skip(f"no list operation to count against ({counterpart})")
+            raise NotApplicable(f"no list operation to count against ({counterpart})")
         if probe.coll is not None:
-            strategy = gen.bodies(probe.coll, probe.schema, probe.world, ctx.spec, ctx.objects.prefix)
-            run_examples(ctx, strategy, counting.COUNT_EXAMPLES, lambda b: counting.check_count(probe, b, counterpart, total))
+            strategy = body_strategy(probe.coll, probe.schema, probe.world, ctx.spec, ctx.objects.prefix)
+            run_examples(ctx, strategy, counting.COUNT_EXAMPLES,
+                         lambda b: counting.check_count(probe, b, counterpart, total))
         else:
             scoped = _related_scope(probe)
             counting.check_count(probe, scoped, counterpart, total)
@@ -121,6 +121,6 @@ def _related_scope(probe: Probe) -> dict:
     for name in ("task_runs", "block_documents"):
         if name in probe.props and name in COLLECTIONS:
             coll = COLLECTIONS[name]
-            return gen.scope_body(coll, seed.world(probe.ctx, name))
+            return scope_body(coll, seed.world(probe.ctx, name))
     return {}
 

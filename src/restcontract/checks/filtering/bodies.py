@@ -28,19 +28,19 @@ from restcontract.spec.document import Spec
 MISSING_ID = str(uuid.UUID(int=0x5EED))
 
 
-def _nonnull(spec: Spec, schema: dict) -> dict:
+def nonnull(spec: Spec, schema: dict) -> dict:
     """The first alternative of a schema that is not ``null`` (the schema itself when none)."""
     return next((b for b in spec.branches(schema) if b.get("type") != "null"), spec.resolve(schema))
 
 
 def field_schemas(spec: Spec, schema: dict) -> dict[str, dict]:
     """``{field: {operator: schema}}`` of a collection filter schema."""
-    schema = _nonnull(spec, schema)
+    schema = nonnull(spec, schema)
     out = {}
     for name, prop in schema.get("properties", {}).items():
-        sub = _nonnull(spec, prop)
+        sub = nonnull(spec, prop)
         if "properties" in sub:
-            out[name] = {op: _nonnull(spec, s) for op, s in sub["properties"].items()}
+            out[name] = {op: nonnull(spec, s) for op, s in sub["properties"].items()}
     return out
 
 
@@ -55,7 +55,7 @@ def values_of(field: Field, objs: list[dict]) -> list[Any]:
 
 
 def _miss(field: Field, op_schema: dict, spec: Spec, prefix: str) -> list[Any]:
-    items = _nonnull(spec, op_schema.get("items", {}))
+    items = nonnull(spec, op_schema.get("items", {}))
     if "enum" in items:
         return list(items["enum"])
     if items.get("format") == "uuid":
@@ -126,8 +126,8 @@ def field_criterion(name: str, field: Field | Group, ops: dict[str, dict], objs:
         subs = {}
         for sub_name, sub in field.fields.items():
             if sub_name in ops:
-                sub_ops = {op: s for op, s in _nonnull(spec, ops[sub_name]).get("properties", {}).items()}
-                strategy = field_criterion(sub_name, sub, {k: _nonnull(spec, v) for k, v in sub_ops.items()},
+                sub_ops = {op: s for op, s in nonnull(spec, ops[sub_name]).get("properties", {}).items()}
+                strategy = field_criterion(sub_name, sub, {k: nonnull(spec, v) for k, v in sub_ops.items()},
                                            objs, spec, prefix, mode)
                 if strategy is not None:
                     subs[sub_name] = strategy
@@ -193,9 +193,9 @@ def scope_body(coll: Coll, world: World) -> dict:
     return {coll.name: {coll.scope_field: {"any_": values}}}
 
 
-def bodies(coll: Coll, body_schema: dict, world: World, spec: Spec, prefix: str) -> st.SearchStrategy[dict]:
+def body_strategy(coll: Coll, body_schema: dict, world: World, spec: Spec, prefix: str) -> st.SearchStrategy[dict]:
     """Whole filter bodies for an operation whose request schema is ``body_schema``."""
-    props = _nonnull(spec, body_schema).get("properties", {})
+    props = nonnull(spec, body_schema).get("properties", {})
     main = {mode: collection_criteria(coll, props[coll.name], world, spec, prefix, mode, scope=True)
             for mode in ("and", "or")}
     modes = [s for s in main.values() if s is not None]

@@ -10,8 +10,8 @@ body answered with anything but a list is ``filter_rejected``.
 
 from __future__ import annotations
 
-from restcontract.checks.filtering import bodies as gen
 from restcontract.checks.filtering import oracle
+from restcontract.checks.filtering.bodies import body_strategy, scope_body
 from restcontract.checks.filtering.model import COLLECTIONS, Coll, Group
 from restcontract.checks.filtering.probe import MAX_LIMIT, Probe, run_examples
 
@@ -47,7 +47,7 @@ def criteria_of(body: dict, coll: Coll) -> list[tuple[str, dict, str]]:
 
 def scoped_single(probe: Probe, single: dict, name: str, label: str) -> dict:
     coll = probe.coll
-    scope = gen.scope_body(coll, probe.world)
+    scope = scope_body(coll, probe.world)
     if name != coll.name:
         return {**scope, **single}
     crit = dict(single[name])
@@ -66,7 +66,8 @@ def compare(probe: Probe, body: dict) -> tuple[list[str], list[str]] | None:
     route = probe.route("filter")
     response = probe.post(route, {**body, "limit": MAX_LIMIT})
     if response.status_code != 200 or not isinstance(response.json(), list):
-        probe.report("filter_rejected", f"HTTP {response.status_code}|{','.join(sorted(label for label, _, _ in criteria_of(body, probe.coll)))}",
+        labels = ",".join(sorted(label for label, _, _ in criteria_of(body, probe.coll)))
+        probe.report("filter_rejected", f"HTTP {response.status_code}|{labels}",
                      f"expected 200 and a list for a valid filter body, got HTTP {response.status_code}: "
                      f"{response.text[:300]}\nbody: {body}", route, body)
         return None
@@ -154,12 +155,12 @@ def declared(spec, schema, body) -> bool:
 
 def check_oracle(probe: Probe) -> None:
     tags = probe.world.get("_tags", [])
-    scope = gen.scope_body(probe.coll, probe.world)
+    scope = scope_body(probe.coll, probe.world)
     for make in EXPLICIT.get(probe.coll.name, []):
         body = make(probe.world, tags)
         if not declared(probe.ctx.spec, probe.schema, body):
             continue  # a hand-picked split this version's document cannot express
         main = {**body.get(probe.coll.name, {}), **scope[probe.coll.name]}
         check_body(probe, {**body, probe.coll.name: main})
-    strategy = gen.bodies(probe.coll, probe.schema, probe.world, probe.ctx.spec, probe.ctx.objects.prefix)
+    strategy = body_strategy(probe.coll, probe.schema, probe.world, probe.ctx.spec, probe.ctx.objects.prefix)
     run_examples(probe.ctx, strategy, EXAMPLES, lambda body: check_body(probe, body))

@@ -24,10 +24,11 @@ Semantics, from the guidelines and Prefect's ``server/schemas/filters.py``:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 
 @lru_cache(maxsize=512)
@@ -59,7 +60,7 @@ class Field:
     getter: Callable[[dict], Any]
     scoped: bool = False  # values are harness-unique: any_/all_/like_ with them match only harness objects
     null_getter: Callable[[dict], Any] | None = None  # is_null_ reads this (flow run start_time)
-    custom: Callable[[dict, dict, "World"], bool] | None = None  # evaluates the whole criterion
+    custom: Callable[[dict, dict, World], bool] | None = None  # evaluates the whole criterion
     operators: tuple[str, ...] = ()  # limit generation to these (default: every operator the schema has)
 
 
@@ -78,7 +79,7 @@ class Coll:
     scope_getter: Callable[[dict], Any] = get("id")
     key: Callable[[dict], Any] = get("id")  # identity of an answer's object
     defaults: dict[str, dict] = field(default_factory=dict)  # criteria the server applies when the key is absent
-    relations: dict[str, Callable[[dict, "World"], list[dict]]] = field(default_factory=dict)
+    relations: dict[str, Callable[[dict, World], list[dict]]] = field(default_factory=dict)
     sorts: dict[str, tuple[Callable[[dict], Any], bool]] = field(default_factory=dict)  # enum value -> key, descending
     read: Callable[[dict], str] | None = None  # GET route that reads one object back
 

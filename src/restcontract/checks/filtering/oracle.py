@@ -33,7 +33,9 @@ def apply(field: Field, op: str, arg: Any, obj: dict) -> bool | None:
     if op == "like_":
         return SKIP if not arg else ilike(value, arg)
     if op == "startswith_":
-        return SKIP if arg is None else value is not None and any(str(value).lower().startswith(str(a).lower()) for a in arg)
+        if arg is None:
+            return SKIP
+        return value is not None and any(str(value).lower().startswith(str(a).lower()) for a in arg)
     if op == "is_null_":
         if arg is None:
             return SKIP

@@ -60,7 +60,8 @@ def check_limit(probe: Probe, body: dict, key: str = "limit") -> None:
         answer = response.json()
         items = answer.get("results", []) if isinstance(answer, dict) else answer
         if isinstance(items, list) and len(items) > 1:
-            probe.report("limit", "limit not honoured", f"limit 1 answered {len(items)} objects\nbody: {one}", route, one)
+            probe.report("limit", "limit not honoured", f"limit 1 answered {len(items)} objects\nbody: {one}", route,
+                         one)
     over = {**body, "limit": MAX_LIMIT + 1}
     response = probe.post(route, over)
     if response.status_code == 422:
@@ -93,7 +94,8 @@ def check_paginate(probe: Probe, body: dict) -> None:
         results = answer_ids(answer["results"], probe)
         if len(results) > PAGE:
             probe.report("limit", "page longer than limit",
-                         f"limit {PAGE} page {page_no} answered {len(results)} objects\nbody: {page_body}", route, page_body)
+                         f"limit {PAGE} page {page_no} answered {len(results)} objects\nbody: {page_body}", route,
+                         page_body)
             return
         count, total_pages = answer.get("count"), answer.get("pages")
         if full is not None and count != len(full):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from restcontract.checks.filtering import bodies as gen
+from restcontract.checks.filtering.bodies import nonnull
 from restcontract.checks.filtering import seed
 from restcontract.checks.filtering.model import COLLECTIONS, Coll, World
 from restcontract.checks.support import finding
@@ -33,7 +33,7 @@ class Probe:
         self.action = op.segments[-1]
         self.base = op.route[: -len(self.action) - 1]  # /flows
         self.schema = ctx.spec.body_schema(operation)
-        self.props = gen._nonnull(ctx.spec, self.schema).get("properties", {})
+        self.props = nonnull(ctx.spec, self.schema).get("properties", {})
         name = self.base.strip("/")
         self.coll: Coll | None = COLLECTIONS.get(name) if name in self.props else None
         self.world: World | None = seed.world(ctx, name) if self.coll else None

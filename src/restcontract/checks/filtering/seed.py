@@ -29,7 +29,7 @@ NEEDS = {"artifacts": ("runs",), "logs": ("runs",)}
 ORDER = ["delta", "alpha", "charlie", "bravo", "echo", "foxtrot", "golf"]  # creation order != name order
 
 
-def world(ctx: "ContractContext", collection: str) -> World:
+def world(ctx: ContractContext, collection: str) -> World:
     """The seeded world with ``collection`` (and what it depends on) in it."""
     objects = ctx.objects
     seeded = _WORLDS.setdefault(objects.run_id, World())
@@ -73,7 +73,8 @@ def _runs(ctx, world: World) -> None:
     deployments = [
         objects.create("deployments", flow_id=flows[0]["id"], name=objects.unique("zulu"), tags=[red], paused=True),
         objects.create("deployments", flow_id=flows[0]["id"], name=objects.unique("mike"), tags=[], paused=False),
-        objects.create("deployments", flow_id=flows[1]["id"], name=objects.unique("kilo"), tags=[blue, red], paused=False),
+        objects.create("deployments", flow_id=flows[1]["id"], name=objects.unique("kilo"), tags=[blue, red],
+                       paused=False),
     ]
     scheduled = lambda when: {"type": "SCHEDULED", "state_details": {"scheduled_time": when}}  # noqa: E731
     plans = [  # flow, name, tags, state, deployment, idempotency key
@@ -95,8 +96,9 @@ def _runs(ctx, world: World) -> None:
         if key:
             body["idempotency_key"] = key
         runs.append(objects.create("flow_runs", **body))
-    task_plans = [(0, "t-alpha", [red], "COMPLETED"), (0, "t-delta", [], "FAILED"), (1, "t-charlie", [blue], "RUNNING"),
-                  (2, "t-bravo", [red, blue], None), (5, "t-echo", [green], "COMPLETED"), (None, "t-foxtrot", [red], None)]
+    task_plans = [(0, "t-alpha", [red], "COMPLETED"), (0, "t-delta", [], "FAILED"),
+                  (1, "t-charlie", [blue], "RUNNING"), (2, "t-bravo", [red, blue], None),
+                  (5, "t-echo", [green], "COMPLETED"), (None, "t-foxtrot", [red], None)]
     task_runs = []
     for run, name, run_tags, state in task_plans:
         body = {"name": objects.unique(name), "tags": run_tags}
