@@ -20,6 +20,7 @@ STAGES = {
     "server": 3,  # the server under test: target, embedded server, its child process, PostgreSQL
     "objects": 4,  # factories, resource graph, pool, ledger, producers
     "diff": 5,  # spec diffs (and probing a live server to confirm them)
+    "clients": 5,  # the real Prefect client's recorded requests: validated, replayed, the compat matrix
     "cases": 6,  # generated cases: fuzzing, positive filling, the case store
     "run": 7,  # the harness, what a check sees, pipeline, interrupts, results
     "checks": 8,  # one module per contract family, and their registry

@@ -8,6 +8,9 @@ USAGE = """usage: restcontract COMMAND ...
 
 commands:
   diff OLD NEW [options]   classify the changes between two OpenAPI documents (files or URLs)
+  compat --client VERSION --spec DOCUMENT [--against URL] [--format text|json|markdown]
+                           judge a recorded Prefect client's requests by a document (and a live server);
+                           compat --matrix: every recorded client against every document of spec/
   spec OUT.json            write the installed Prefect's OpenAPI document deterministically
   report R.json [MORE.json ...] [--html OUT.html] [--markdown OUT.md] [--json OUT.json]
                            render reports from saved JSON reports (--contract-report); several are merged
@@ -23,9 +26,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "diff":
+        from restcontract.clients.touch import mark_touched
         from restcontract.diff.cli import main as diff_main
 
-        return diff_main(rest)
+        return diff_main(rest, client_marker=mark_touched)
+    if command == "compat":
+        from restcontract.clients.cli import main as compat_main
+
+        return compat_main(rest)
     if command == "spec":
         from restcontract.spec.generate import main as spec_main
 
@@ -36,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return report_main(rest)
     if command == "test":
         return run_suite(rest)
-    print(f"restcontract: unknown command {command!r} (expected: diff, report, spec, test)", file=sys.stderr)
+    print(f"restcontract: unknown command {command!r} (expected: compat, diff, report, spec, test)", file=sys.stderr)
     return 2
 
 

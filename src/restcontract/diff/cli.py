@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                                 "PREFECT_SERVER_API_AUTH_STRING expects (never printed)")
     live.add_argument("--header", metavar="'NAME: VALUE'", action="append", default=[],
                       help="an extra header for the probes (repeatable)")
+    parser.add_argument("--client", metavar="VERSION", help="mark the changes the recorded Prefect client of this "
+                                                           "version touches; fail only on those (docs/compat.md)")
     return parser
 
 
@@ -67,11 +69,15 @@ def probe_headers(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
     return headers, [s for s in secrets if s]
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, client_marker=None) -> int:
     entries = load_ignores(args.ignore) if args.ignore else []
     old, new = load_spec(args.old), load_spec(args.new)
     changes = diff_specs(old, new)
     changes, unused = apply_ignores(changes, entries)
+    if args.client:  # clients.touch.mark_touched, passed in by the restcontract command (a later stage)
+        if client_marker is None:
+            raise ContractError("--client needs the restcontract command (restcontract diff ... --client VERSION)")
+        changes = client_marker(changes, args.client)
     if args.against:
         headers, secrets = probe_headers(args)
         prober = Prober(args.against, old, new, headers, secrets)
@@ -93,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, client_marker=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser().parse_args(argv)
@@ -103,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     try:
-        return run(args)
+        return run(args, client_marker)
     except ContractError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
