@@ -88,7 +88,8 @@ def report(ctx: "ContractContext", sequence: Sequence, found: Break, explored: i
     what = f"{len(steps)} accepted {ctx.operation} write{'s' if len(steps) > 1 else ''}"
     deleted = ("deleting the object made them answer again" if 200 <= found.deleted < 300 or found.deleted == 404
                else f"deleting the object failed (HTTP {found.deleted}): it may still poison them")
-    message = (f"after {what} on one {plan.collection} object (shrunk from {explored}), its reads broke: "
+    shrunk = f" (shrunk from {explored})" if explored > len(steps) else ""
+    message = (f"after {what} on one {plan.collection} object{shrunk}, its reads broke: "
                f"{describe(ctx, broken)}; {deleted}"
                + ("" if replayed else " (the recorded replay did not break them again: the defect is flaky)"))
     detail = f"{ctx.operation} -> " + ", ".join(f"{op} {kind}" for op, kind in sorted(found.signature.items()))

@@ -8,8 +8,8 @@ delete that removes one object. ``Sequence`` runs it:
 1. ``explore``: a fresh object (a factory body, sent through the test's client, so the reproduction
    makes it too); its reads (``reads.reads_of``) that answer 2xx and conform now are the ones watched
    (a read already broken before any write is not this write's doing). Then ``STEPS`` (or
-   ``--max-examples``) drawn bodies (``values.Values``), each sent to the write; a body the server
-   refuses (not 2xx) is no step of the sequence. After each accepted write every watched read is sent;
+   ``--max-examples``) drawn bodies (``values.Values``; the first one bold), each sent to the write; a
+   body the server refuses (not 2xx) is no step of the sequence. After each accepted write every watched read is sent;
    a broken one is read again (``confirm``: a transient answer is not a break). For a create, each step
    makes a new object with a drawn body and reads it.
 2. ``settle``: the object is deleted right away; a read that answers again afterwards (2xx and
@@ -164,13 +164,13 @@ class Sequence:
                                 f"{', '.join(sorted(bad))}")
 
     # -- exploring ------------------------------------------------------------------------
-    def body(self) -> Any:
+    def body(self, bold: bool = False) -> Any:
         base_operation = self.plan.create if self.plan.is_create else self.plan.operation
         try:
             base = self.ctx.objects.body_for(base_operation)
         except ObjectError as exc:
             raise NotApplicable(f"no valid body for {base_operation}: {str(exc).splitlines()[0][:200]}") from None
-        return self.values.body(base_operation, base)
+        return self.values.body(base_operation, base, bold)
 
     def explore(self) -> Break | None:
         """Draw ``STEPS`` writes; the first break (confirmed), or None."""
@@ -180,8 +180,8 @@ class Sequence:
             self.delete(obj)
             return self.explore_creates()
         steps: list[Any] = []
-        for _ in range(self.steps):
-            body = self.body()
+        for number in range(self.steps):
+            body = self.body(bold=number == 0)
             self.sent += 1
             if not 200 <= self.write(obj, body).status_code < 300:
                 continue
@@ -195,8 +195,8 @@ class Sequence:
         return None
 
     def explore_creates(self) -> Break | None:
-        for _ in range(self.steps):
-            body = self.body()
+        for number in range(self.steps):
+            body = self.body(bold=number == 0)
             self.sent += 1
             obj, _ = self.make(body)
             if obj is None:

@@ -8,8 +8,12 @@ object with its required properties, some optional ones, and, where ``additional
 it, extra keys holding any JSON value (strings, numbers, booleans, ``null``, lists and objects: the
 values the document allows and a client may well send, such as an object as a flow run's label).
 
+Numbers are mostly small, now and then up to ``minimum + 1000`` or an extreme the document allows where
+it sets no ``maximum`` (``EXTREMES``: ``2**63 - 1``, ``1e308``...).
+
 ``body(operation, base)`` is a write's body: ``base`` (a valid body from the factories, which fills
-references and names) with optional properties drawn on top. Fields that name or point at objects
+references and names) with optional properties drawn on top; a ``bold`` body sets every optional
+property, each number at the largest value the document allows. Fields that name or point at objects
 (``tables.references``: ``name``, ``slug``, ``flow_id``...) keep the base's value: a write under test
 never renames its object or moves it elsewhere, so every read of the object keeps addressing it.
 Everything comes from ``rng`` (a ``random.Random`` seeded from the run's ``--seed``): the same seed
@@ -31,7 +35,7 @@ OMIT = object()  # no value the generator can vouch for: leave the field out
 MAX_DEPTH = 3
 STRINGS = ("restcontract", "rc value", "", "ünïcødé", "rc-1")
 KEEP = NAME_FIELDS | set(REFERENCES) | {"id"}  # identity and references: the base's value stays
-EXTREMES = {"integer": (2**31 - 1, 2**53, 2**63 - 1), "number": (1e18, 1e308)}  # allowed where no maximum is set
+EXTREMES = {"integer": (2**31 - 1, 2**53, 2**63 - 1), "number": (1e18, 1e100, 1e308)}  # where no maximum is set
 ANY_KINDS = ("string", "integer", "number", "boolean", "null", "array", "object")
 
 
@@ -42,6 +46,7 @@ class Values:
         self.spec = spec
         self.rng = rng
         self.keys = 0
+        self.bold = False  # every optional property, every number at its extreme (``body(..., bold=True)``)
 
     # -- one schema -----------------------------------------------------------------------
     def of(self, schema: Any, depth: int = 0) -> Any:
@@ -107,7 +112,9 @@ class Values:
         if top < low:
             return OMIT
         draw = self.rng.random()
-        if draw < 0.1 and high is None:
+        if self.bold:
+            value = EXTREMES[kind][-1] if high is None else top
+        elif draw < 0.15 and high is None:
             value = self.rng.choice(EXTREMES[kind])
         elif draw < 0.3:
             value = self.rng.uniform(low, top)
@@ -124,7 +131,7 @@ class Values:
             if name in KEEP and base is not None:
                 continue
             needed = name in required and name not in out
-            if not needed and self.rng.random() >= 0.5:
+            if not needed and not self.bold and self.rng.random() >= 0.5:
                 continue
             value = self.of(prop, depth + 1)
             if value is not OMIT:
@@ -162,8 +169,16 @@ class Values:
         return schema
 
     # -- a write's body ---------------------------------------------------------------------
-    def body(self, operation: str, base: Any) -> Any:
-        """A body for ``operation``: ``base`` (valid, from the factories) with drawn properties on top."""
+    def body(self, operation: str, base: Any, bold: bool = False) -> Any:
+        """A body for ``operation``: ``base`` (valid, from the factories) with drawn properties on top;
+        ``bold``: with every optional property, numbers at the largest value the document allows."""
+        self.bold = bold
+        try:
+            return self._body(operation, base)
+        finally:
+            self.bold = False
+
+    def _body(self, operation: str, base: Any) -> Any:
         schema = self.concrete(self.spec.body_schema(operation))
         if schema.get("type") == "array":
             item = self.concrete(schema.get("items", {}))
