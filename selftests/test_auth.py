@@ -87,9 +87,10 @@ def test_non_secret_headers_stay_readable(tmp_path):
         api_key = API_KEY
         header = [("X-Custom", CUSTOM), ("X-Auth-Token", "t0k"), ("X-Team", "data")]
         api_version = "0.8.4"
+        auth_string = None
 
     harness = Harness.__new__(Harness)
-    harness.option = Option()
+    harness.options = Option()
     headers, secrets = harness.headers()
     assert headers["Authorization"] == f"Bearer {API_KEY}" and headers["X-PREFECT-API-VERSION"] == "0.8.4"
     assert set(secrets) == {API_KEY, CUSTOM, "t0k"}

@@ -21,21 +21,21 @@ from types import SimpleNamespace
 import pytest
 from conftest import ROOT, run_pytest
 
-from restcontract.plugin import _header, _positive_int
 from restcontract.run import config
 from restcontract.run.config import ConfigError, OptionSpec
+from restcontract.run.options import header, positive_int
 
 FAMILIES = ["conformance", "idempotency", "not_found", "guidelines"]
-OPTIONS = [
-    OptionSpec("max-examples", "max_examples", convert=_positive_int),
-    OptionSpec("seed", "seed", convert=int, default=0),
-    OptionSpec("request-timeout", "request_timeout", convert=float, default=30.0),
-    OptionSpec("embedded-db", "embedded_db", choices=("sqlite", "postgresql"), default="sqlite"),
-    OptionSpec("update-baseline", "update_baseline", kind="flag", default=False),
-    OptionSpec("operation", "operation", kind="list", default=[]),
-    OptionSpec("header", "header", kind="list", convert=_header, default=[]),
-    OptionSpec("api-key", "api_key"),
-    OptionSpec("spec", "spec"),
+OPTIONS = [  # as options_of reads the plugin's group: --contract-<name>, dest contract_<name>
+    OptionSpec("contract-max-examples", "contract_max_examples", convert=positive_int),
+    OptionSpec("contract-seed", "contract_seed", convert=int, default=0),
+    OptionSpec("contract-request-timeout", "contract_request_timeout", convert=float, default=30.0),
+    OptionSpec("contract-embedded-db", "contract_embedded_db", choices=("sqlite", "postgresql"), default="sqlite"),
+    OptionSpec("contract-update-baseline", "contract_update_baseline", kind="flag", default=False),
+    OptionSpec("contract-operation", "contract_operation", kind="list", default=[]),
+    OptionSpec("contract-header", "contract_header", kind="list", convert=header, default=[]),
+    OptionSpec("contract-api-key", "contract_api_key"),
+    OptionSpec("contract-spec", "contract_spec"),
 ]
 
 
@@ -55,10 +55,24 @@ def error_of(table: dict) -> str:
 def test_values_are_converted_like_the_command_line():
     loaded = parse({"max-examples": 25, "seed": "7", "request_timeout": 2, "embedded-db": "postgresql",
                     "update-baseline": True, "operation": "GET /flows/{id}", "header": ["X-Team: data"]})
-    assert loaded.values == {"max_examples": 25, "seed": 7, "request_timeout": 2.0, "embedded_db": "postgresql",
-                             "update_baseline": True, "operation": ["GET /flows/{id}"], "header": [("X-Team", "data")]}
-    assert loaded.lists == {"operation", "header"}
+    assert short(loaded.values) == {"max_examples": 25, "seed": 7, "request_timeout": 2.0, "embedded_db": "postgresql",
+                                    "update_baseline": True, "operation": ["GET /flows/{id}"],
+                                    "header": [("X-Team", "data")]}
+    assert loaded.lists == {"contract_operation", "contract_header"}
     assert "max-examples" in loaded.describe() and loaded.label in loaded.describe()
+
+
+def short(values: dict) -> dict:
+    """dest -> value, without the options' namespace (``contract_seed`` -> ``seed``)."""
+    return {k.removeprefix("contract_"): v for k, v in values.items()}
+
+
+def test_a_key_may_name_the_option_with_or_without_its_namespace():
+    """``seed``, ``contract-seed`` and ``contract_seed`` are one key: files written before the options
+    were namespaced keep working."""
+    for key in ("seed", "contract-seed", "contract_seed"):
+        assert parse({key: 5}).values == {"contract_seed": 5}
+    assert "did you mean 'max-examples'" in error_of({"contract-max-exampels": 3})
 
 
 @pytest.mark.parametrize("table, expected", [
@@ -99,13 +113,13 @@ def test_options_added_to_the_group_later_are_settable_without_code_changes():
         return SimpleNamespace(names=lambda: names, dest=dest, attrs=lambda: {"dest": dest, **attrs})
 
     group = SimpleNamespace(options=[
-        argument(["--max-response-time"], "max_response_time", type=float, default=None),
+        argument(["--contract-max-response-time"], "max_response_time", type=float, default=None),
         argument(["--strict-thing"], "strict_thing", nargs=0, const=True, default=False),
-        argument(["--tag"], "tag", default=[]),
+        argument(["--contract-tag"], "tag", default=[]),
         argument(["-x"], "short_only"),
     ])
     specs = config.options_of(group)
-    assert [(s.key, s.kind) for s in specs] == [("max-response-time", "value"), ("strict-thing", "flag"), ("tag", "list")]
+    assert [(s.short, s.kind) for s in specs] == [("max-response-time", "value"), ("strict-thing", "flag"), ("tag", "list")]
     loaded = config.parse({"max-response-time": "1.5", "strict-thing": True, "tag": ["Flows"]}, specs)
     assert loaded.values == {"max_response_time": 1.5, "strict_thing": True, "tag": ["Flows"]}
     with pytest.raises(ConfigError, match="max-response-time: expected a number"):
@@ -118,12 +132,12 @@ def test_files_found_in_the_rootdir(tmp_path):
     assert not config.load(tmp_path, OPTIONS)  # a pyproject.toml without [tool.restcontract]
     (tmp_path / "pyproject.toml").write_text("[tool.restcontract]\nseed = 3\n")
     loaded = config.load(tmp_path, OPTIONS)
-    assert loaded.values == {"seed": 3} and loaded.label == "pyproject.toml [tool.restcontract]"
+    assert short(loaded.values) == {"seed": 3} and loaded.label == "pyproject.toml [tool.restcontract]"
     (tmp_path / "restcontract.toml").write_text("seed = 4\n")
     with pytest.raises(ConfigError, match="both restcontract.toml and pyproject.toml"):
         config.load(tmp_path, OPTIONS)
     (tmp_path / "pyproject.toml").unlink()
-    assert config.load(tmp_path, OPTIONS).values == {"seed": 4}
+    assert short(config.load(tmp_path, OPTIONS).values) == {"seed": 4}
     (tmp_path / "restcontract.toml").write_text("seed = \n")
     with pytest.raises(ConfigError, match=r"^restcontract.toml: not valid TOML: "):
         config.load(tmp_path, OPTIONS)
@@ -166,8 +180,10 @@ def test_per_operation_overrides():
 PROBE = """
 import json
 
+from restcontract.plugin import options
+
 def test_options(pytestconfig):
-    o = pytestconfig.option
+    o = options.of_config(pytestconfig)  # the run's one Options object
     print("OPTIONS=" + json.dumps({k: getattr(o, k) for k in
           ("seed", "max_examples", "embedded_db", "operation", "update_baseline", "header", "base_url")}))
 """
@@ -208,8 +224,10 @@ def readme_example() -> str:
 PROBES = {
     "from_file": ("pyproject.toml", PRECEDENCE_FILE, [], None),
     # the command line wins over the file; PYTEST_BASE_URL (this machine's) over the file's base-url
-    "cli": ("pyproject.toml", PRECEDENCE_FILE, ["--seed", "0", "--max-examples", "3", "--operation", "GET /health",
-                                                "--header", "X-Other: 1"], {"PYTEST_BASE_URL": "http://127.0.0.1:3/api"}),
+    # (the namespaced names and the old ones, aliases where no other plugin took them)
+    "cli": ("pyproject.toml", PRECEDENCE_FILE, ["--contract-seed", "0", "--max-examples", "3", "--contract-operation",
+                                                "GET /health", "--header", "X-Other: 1"],
+            {"PYTEST_BASE_URL": "http://127.0.0.1:3/api"}),
     "bad_file": ("restcontract.toml", "max-exampels = 3\n", [], None),
     "readme": ("pyproject.toml", None, [], None),  # the README's example (read when the probe starts)
 }
@@ -291,13 +309,14 @@ def runs(prefect_server, tmp_path_factory):
     processes): without the config file, and with it."""
     plain_dir, tmp = tmp_path_factory.mktemp("plain"), tmp_path_factory.mktemp("config")
     (tmp / "restcontract.toml").write_text(OVERRIDES)
-    ops = [arg for op in OPERATIONS for arg in ("--operation", op)]
-    common = ["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none",
-              "--spec", str(ROOT / "spec" / "prefect-3.8.8.json"), *ops]
+    ops = [arg for op in OPERATIONS for arg in ("--contract-operation", op)]
+    common = ["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url,
+              "--contract-baseline", "none",
+              "--contract-spec", str(ROOT / "spec" / "prefect-3.8.8.json"), *ops]
     prefect_server.activate(*FAULTS)
     try:
         with ThreadPoolExecutor(2) as pool:
-            plain = pool.submit(run_pytest, [*common, "--max-examples", "2"], plain_dir)
+            plain = pool.submit(run_pytest, [*common, "--contract-max-examples", "2"], plain_dir)
             configured = pool.submit(run_pytest, ["--rootdir", str(tmp), *common], tmp)
             return plain.result(), configured.result()
     finally:

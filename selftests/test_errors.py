@@ -47,7 +47,7 @@ def mini(tmp_path_factory) -> str:
 
 
 def one_op(mini: str) -> list[str]:
-    return ["tests/test_contracts.py::test_conformance", "--baseline", "none", "--spec", mini, "--operation", "GET /health"]
+    return ["tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--contract-spec", mini, "--contract-operation", "GET /health"]
 
 
 def assert_one_line_exit(run, code: int) -> str:
@@ -78,7 +78,7 @@ def start_up_error(url: str, timeout: float = 5) -> str:
 
 # -- a target unusable at start-up: one child run, every reason in-process ---------------------------
 def test_hang_at_start_up(children):
-    """End to end: --request-timeout bounds the start-up check; one line, exit 3."""
+    """End to end: --contract-request-timeout bounds the start-up check; one line, exit 3."""
     line = assert_one_line_exit(children.runs["hang_at_start_up"], TARGET_ERROR)
     assert line == f"restcontract: cannot reach {children.start_hang.url}/api: timed out"
 
@@ -129,7 +129,7 @@ def test_bad_spec(tmp_path, case):
 
 
 def test_bad_spec_is_one_line_and_exit_4(children):
-    """End to end: a ``SpecError`` of ``--spec`` ends the run before anything else, one line, exit 4."""
+    """End to end: a ``SpecError`` of ``--contract-spec`` ends the run before anything else, one line, exit 4."""
     path, needle = children.bad_spec
     line = assert_one_line_exit(children.runs["bad_spec"], USAGE_ERROR)
     assert needle in line and str(path) in line
@@ -161,10 +161,10 @@ class PluginOptions(argparse.ArgumentParser):
 
 
 BAD_OPTIONS = {
-    "embedded-db": (["--embedded-db", "mysql"], "argument --embedded-db: invalid choice: 'mysql'"),
-    "max-examples": (["--max-examples", "0"], "argument --max-examples: expected a positive whole number, got '0'"),
-    "header": (["--header", "no-colon"], "argument --header: expected NAME:VALUE"),
-    "auth-string": (["--auth-string", "no-colon"], "argument --auth-string: expected USER:PASS"),
+    "embedded-db": (["--contract-embedded-db", "mysql"], "argument --contract-embedded-db: invalid choice: 'mysql'"),
+    "max-examples": (["--contract-max-examples", "0"], "argument --contract-max-examples: expected a positive whole number, got '0'"),
+    "header": (["--contract-header", "no-colon"], "argument --contract-header: expected NAME:VALUE"),
+    "auth-string": (["--contract-auth-string", "no-colon"], "argument --contract-auth-string: expected USER:PASS"),
 }
 
 
@@ -239,22 +239,22 @@ def children(prefect_server, tmp_path_factory, mini) -> SimpleNamespace:
 
         started = {
             "hang_at_start_up": start("hang_at_start_up", [*one_op(mini), "--base-url", start_hang.url + "/api",
-                                                           "--request-timeout", "0.5"]),
-            "bad_spec": start("bad_spec", ["tests/test_contracts.py::test_conformance", "--baseline", "none", "--spec", str(spec_path),
+                                                           "--contract-request-timeout", "0.5"]),
+            "bad_spec": start("bad_spec", ["tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--contract-spec", str(spec_path),
                                            "--base-url", "http://127.0.0.1:9/api"]),
             "unknown_marker": start("unknown_marker", [*one_op(mini), "--base-url", "http://127.0.0.1:9/api",
                                                        "-m", "conformance and nosuchmarker"]),
-            "bad_option": start("bad_option", ["tests/test_contracts.py::test_conformance", "--baseline", "none",
+            "bad_option": start("bad_option", ["tests/test_contracts.py::test_conformance", "--contract-baseline", "none",
                                                *BAD_OPTIONS["max-examples"][0]]),
             "hangs_mid_run": start("hangs_mid_run", [
-                "tests/test_contracts.py::test_conformance", "--baseline", "none", "--base-url", mid_hang.url + "/api", "--spec", mini,
-                "--operation", "GET /flows/{id}", "--operation", "POST /flows/count", "--request-timeout", "0.5",
-                "--max-examples", "2"]),
+                "tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--base-url", mid_hang.url + "/api", "--contract-spec", mini,
+                "--contract-operation", "GET /flows/{id}", "--contract-operation", "POST /flows/count", "--contract-request-timeout", "0.5",
+                "--contract-max-examples", "2"]),
         }
         proxy = stack.enter_context(Proxy(prefect_server.base_url, faults=Faults(outage_after=OUTAGE_AFTER)))
         started["dies_mid_run"] = start("dies_mid_run", [
-            "tests/test_contracts.py::test_conformance", "--baseline", "none", "--spec", mini, "--max-examples", "5",
-            *[a for op in MID_RUN for a in ("--operation", op)], "--base-url", proxy.url_of(prefect_server.base_url),
+            "tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--contract-spec", mini, "--contract-max-examples", "5",
+            *[a for op in MID_RUN for a in ("--contract-operation", op)], "--base-url", proxy.url_of(prefect_server.base_url),
             "--contract-html", str(html)])
         runs = {name: future.result() for name, future in started.items()}
     return SimpleNamespace(runs=runs, start_hang=start_hang, mid_hang=mid_hang, bad_spec=(spec_path, needle), html=html)

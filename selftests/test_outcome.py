@@ -28,7 +28,7 @@ SUMMARY = {"new_failures": 0, "accepted": 4, "stale_baseline": 2}
 @pytest.mark.parametrize("ended, exitstatus, notes, summary, strict, expected", [
     (None, 0, [], SUMMARY, False, outcome.PASSED),
     (None, 1, [], {**SUMMARY, "new_failures": 3}, False, outcome.NEW_FINDINGS),
-    (None, 1, [], SUMMARY, True, outcome.NEW_FINDINGS),  # stale entries under --strict-baseline
+    (None, 1, [], SUMMARY, True, outcome.NEW_FINDINGS),  # stale entries under --contract-strict-baseline
     (None, 0, [], SUMMARY, False, outcome.PASSED),  # ... and without it
     (None, 2, [], SUMMARY, False, outcome.INTERRUPTED),  # pytest stopped (a collection error, -x)
     (None, 0, ["run stopped early: the server stopped answering; results so far"], SUMMARY, False, outcome.INTERRUPTED),
@@ -94,8 +94,8 @@ def test_a_server_killed_mid_run_is_interrupted_in_every_report(tmp_path):
     ops = ["POST /flows/", "POST /flows/filter", "GET /flows/{id}", "PATCH /flows/{id}"]
     try:
         server.wait_ready()
-        returncode, output = kill_mid_run(server, ["tests/test_contracts.py::test_conformance", "--baseline", "none", "--max-examples", "40",
-                                                   *[a for op in ops for a in ("--operation", op)], *args])
+        returncode, output = kill_mid_run(server, ["tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--contract-max-examples", "40",
+                                                   *[a for op in ops for a in ("--contract-operation", op)], *args])
     finally:
         server.stop()
     assert returncode == INTERRUPTED_EXIT, output[-3000:]
@@ -131,7 +131,7 @@ def test_an_unreachable_target_is_unusable_in_every_report(tmp_path):
     document = json.loads((ROOT / "spec" / "prefect-3.8.8.json").read_text())  # cut to one path: collected in seconds
     document["paths"] = {"/flows/{id}": document["paths"]["/flows/{id}"]}
     (tmp_path / "mini.json").write_text(json.dumps(document))
-    run = run_pytest(["tests/test_contracts.py::test_conformance", "--spec", str(tmp_path / "mini.json"), "--baseline", "none",
+    run = run_pytest(["tests/test_contracts.py::test_conformance", "--contract-spec", str(tmp_path / "mini.json"), "--contract-baseline", "none",
                       "--base-url", url, *args], tmp_path)
     assert run.returncode == UNUSABLE_EXIT, run.output[-3000:]
     summary = run.report["summary"]

@@ -1,4 +1,4 @@
-"""Selecting operations (``restcontract.run.selection``): globs, tags, exclusions, ``--changed-since``,
+"""Selecting operations (``restcontract.run.selection``): globs, tags, exclusions, ``--contract-changed-since``,
 and the progress line (``restcontract.run.progress``). Pure logic on the checked-in documents, in-process;
 one child run shows the selection in the terminal summary and a bad selection as one line, exit 4."""
 
@@ -49,17 +49,17 @@ def test_globs_and_exact_keys():
     posts = {k for k in SPEC.operations if k.startswith("POST /flows/")}
     assert chosen.keys == posts | {"GET /health"} and len(posts) == 5
     assert chosen.describe() == (f"selected 6 of {len(SPEC.operations)} operations: "
-                                 "--operation 'POST /flows/*', 'GET /health' (6 operations)")
+                                 "--contract-operation 'POST /flows/*', 'GET /health' (6 operations)")
     assert select(SPEC).keys is None and select(SPEC).describe() == ""
 
 
 def test_unknown_exact_key_and_empty_glob_are_errors():
-    with pytest.raises(SelectionError, match=r"^--operation 'GET /flow/\{id\}' is not an operation of the document "
+    with pytest.raises(SelectionError, match=r"^--contract-operation 'GET /flow/\{id\}' is not an operation of the document "
                                              r"\(did you mean 'GET /flows/\{id\}'\?\)$"):
         select(SPEC, operations=["GET /flow/{id}"])
-    with pytest.raises(SelectionError, match=r"^--operation 'POST /flow/\*' matches no operation of the document$"):
+    with pytest.raises(SelectionError, match=r"^--contract-operation 'POST /flow/\*' matches no operation of the document$"):
         select(SPEC, operations=["POST /flow/*"])
-    with pytest.raises(SelectionError, match=r"^--exclude-operation 'flows': expected 'METHOD /path'"):
+    with pytest.raises(SelectionError, match=r"^--contract-exclude-operation 'flows': expected 'METHOD /path'"):
         select(SPEC, exclude=["flows"])
 
 
@@ -68,7 +68,7 @@ def test_tags():
     assert len(tags) == 27 and len(tags["Flows"]) == 11
     chosen = select(SPEC, tags=["flows", "Flow Run States"])  # case-insensitive, several: OR
     assert chosen.keys == set(tags["Flows"]) | set(tags["Flow Run States"]) and len(chosen.keys) == 13
-    with pytest.raises(SelectionError, match=r"^--tag 'Flow' is not a tag of the document \(did you mean 'Flows'\? tags: "):
+    with pytest.raises(SelectionError, match=r"^--contract-tag 'Flow' is not a tag of the document \(did you mean 'Flows'\? tags: "):
         select(SPEC, tags=["Flow"])
 
 
@@ -77,7 +77,7 @@ def test_kinds_combine_as_and_and_exclusions_remove():
     tagged_posts = {k for k in tags_of(SPEC)["Flows"] if k.startswith("POST ")}
     assert chosen.keys == tagged_posts - {"POST /flows/filter", "POST /flows/bulk_delete"}
     assert {"POST /flows/", "POST /flows/count", "POST /ui/flows/next-runs"} <= chosen.keys
-    assert chosen.reasons[-1] == "--exclude-operation 'POST /flows/filter', '*/bulk_delete' (-2)"
+    assert chosen.reasons[-1] == "--contract-exclude-operation 'POST /flows/filter', '*/bulk_delete' (-2)"
     everything_but = select(SPEC, exclude=["GET *"])
     assert len(everything_but.keys) == len(SPEC.operations) - sum(1 for k in SPEC.operations if k.startswith("GET "))
 
@@ -87,7 +87,7 @@ def test_changed_since():
     assert 0 < len(changed) < len(SPEC.operations)
     chosen = select(SPEC, changed=("spec/prefect-3.0.11.json", changed))
     assert chosen.keys == changed
-    assert f"--changed-since spec/prefect-3.0.11.json ({len(changed)} operations changed)" in chosen.describe()
+    assert f"--contract-changed-since spec/prefect-3.0.11.json ({len(changed)} operations changed)" in chosen.describe()
     assert select(SPEC, changed=("same", changed_operations(SPEC, SPEC))).keys == set()  # nothing changed: nothing runs
 
 
@@ -96,19 +96,19 @@ def test_selection_in_the_summary_and_errors_in_one_line(tmp_path):
     child runs are independent: started together, then read."""
     base = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_contracts.py::test_guidelines", "-m", "guidelines"]
     started = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in (
-        [*base, "--tag", "Flows", "--exclude-operation", "POST /flows/bulk_delete"],
-        [*base, "--operation", "GET /flow/{id}"],
+        [*base, "--contract-tag", "Flows", "--contract-exclude-operation", "POST /flows/bulk_delete"],
+        [*base, "--contract-operation", "GET /flow/{id}"],
         # under xdist the controller checks it before the workers collect (each would print a traceback)
-        [*base, "-n", "2", "--changed-since", "nope.json"])]
+        [*base, "-n", "2", "--contract-changed-since", "nope.json"])]
     (proc, _), (bad_out, bad_err), (par_out, par_err) = [child.communicate(timeout=300) for child in started]
     bad, parallel = started[1], started[2]
-    assert "note: selected 10 of 187 operations: --tag 'Flows' (11 operations); " \
-           "--exclude-operation 'POST /flows/bulk_delete' (-1)" in proc, proc[-2000:]
+    assert "note: selected 10 of 187 operations: --contract-tag 'Flows' (11 operations); " \
+           "--contract-exclude-operation 'POST /flows/bulk_delete' (-1)" in proc, proc[-2000:]
     assert bad.returncode == 4 and "Traceback" not in bad_out + bad_err
-    assert "ERROR: restcontract: --operation 'GET /flow/{id}' is not an operation of the document (did you mean " \
+    assert "ERROR: restcontract: --contract-operation 'GET /flow/{id}' is not an operation of the document (did you mean " \
            "'GET /flows/{id}'?)" in bad_out + bad_err
     assert parallel.returncode == 4 and "Traceback" not in par_out + par_err
-    assert "ERROR: restcontract: --changed-since nope.json: spec file not found: nope.json" in par_out + par_err
+    assert "ERROR: restcontract: --contract-changed-since nope.json: spec file not found: nope.json" in par_out + par_err
 
 
 # -- progress -----------------------------------------------------------------------------------

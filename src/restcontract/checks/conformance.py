@@ -264,7 +264,7 @@ def oracles(ctx: "ContractContext", response, mode, violation: str | None) -> li
 
 
 def max_response_time_of(ctx: "ContractContext") -> float | None:
-    return getattr(ctx.harness.option, "max_response_time", None)
+    return ctx.options.max_response_time
 
 
 _CREATES: dict[int, set[str]] = {}

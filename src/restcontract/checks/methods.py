@@ -94,7 +94,7 @@ def parse_allow(value: str | None) -> set[str] | None:
 def sendable(ctx: "ContractContext", method: str, ours: bool) -> bool:
     """Whether an undeclared ``method`` may be sent here (live servers: see the docstring)."""
     harness = ctx.harness
-    if method not in WRITES or not harness.is_live or getattr(harness.option, "allow_destructive", False):
+    if method not in WRITES or not harness.is_live or harness.options.allow_destructive:
         return True
     return ours
 

@@ -11,6 +11,8 @@
 A family the run cannot select (``-m`` excludes its marker, or the command line names other tests of the
 module) gets no function at all: schemathesis does not build the items of an unselected conformance.
 A family raising ``checks.support.NotApplicable`` is reported skipped with its reason.
+
+``operation_of`` and ``family_of`` read an item back: the operation it tests and its family's name.
 """
 
 from __future__ import annotations
@@ -75,3 +77,35 @@ def parametrize_operations(metafunc: pytest.Metafunc, family: Family | None, spe
     """A family's test that takes ``operation`` runs once per operation the family applies to."""
     if family is not None and family.scope == "operation" and "operation" in metafunc.fixturenames:
         metafunc.parametrize("operation", family.operations(spec), ids=str)
+
+
+def operation_of(item: pytest.Item, spec) -> str | None:
+    """The operation an item tests (``METHOD /route``, relative to the API root), or None (run-scoped)."""
+    label = getattr(item, "operation_label", None)
+    if label and spec is not None:
+        method, path = label.split(" ", 1)
+        return f"{method} {path[len(spec.prefix):]}" if spec.prefix and path.startswith(spec.prefix) else label
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        value = callspec.params.get("operation")
+        if value is not None:
+            return getattr(value, "key", value)
+    return None
+
+
+def family_of(item) -> str | None:
+    """The check family of an item (or a test definition): its marker that names a family."""
+    return next((m.name for m in item.iter_markers() if m.name in FAMILIES), None)
+
+
+def name_by_operation(item: pytest.Item, spec) -> None:
+    """Give every schemathesis item its operation in the node id (``test_conformance[GET /flows/{id}]``).
+
+    pytest 9.2 builds a Function's id from ``originalname`` and the callspec only; schemathesis
+    4.32 puts the operation in ``name``, so every item got the same id (one JUnit test case
+    name for all operations, ambiguous FAILED lines)."""
+    name, original = item.name, getattr(item, "originalname", None)
+    if not getattr(item, "operation_label", None) or not original or name == original or item.nodeid.endswith("]"):
+        return
+    # the operation as every report and family names it: relative to the API root (2.x documents carry /api)
+    compat.give_node_id_params(item, operation_of(item, spec) or name[len(original) + 1:-1])

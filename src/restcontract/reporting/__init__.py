@@ -66,8 +66,8 @@ def build(harness: "Harness") -> dict:
     summary = report["summary"]
     summary["outcome"], summary["outcome_reason"] = outcome.decide(
         summary, ended=getattr(harness, "ended", None), exitstatus=getattr(harness, "exitstatus", 0),
-        tests_failed=getattr(harness, "tests_failed", 0), strict_baseline=bool(harness.option.strict_baseline),
-        notes=report["notes"])
+        tests_failed=getattr(harness, "tests_failed", 0), strict_baseline=harness.options.strict_baseline,
+        notes=report["notes"], judged=getattr(harness, "tests_judged", None))
     return report
 
 
@@ -106,25 +106,25 @@ def _without_2xx(harness: "Harness", operations: dict, without: list[str], exclu
 
 def write_all(harness: "Harness") -> bool:
     """Write every requested report; return True when the gate must fail beyond test outcomes."""
-    option = harness.option
-    if option.update_baseline:
+    options = harness.options
+    if options.update_baseline:
         harness.baseline.path = harness.baseline.path or harness.baseline_path()
         harness.baseline.write(harness.run.unique_findings(), ran_pairs(harness))
         for finding in harness.run.findings:
             finding.baselined = True
     report = build(harness)
     harness.report = report
-    if option.contract_report:
-        Path(option.contract_report).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    if option.contract_html:
+    if options.report:
+        Path(options.report).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if options.html:
         from restcontract.reporting.html import render as render_html
 
-        Path(option.contract_html).write_text(render_html(report), encoding="utf-8")
-    if option.contract_markdown:
+        Path(options.html).write_text(render_html(report), encoding="utf-8")
+    if options.markdown:
         from restcontract.reporting.markdown import render as render_markdown
 
-        Path(option.contract_markdown).write_text(render_markdown(report), encoding="utf-8")
-    return bool(option.strict_baseline and report["baseline"]["stale"])
+        Path(options.markdown).write_text(render_markdown(report), encoding="utf-8")
+    return bool(options.strict_baseline and report["baseline"]["stale"])
 
 
 def terminal_lines(harness: "Harness") -> list[str]:

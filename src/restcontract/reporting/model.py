@@ -35,8 +35,8 @@ FIELDS: dict[str, str] = {
     "summary.accepted": "findings the baseline accepts",
     "summary.stale_baseline": "baseline entries this run no longer reproduced",
     "summary.requests": "requests sent",
-    "summary.outcome": "how the run ended, the worst that applies: passed, new_findings, interrupted, target_unusable "
-                       "(restcontract.reporting.outcome)",
+    "summary.outcome": "how the run ended, the worst that applies: passed, new_findings, interrupted, "
+                       "target_unusable, error (restcontract.reporting.outcome)",
     "summary.outcome_reason": "why, in one line (which findings, what stopped the run, why the target was unusable)",
     "excluded": "operation -> why it was not run",
     "not_served": "operation -> why the server does not serve it (the settings that switch it on)",

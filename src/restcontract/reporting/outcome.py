@@ -1,6 +1,6 @@
 """The run's outcome in one word and one reason, the same in every report.
 
-Four outcomes, the worst that applies wins (``ORDER``, least to most severe):
+Five outcomes, the worst that applies wins (``ORDER``, least to most severe):
 
 - ``passed``: every test ran and the gate passed (exit 0);
 - ``new_findings``: the gate failed: findings the baseline does not accept, stale baseline entries under
@@ -8,7 +8,10 @@ Four outcomes, the worst that applies wins (``ORDER``, least to most severe):
 - ``interrupted``: the run did not finish (the server stopped answering mid-run, Ctrl-C, a collection
   error): its reports hold the results so far, so even with no new finding it is never shown as passed (exit 2);
 - ``target_unusable``: the server under test could not be used at all: unreachable, not a Prefect API,
-  credentials refused, the embedded server did not start (exit 3).
+  credentials refused, the embedded server did not start (exit 3);
+- ``error``: the run cannot be trusted: restcontract itself failed (an exception escaped a hook: pytest's
+  INTERNALERROR, exit 3), or it tested nothing (every contract test skipped, excluded or deselected: exit 5).
+  Never green by mistake.
 
 ``decide`` takes plain values; the plugin records why a run ended (``Harness.ended``) and its exit status.
 """
@@ -19,17 +22,22 @@ PASSED = "passed"
 NEW_FINDINGS = "new_findings"
 INTERRUPTED = "interrupted"
 TARGET_UNUSABLE = "target_unusable"
-ORDER = (PASSED, NEW_FINDINGS, INTERRUPTED, TARGET_UNUSABLE)
+ERROR = "error"
+ORDER = (PASSED, NEW_FINDINGS, INTERRUPTED, TARGET_UNUSABLE, ERROR)
 # outcome -> the words every report shows
-LABELS = {PASSED: "passed", NEW_FINDINGS: "new findings", INTERRUPTED: "interrupted", TARGET_UNUSABLE: "target unusable"}
+LABELS = {PASSED: "passed", NEW_FINDINGS: "new findings", INTERRUPTED: "interrupted",
+          TARGET_UNUSABLE: "target unusable", ERROR: "error"}
+NOTHING_TESTED = "nothing was tested: every contract test was skipped, excluded or deselected"
 PYTEST_INTERRUPTED = 2  # pytest.ExitCode.INTERRUPTED
-STOPPED_NOTE = "run stopped early:"  # a run note the plugin writes when the server stopped answering (xdist workers too)
+# a run note the plugin writes when the server stopped answering (xdist workers too)
+STOPPED_NOTE = "run stopped early:"
 
 
 def decide(summary: dict, *, ended: tuple[str, str] | None = None, exitstatus: int = 0, tests_failed: int = 0,
-           strict_baseline: bool = False, notes: list[str] = ()) -> tuple[str, str]:
-    """``(outcome, reason)`` of a run from its report summary and how it ended."""
-    if ended is not None:  # (target_unusable | interrupted, why), recorded by the plugin when it happened
+           strict_baseline: bool = False, notes: list[str] = (), judged: int | None = None) -> tuple[str, str]:
+    """``(outcome, reason)`` of a run from its report summary and how it ended. ``judged``: how many contract
+    tests ran to a verdict (None: not counted); none is ``error`` unless the run failed otherwise."""
+    if ended is not None:  # (target_unusable | interrupted | error, why), recorded by the plugin when it happened
         return ended
     stopped = next((n[len(STOPPED_NOTE):].strip() for n in notes if n.startswith(STOPPED_NOTE)), None)
     if stopped:  # a worker's server died (xdist): the note is all the controller sees
@@ -46,6 +54,8 @@ def decide(summary: dict, *, ended: tuple[str, str] | None = None, exitstatus: i
         reasons.append(f"{tests_failed} test(s) failed")
     if reasons:
         return NEW_FINDINGS, "; ".join(reasons)
+    if judged == 0:
+        return ERROR, NOTHING_TESTED
     accepted = summary.get("accepted", 0)
     return PASSED, (f"no new findings ({accepted} accepted by the baseline)" if accepted else "no findings")
 

@@ -4,9 +4,10 @@ Where: ``restcontract.toml`` (keys at the top level) or ``[tool.restcontract]`` 
 pytest's rootdir (the project being tested). Both at once is an error. The command line wins over the file,
 the file over an option's default.
 
-Keys are the options' long flags without the dashes (``max-examples = 25``; ``max_examples`` is accepted
-too), read generically from the option group (``options_of``): an option added to the group is settable
-here without a change to this module. ``base-url`` (pytest-base-url's option) is settable too. Values are
+Keys are the options' long flags without the dashes and the namespace (``max-examples = 25`` for
+``--contract-max-examples``; ``contract-max-examples`` and ``max_examples`` are accepted too), read generically
+from the option group (``options_of``): an option added to the group is settable here without a change to
+this module. ``base-url`` (pytest-base-url's option) is settable too. Values are
 checked like the command line checks them (the option's own type and choices); a list option
 (``--operation``, ``--header``) takes a list. Secrets (keys naming a key, token, password, secret or auth)
 are refused: a config file is checked in.
@@ -54,6 +55,7 @@ ENVIRONMENT = {"base_url": "PYTEST_BASE_URL"}
 SECRET = re.compile(r"(^|-)(api-?key|key|token|password|passwd|secret|auth)(-|$)", re.I)
 # conformance rules that judge an answer by its status alone: an accept-status status is not a finding of theirs
 STATUS_RULES = ("status_code_conformance", "positive_data_acceptance")
+NAMESPACE = "contract-"  # every option of the plugin is --contract-<name>
 OPERATION_KEYS = ("match", "reason", "exclude", "skip", "accept-status", "request-timeout", "max-examples")
 
 
@@ -65,12 +67,17 @@ class ConfigError(ContractError):
 class OptionSpec:
     """What the file needs to know of one command-line option."""
 
-    key: str  # the long flag without dashes: "max-examples"
-    dest: str  # config.option attribute: "max_examples"
+    key: str  # the long flag without dashes: "contract-max-examples"
+    dest: str  # config.option attribute: "contract_max_examples"
     kind: str = "value"  # "value", "flag" (store_true/false), "list" (append)
     convert: Callable[[str], Any] | None = None  # the option's argparse type
     choices: tuple | None = None
     default: Any = None
+
+    @property
+    def short(self) -> str:
+        """The key without the namespace: ``max-examples`` (the name the file documents)."""
+        return self.key.removeprefix(NAMESPACE)
 
 
 def options_of(group) -> list[OptionSpec]:
@@ -185,8 +192,8 @@ class FileConfig:
 
     def describe(self) -> str:
         """One line for the run's header."""
-        keys = sorted(self.values)
-        parts = [", ".join(k.replace("_", "-") for k in keys) if keys else "no options"]
+        keys = sorted(k.removeprefix("contract_").replace("_", "-") for k in self.values)
+        parts = [", ".join(keys) if keys else "no options"]
         if self.overrides:
             parts.append(f"{len(self.overrides)} operation override(s)")
         return f"config: {self.label}: " + "; ".join(parts)
@@ -206,7 +213,8 @@ def find(rootdir: Path) -> tuple[Path, str, dict] | None:
                 raise ConfigError(f"{PYPROJECT}: [tool.restcontract] must be a table")
             found.append((pyproject, f"{PYPROJECT} [tool.restcontract]", table))
     if len(found) > 1:
-        raise ConfigError(f"both {FILE} and {PYPROJECT} [tool.restcontract] configure restcontract in {rootdir}: keep one")
+        raise ConfigError(f"both {FILE} and {PYPROJECT} [tool.restcontract] configure restcontract in {rootdir}: "
+                          f"keep one")
     return found[0] if found else None
 
 
@@ -233,8 +241,8 @@ def parse(table: dict, options: Iterable[OptionSpec], families: Iterable[str] = 
     """Check a configuration table (already read from TOML) against the options and families."""
     by_key: dict[str, OptionSpec] = {}
     for spec in [*options, *(OptionSpec(key, dest) for key, dest in BORROWED)]:
-        by_key.setdefault(spec.key, spec)
-        by_key.setdefault(spec.dest, spec)
+        for key in (spec.short, spec.key, spec.dest, spec.dest.removeprefix("contract_")):
+            by_key.setdefault(key, spec)
     config = FileConfig(path=path or Path(label), label=label)
     families = set(families)
     for key, value in table.items():
@@ -245,12 +253,12 @@ def parse(table: dict, options: Iterable[OptionSpec], families: Iterable[str] = 
             continue
         spec = by_key.get(key)
         if spec is None:
-            known = sorted({s.key for s in by_key.values()} | {"operations"})
+            known = sorted({s.short for s in by_key.values()} | {"operations"})
             close = difflib.get_close_matches(key, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
             raise ConfigError(f"{label}: unknown key {key!r}{hint}")
-        if SECRET.search(spec.key):
-            raise ConfigError(f"{label}: {spec.key!r} is a secret: give it on the command line or in the "
+        if SECRET.search(spec.short):
+            raise ConfigError(f"{label}: {spec.short!r} is a secret: give it on the command line or in the "
                               f"environment, not in a file that is checked in")
         config.values[spec.dest] = _value(spec, value, label)
         if spec.kind == "list":
@@ -259,7 +267,7 @@ def parse(table: dict, options: Iterable[OptionSpec], families: Iterable[str] = 
 
 
 def _value(spec: OptionSpec, value: Any, label: str) -> Any:
-    where = f"{label}: {spec.key}"
+    where = f"{label}: {spec.short}"
     if spec.kind == "flag":
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: expected true or false, got {value!r}")
@@ -335,7 +343,8 @@ def _override(table: dict, number: int, label: str, families: set[str]) -> Overr
             raise ConfigError(f"{where}: skip: expected a list of check families, got {value!r}")
         bad = [v for v in value if families and v not in families]
         if bad:
-            raise ConfigError(f"{where}: skip: unknown check family {bad[0]!r} (families: {', '.join(sorted(families))})")
+            raise ConfigError(f"{where}: skip: unknown check family {bad[0]!r} "
+                              f"(families: {', '.join(sorted(families))})")
         override.skip = frozenset(value)
     if "accept-status" in table:
         value = table["accept-status"]
@@ -360,7 +369,7 @@ def _override(table: dict, number: int, label: str, families: set[str]) -> Overr
 KEY = pytest.StashKey[FileConfig]()  # the loaded file, in pytest's config.stash
 
 
-def of(config: pytest.Config) -> FileConfig:
+def loaded(config: pytest.Config) -> FileConfig:
     """The configuration file of a pytest run (an empty ``FileConfig`` when there is none)."""
     return config.stash.get(KEY, None) or FileConfig()
 

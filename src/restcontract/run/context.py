@@ -17,6 +17,7 @@ from restcontract.objects.factories import Objects
 from restcontract.objects.graph import Graph
 from restcontract.objects.ledger import Ledger
 from restcontract.objects.pool import Pool
+from restcontract.run.options import Options
 from restcontract.run.results import RunState
 from restcontract.server.records import REQUEST_ID_HEADER
 from restcontract.server.target import Target, send_authorized
@@ -46,6 +47,11 @@ class ContractContext:
     @property
     def spec(self) -> Spec:
         return self.harness.spec
+
+    @property
+    def options(self) -> Options:
+        """The run's options (``run.options``): the command line and the config file."""
+        return self.harness.options
 
     @property
     def ledger(self) -> Ledger:
@@ -99,7 +105,8 @@ class ContractContext:
         return scrub(text, self.target.secrets)
 
     def apply_overrides(self, case) -> None:
-        overrides = {**BODY_OVERRIDES.get(self.operation, {}), **self.harness.version.body_overrides.get(self.operation, {})}
+        overrides = {**BODY_OVERRIDES.get(self.operation, {}),
+                     **self.harness.version.body_overrides.get(self.operation, {})}
         if overrides and isinstance(case.body, dict):
             case.body.update(overrides)
         if self.harness.is_live and isinstance(case.body, dict):  # fields that would change others' objects

@@ -1,6 +1,7 @@
 """One pytest process's run: options, spec, target (live or embedded), ledger, baseline, results.
 
-``Harness`` is created by ``plugin.pytest_configure`` and kept in the config's stash. It loads
+``Harness`` is created by ``plugin.pytest_configure`` with the run's ``run.options.Options`` and kept in
+the config's stash. It loads
 the spec lazily (a bad document ends the run with one line), prepares the target after
 collection (checks a ``--base-url`` with one request, or starts the embedded server), records
 every answer against its operation, and at the end removes what the run created
@@ -27,6 +28,7 @@ from restcontract.objects.graph import Graph
 from restcontract.objects.ledger import Ledger
 from restcontract.run.pipeline import Pipeline
 from restcontract.run.results import RunState
+from restcontract.run.options import Options
 from restcontract.server.auth import credentials
 from restcontract.server.target import Target, check_reachable
 from restcontract.spec import Spec, default_spec_path, load_spec
@@ -44,9 +46,9 @@ class Harness:
 
     current: "Harness | None" = None
 
-    def __init__(self, config: pytest.Config):
+    def __init__(self, config: pytest.Config, options: Options):
         self.config = config
-        self.option = config.option
+        self.options = options  # the command line and the config file, read once (run.options)
         self.run = RunState()
         # xdist's controller: distribution is on (-n N, or --tx ssh=... --dist load) and this is not a worker
         self.is_controller = (getattr(config.option, "dist", "no") != "no" and bool(getattr(config.option, "tx", None))
@@ -62,19 +64,21 @@ class Harness:
         self._schemathesis_schema = None
         self._database = None
         self.pipeline = Pipeline()  # conformance cases are sent while the next one is generated
-        self.case_cache = CaseCache.from_option(config.option.case_cache, config.rootpath)  # cases generated before
+        self.case_cache = CaseCache.from_option(options.case_cache, config.rootpath)  # cases generated before
         self.baseline = Baseline(None)
-        self.uses_target = False  # some collected test is a contract check (reports are written)
-        self.needs_target = False  # ... and one of them talks to a server
+        self.has_contract_tests = False  # some collected test is a contract check (reports are written)
+        self.needs_server = False  # ... and one of them talks to a server
         # how the run ended, for the reports' outcome (restcontract.reporting.outcome); set by the plugin
         self.ended: tuple[str, str] | None = None  # (interrupted | target_unusable, why) when it stopped early
         self.exitstatus = 0  # pytest's exit status at the end
         self.tests_failed = 0
 
     # -- spec ---------------------------------------------------------------------------
+        # contract tests that ran to a verdict (none: the run tested nothing); not counted by --collect-only
+        self.tests_judged: int | None = None if config.option.collectonly else 0
     @property
     def spec_path(self) -> str:
-        return self.option.spec or str(default_spec_path(self.config.rootpath / "spec"))
+        return self.options.spec or str(default_spec_path(self.config.rootpath / "spec"))
 
     @property
     def spec(self) -> Spec:
@@ -92,7 +96,10 @@ class Harness:
         return self._spec
 
     def baseline_path(self) -> Path | None:
-        value = self.option.baseline
+        value = self.options.baseline
+    def load_baseline(self) -> None:
+        self.baseline = Baseline.load(self.baseline_path())
+
         if value == "none":
             return None
         if value == "auto":
@@ -102,45 +109,46 @@ class Harness:
 
     @property
     def is_live(self) -> bool:
-        return bool(self.option.base_url)
+        return self.options.is_live
 
     def exclusion(self, operation: str) -> str | None:
         """Why an operation is not run on this target, or None."""
         if operation in ALWAYS_EXCLUDED:
             return ALWAYS_EXCLUDED[operation]
-        if self.is_live and operation in DESTRUCTIVE and not self.option.allow_destructive:
+        if self.is_live and operation in DESTRUCTIVE and not self.options.allow_destructive:
             return f"destructive on a live target ({DESTRUCTIVE[operation]}); --allow-destructive runs it"
         return None
 
     # -- target -------------------------------------------------------------------------
     def headers(self) -> tuple[dict[str, str], list[str]]:
         # --auth-string (Basic, self-hosted) wins over --api-key (Bearer, Cloud), as in Prefect's client
-        headers, secrets = credentials(self.option.api_key, getattr(self.option, "auth_string", None))
-        for name, value in self.option.header:
+        headers, secrets = credentials(self.options.api_key, self.options.auth_string)
+        for name, value in self.options.header:
             headers[name] = value
             if value and not NON_SECRET_HEADER.fullmatch(name):
                 secrets.append(value)
-        if self.option.api_version:
-            headers["X-PREFECT-API-VERSION"] = self.option.api_version
+        if self.options.api_version:
+            headers["X-PREFECT-API-VERSION"] = self.options.api_version
         return headers, secrets
 
     def prepare_target(self) -> None:
         """Check a live target, or start the embedded server (returns before it is ready)."""
         headers, secrets = self.headers()
         if self.is_live:
-            base_url = self.option.base_url.rstrip("/")
-            check_reachable(base_url, headers, self.option.request_timeout, self.option.api_key, self.option.auth_string)
-            self._target = Target(base_url, headers, secrets, self.option.request_timeout, None)
+            base_url, timeout = self.options.base_url.rstrip("/"), self.options.request_timeout
+            check_reachable(base_url, headers, timeout, self.options.api_key, self.options.auth_string)
+            self._target = Target(base_url, headers, secrets, timeout, None)
             self._target.server_version = server_version(self._target)
             from restcontract.server.records import remote_errors
 
             # a restcontract.serve server: 5xx findings get their server-side cause
-            self._target.error_lookup = remote_errors(base_url, headers, self.option.request_timeout)
+            self._target.error_lookup = remote_errors(base_url, headers, timeout)
         else:
             from restcontract.server.embedded import EmbeddedServer
 
+            require_server_extra()
             db_url = None
-            if self.option.embedded_db == "postgresql":
+            if self.options.embedded_db == "postgresql":
                 from restcontract.server.postgres import throwaway_database
 
                 self._database = throwaway_database(self)
@@ -150,7 +158,7 @@ class Harness:
         if self._target is not None:  # live: the server outlives the run (an embedded one is thrown away)
             with self._target.client() as client:
                 self.ledger.snapshot(client)
-        self.baseline = Baseline.load(self.baseline_path())
+        self.load_baseline()
 
     @property
     def target(self) -> Target:
@@ -159,7 +167,7 @@ class Harness:
                 raise ContractError("the target was not prepared")
             self._server.wait_ready()
             headers, secrets = self.headers()
-            self._target = Target(self._server.base_url, headers, secrets, self.option.request_timeout, self._server)
+            self._target = Target(self._server.base_url, headers, secrets, self.options.request_timeout, self._server)
             self._target.server_version = server_version(self._target)
             if self.ledger is not None:
                 self.ledger.version = self.version
@@ -203,27 +211,25 @@ class Harness:
     def filler(self) -> Filler:
         """Positive cases: real objects for generated cases, shared by every test of this process."""
         if self._filler is None:
-            self._filler = Filler(self.spec, self.objects, self.graph, self.option.api_version or None)
+            self._filler = Filler(self.spec, self.objects, self.graph, self.options.api_version or None)
         return self._filler
 
     @property
     def fuzzing_settings(self) -> dict:
-        return fuzzing.settings(self.option.seed, self.option.max_examples or fuzzing.DEFAULT_MAX_EXAMPLES,
+        return fuzzing.settings(self.options.seed, self.options.max_examples or fuzzing.DEFAULT_MAX_EXAMPLES,
                                 self.budgets())
 
     def budgets(self) -> list[dict]:
         """The config file's per-operation ``max-examples``, as schemathesis's per-operation configuration."""
-        from restcontract.run import config
-
-        return config.of(self.config).schemathesis_operations({op.key: f"{op.method} {op.path}" for op in self.spec})
+        return self.options.file.schemathesis_operations({op.key: f"{op.method} {op.path}" for op in self.spec})
 
     @property
     def schemathesis_schema(self):
         """The schemathesis schema of the document under test, for ``@schema.parametrize()``."""
         if self._schemathesis_schema is None:
-            self._schemathesis_schema = fuzzing.schemathesis_schema(self.spec.document, self.option.seed,
-                                                                    self.option.max_examples, self.budgets(),
-                                                                    getattr(self.option, "max_response_time", None))
+            self._schemathesis_schema = fuzzing.schemathesis_schema(self.spec.document, self.options.seed,
+                                                                    self.options.max_examples, self.budgets(),
+                                                                    self.options.max_response_time)
         return self._schemathesis_schema
 
     @property
@@ -248,10 +254,10 @@ class Harness:
     def target_info(self) -> dict:
         target = self._target
         return {
-            "base_url": target.base_url if target else self.option.base_url,
+            "base_url": target.base_url if target else self.options.base_url,
             "embedded": not self.is_live,
             "server_version": target.server_version if target else "",
-            "spec": _shown(self.spec_path) if not os.path.isabs(self.option.spec or "") else self.spec_path,
+            "spec": _shown(self.spec_path) if not os.path.isabs(self.options.spec or "") else self.spec_path,
         }
 
     def finish(self) -> list[str]:
@@ -282,6 +288,15 @@ class Harness:
 def _shown(path: str) -> str:
     """A path as reports show it: relative to the working directory when under it (``spec/prefect-3.8.8.json``),
     else absolute (the document shipped in the package, for a run outside a checkout)."""
+def require_server_extra() -> None:
+    """An embedded server needs Prefect in this environment: without it, one line naming both ways out."""
+    import importlib.util
+
+    if importlib.util.find_spec("prefect") is None:
+        raise ContractError("Prefect is not installed here, so there is no embedded server to test: "
+                            "pip install 'restcontract[server]', or test a running server with --base-url URL")
+
+
     if path.startswith(("http://", "https://")):
         return path
     relative = os.path.relpath(path)

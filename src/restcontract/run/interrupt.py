@@ -1,4 +1,4 @@
-"""Ctrl-C is not lost.
+"""Ctrl-C is not lost, and SIGTERM is a Ctrl-C.
 
 Hypothesis measures garbage-collection time with a ``gc`` callback that stays installed for the
 rest of the process. When a SIGINT arrives while that callback runs, Python raises the
@@ -10,6 +10,12 @@ Ctrl-C presses at random moments was lost that way.
 ``KeyboardInterrupt``) and also remembers the signal; ``raise_if_lost()``, called before each
 test and each case is handed on, raises it again if it was swallowed. pytest's own handling
 (cleanup in ``pytest_sessionfinish``, a second Ctrl-C stops it) is unchanged.
+
+CI runners cancel a job with SIGTERM, whose default ends the process at once: no cleanup, no report,
+the run's objects left on a shared server. ``install()`` also takes SIGTERM (when nobody else has): it
+raises ``Terminated``, a ``KeyboardInterrupt``, so the run ends as after Ctrl-C (what it created is
+removed, the reports are written, outcome interrupted). Further SIGTERMs are ignored while that
+cleanup runs (a runner that will not wait sends SIGKILL).
 """
 
 from __future__ import annotations
@@ -17,41 +23,59 @@ from __future__ import annotations
 import signal
 import threading
 
-_pending = False
+_pending: type[KeyboardInterrupt] | None = None  # the interrupt a gc callback may have swallowed
+_terminated = False
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: the run was cancelled (handled as Ctrl-C is)."""
 
 
 def _on_sigint(signum, frame):
     global _pending
-    _pending = True
+    _pending = KeyboardInterrupt
     raise KeyboardInterrupt
 
 
-def install() -> object | None:
-    """Take over SIGINT if Python's default handler has it (not, say, under an xdist worker's
-    own handling); return the handler to restore, or None."""
+def _on_sigterm(signum, frame):
+    global _pending, _terminated
+    if _terminated:  # the first one is being handled: the cleanup goes on
+        return
+    _terminated, _pending = True, Terminated
+    raise Terminated("SIGTERM")
+
+
+def install() -> dict | None:
+    """Take over SIGINT if Python's default handler has it (not, say, under an xdist worker's own
+    handling) and SIGTERM if nobody handles it; return the handlers to restore, or None."""
     if threading.current_thread() is not threading.main_thread():
         return None
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is not signal.default_int_handler:
-        return None
-    signal.signal(signal.SIGINT, _on_sigint)
-    return previous
+    previous = {}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_sigint)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _on_sigterm)
+    return previous or None
 
 
-def restore(previous: object | None) -> None:
-    if previous is not None and signal.getsignal(signal.SIGINT) is _on_sigint:
-        signal.signal(signal.SIGINT, previous)
+def restore(previous: dict | None) -> None:
+    """Give the signals back to the handlers ``install`` replaced."""
+    global _terminated
+    for signum, handler in (previous or {}).items():
+        if signal.getsignal(signum) in (_on_sigint, _on_sigterm):
+            signal.signal(signum, handler)
+    _terminated = False
 
 
 def handled() -> None:
     """The interrupt reached pytest: nothing is pending any more."""
     global _pending
-    _pending = False
+    _pending = None
 
 
 def raise_if_lost() -> None:
-    """Raise the ``KeyboardInterrupt`` of a Ctrl-C that something swallowed."""
+    """Raise the ``KeyboardInterrupt`` (or ``Terminated``) of a signal that something swallowed."""
     global _pending
-    if _pending:
-        _pending = False
-        raise KeyboardInterrupt
+    if _pending is not None:
+        lost, _pending = _pending, None
+        raise lost

@@ -1,12 +1,14 @@
-"""Which operations a run tests: ``--operation``, ``--tag``, ``--exclude-operation``, ``--changed-since``.
+"""Which operations a run tests: ``--contract-operation``, ``--contract-tag``, ``--contract-exclude-operation``,
+``--contract-changed-since``.
 
 A pattern is ``METHOD /path`` (``/path`` alone: any method), exact (``GET /flows/{id}``) or a glob
 (``POST /flows/*``; ``*`` also crosses ``/``, ``?`` and ``[...]`` as in ``fnmatch``; the method part
 is case-insensitive). An exact key the document does not have is an error with a "did you mean";
 a glob that matches nothing is an error too (a typo must not silently test nothing).
 
-The kinds combine as AND, several of one kind as OR: ``--operation 'POST *' --tag Flows`` is the
-POST operations tagged Flows; ``--exclude-operation`` then removes; ``--changed-since OLD_SPEC``
+The kinds combine as AND, several of one kind as OR: ``--contract-operation 'POST *' --contract-tag Flows``
+is the POST operations tagged Flows; ``--contract-exclude-operation`` then removes;
+``--contract-changed-since OLD_SPEC``
 keeps the operations ``restcontract.diff.changed_operations(OLD, the document under test)`` marks
 changed. ``Selection.describe()`` is the line the run's summary shows.
 """
@@ -56,7 +58,7 @@ def matches(pattern: str, operation: str) -> bool:
     return fnmatchcase(op_method.upper(), method) and fnmatchcase(op_path, path)
 
 
-def expand(pattern: str, keys, option: str = "--operation") -> list[str]:
+def expand(pattern: str, keys, option: str = "--contract-operation") -> list[str]:
     """The operation keys a pattern names; an error when it names none."""
     problem = check_pattern(pattern)
     if problem:
@@ -89,7 +91,7 @@ def by_tag(spec: Spec, tag: str) -> list[str]:
         return tags[lowered[tag.lower()]]
     close = difflib.get_close_matches(tag, list(tags), n=1, cutoff=0.5)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise SelectionError(f"--tag {tag!r} is not a tag of the document ({hint}tags: {', '.join(sorted(tags))})")
+    raise SelectionError(f"--contract-tag {tag!r} is not a tag of the document ({hint}tags: {', '.join(sorted(tags))})")
 
 
 @dataclass
@@ -125,30 +127,32 @@ def select(spec: Spec, operations=(), tags=(), exclude=(), changed: tuple[str, s
     selection = Selection(len(keys))
     if operations:
         found = {k for p in operations for k in expand(p, keys)}
-        selection.narrow(found, "--operation " + ", ".join(map(repr, operations)) + f" ({_plural(len(found))})")
+        selection.narrow(found, "--contract-operation " + ", ".join(map(repr, operations))
+                         + f" ({_plural(len(found))})")
     if tags:
         found = {k for t in tags for k in by_tag(spec, t)}
-        selection.narrow(found, "--tag " + ", ".join(map(repr, tags)) + f" ({_plural(len(found))})")
+        selection.narrow(found, "--contract-tag " + ", ".join(map(repr, tags)) + f" ({_plural(len(found))})")
     if changed is not None:
         old, found = changed
-        selection.narrow(set(found) & set(keys), f"--changed-since {old} ({_plural(len(found))} changed)")
+        selection.narrow(set(found) & set(keys), f"--contract-changed-since {old} ({_plural(len(found))} changed)")
     if exclude:
-        removed = {k for p in exclude for k in expand(p, keys, "--exclude-operation")}
+        removed = {k for p in exclude for k in expand(p, keys, "--contract-exclude-operation")}
         if selection.keys is None:
             selection.keys = set(keys)
         dropped = selection.keys & removed
         selection.keys -= removed
-        selection.reasons.append("--exclude-operation " + ", ".join(map(repr, exclude)) + f" (-{len(dropped)})")
+        selection.reasons.append("--contract-exclude-operation " + ", ".join(map(repr, exclude))
+                                 + f" (-{len(dropped)})")
     return selection
 
 
 def changed_since(old_location: str, spec: Spec) -> tuple[str, set[str]]:
-    """``--changed-since``: the operations of ``spec`` that changed since the document at ``old_location``."""
+    """``--contract-changed-since``: the operations of ``spec`` that changed since the document at ``old_location``."""
     from restcontract.diff import changed_operations
     from restcontract.spec import load_spec
 
     try:
         old = load_spec(old_location)
     except ContractError as exc:
-        raise SelectionError(f"--changed-since {old_location}: {exc}") from None
+        raise SelectionError(f"--contract-changed-since {old_location}: {exc}") from None
     return old_location, set(changed_operations(old, spec))

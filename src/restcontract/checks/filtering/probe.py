@@ -62,7 +62,7 @@ class Probe:
 def run_examples(ctx: "ContractContext", strategy, examples: int, test) -> None:
     from hypothesis import HealthCheck, Phase, given, seed as hseed, settings
 
-    @hseed(ctx.harness.option.seed)
+    @hseed(ctx.options.seed)
     @settings(max_examples=examples, database=None, deadline=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck), derandomize=False)
     @given(strategy)
