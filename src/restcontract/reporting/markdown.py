@@ -32,8 +32,7 @@ def _code(text: str) -> str:
 
 
 # outcome -> the heading's mark (restcontract.reporting.outcome); only a run that passed gets the green one
-MARKS = {outcome.PASSED: "✅", outcome.NEW_FINDINGS: "❌", outcome.INTERRUPTED: "⚠️", outcome.TARGET_UNUSABLE: "⛔",
-         outcome.ERROR: "⛔"}
+MARKS = {outcome.PASSED: "✅", outcome.NEW_FINDINGS: "❌", outcome.INTERRUPTED: "⚠️", outcome.TARGET_UNUSABLE: "⛔"}
 
 
 def heading(summary: dict, new: int) -> str:
@@ -46,9 +45,9 @@ def heading(summary: dict, new: int) -> str:
 
 
 def render(report: dict) -> str:
+    """The PR comment: the outcome, the target, the numbers, then what a reviewer must look at."""
     s = report["summary"]
     target = report.get("target") or {}
-    stale = (report.get("baseline") or {}).get("stale") or []
     # server defects first: they are the ones a reviewer must not miss
     new = sorted((f for f in report.get("failures", []) if not f.get("baselined")),
                  key=lambda f: (f.get("kind") != "server_defect", f["operation"], f["check"], f["rule"]))
@@ -64,39 +63,11 @@ def render(report: dict) -> str:
               f"| {s['operations']} | {s['tested']} | {s['excluded']} | {s['with_2xx']} | {s['requests']} "
               f"| {s['new_failures']} | {s['accepted']} | {s['stale_baseline']} |", ""]
     for why, ops in by_reason(report.get("not_served") or {}).items():  # what the server said it does not serve
-        lines += [f"**Not served** ({len(ops)}, not counted as tested): {', '.join(_code(op) for op in ops)}: {_cell(why, 200)}", ""]
-    runs = report.get("runs") or []  # a merged report (restcontract.reporting.merge): one row per run
-    if runs:
-        lines += ["| run | target | tested | requests | new | accepted |", "|---|---|---:|---:|---:|---:|"]
-        for run in runs[:MAX_STALE]:
-            t, rs = run.get("target") or {}, run.get("summary") or {}
-            lines.append(f"| {_cell(run.get('label', ''), 40)} | {_code('embedded' if t.get('embedded') else t.get('base_url') or '?')} "
-                         f"{_cell(t.get('server_version') or '', 20)} | {rs.get('tested', 0)} | {rs.get('requests', 0)} "
-                         f"| {rs.get('new_failures', 0)} | {rs.get('accepted', 0)} |")
-        lines.append("")
-    if new:
-        shown = new[:MAX_FINDINGS]
-        lines.append(f"**New findings** ({len(new)}" + (f", first {len(shown)}" if len(new) > len(shown) else "") + ")")
-        lines += ["", "| operation | check | kind | message |", "|---|---|---|---|"]
-        for f in shown:
-            first = " — ".join(line.strip() for line in (f.get("message") or "").splitlines()[:2] if line.strip())
-            if f.get("runs"):  # a merged report: the runs that found it
-                first = f"[{', '.join(f['runs'])}] {first}"
-            lines.append(f"| {_code(f['operation'])} | {_cell(f['check'] + '/' + f['rule'], 60)} "
-                         f"| {_cell(f['kind'].replace('_', ' '), 20)} | {_cell(first)} |")
-        lines.append("")
-        lines.append("Accept a deviation by adding its fingerprint to the baseline with a reason "
-                     "(`--update-baseline`, then edit the `UNREVIEWED` reasons).")
-        lines.append("")
-    if stale:
-        shown = stale[:MAX_STALE]
-        lines.append(f"**Stale baseline entries** ({len(stale)}" + (f", first {len(shown)}" if len(stale) > len(shown) else "")
-                     + "): accepted deviations that no longer reproduce; remove them.")
-        lines.append("")
-        for e in shown:
-            lines.append(f"- {_code(e.get('fingerprint', ''))} {_code(e.get('operation', ''))} "
-                         f"{_cell(e.get('check', '') + '/' + e.get('rule', ''), 60)}: {_cell(e.get('summary', ''), 90)}")
-        lines.append("")
+        lines += [f"**Not served** ({len(ops)}, not counted as tested): {', '.join(_code(op) for op in ops)}: "
+                  f"{_cell(why, 200)}", ""]
+    lines += _runs(report.get("runs") or [])
+    lines += _new_findings(new)
+    lines += _stale((report.get("baseline") or {}).get("stale") or [])
     notes = report.get("notes") or []
     for note in notes[:MAX_NOTES]:
         lines.append(f"> {_cell(note, 200)}")
@@ -105,3 +76,48 @@ def render(report: dict) -> str:
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
+
+
+def _runs(runs: list[dict]) -> list[str]:
+    """A merged report (restcontract.reporting.merge): one row per run; nothing for a single run."""
+    if not runs:
+        return []
+    lines = ["| run | target | tested | requests | new | accepted |", "|---|---|---:|---:|---:|---:|"]
+    for run in runs[:MAX_STALE]:
+        t, rs = run.get("target") or {}, run.get("summary") or {}
+        where = _code("embedded" if t.get("embedded") else t.get("base_url") or "?")
+        lines.append(f"| {_cell(run.get('label', ''), 40)} | {where} "
+                     f"{_cell(t.get('server_version') or '', 20)} | {rs.get('tested', 0)} | {rs.get('requests', 0)} "
+                     f"| {rs.get('new_failures', 0)} | {rs.get('accepted', 0)} |")
+    return lines + [""]
+
+
+def _new_findings(new: list[dict]) -> list[str]:
+    """The first ``MAX_FINDINGS`` new findings, one row each, and how to accept one."""
+    if not new:
+        return []
+    shown = new[:MAX_FINDINGS]
+    lines = [f"**New findings** ({len(new)}" + (f", first {len(shown)}" if len(new) > len(shown) else "") + ")",
+             "", "| operation | check | kind | message |", "|---|---|---|---|"]
+    for f in shown:
+        first = " — ".join(line.strip() for line in (f.get("message") or "").splitlines()[:2] if line.strip())
+        if f.get("runs"):  # a merged report: the runs that found it
+            first = f"[{', '.join(f['runs'])}] {first}"
+        lines.append(f"| {_code(f['operation'])} | {_cell(f['check'] + '/' + f['rule'], 60)} "
+                     f"| {_cell(f['kind'].replace('_', ' '), 20)} | {_cell(first)} |")
+    return lines + ["", "Accept a deviation by adding its fingerprint to the baseline with a reason "
+                        "(`--update-baseline`, then edit the `UNREVIEWED` reasons).", ""]
+
+
+def _stale(stale: list[dict]) -> list[str]:
+    """The first ``MAX_STALE`` stale baseline entries: accepted deviations that no longer reproduce."""
+    if not stale:
+        return []
+    shown = stale[:MAX_STALE]
+    lines = [f"**Stale baseline entries** ({len(stale)}"
+             + (f", first {len(shown)}" if len(stale) > len(shown) else "")
+             + "): accepted deviations that no longer reproduce; remove them.", ""]
+    for e in shown:
+        lines.append(f"- {_code(e.get('fingerprint', ''))} {_code(e.get('operation', ''))} "
+                     f"{_cell(e.get('check', '') + '/' + e.get('rule', ''), 60)}: {_cell(e.get('summary', ''), 90)}")
+    return lines + [""]
