@@ -15,8 +15,8 @@ import json
 from dataclasses import replace
 
 import pytest
-from children import Child
 
+from children import Child
 from restcontract.findings.baseline import UNREVIEWED, Baseline, render
 from restcontract.findings.finding import SERVER_DEFECT, SPEC_GAP, Finding
 
@@ -95,7 +95,7 @@ def test_a_baseline_through_its_life(prefect_server, broken, tmp_path):
     assert {e["fingerprint"] for e in stale if e["operation"] == "GET /version"} == fixed
     assert reseeded.report["summary"]["stale_baseline"] == len(stale)
     assert any("stale baseline entry" in line and next(iter(fixed)) in line for line in reseeded.output.splitlines())
-    assert "(no longer reproduced: remove them, or --strict-baseline to fail on them)" in reseeded.output
+    assert "(no longer reproduced: remove them, or --contract-strict-baseline to fail on them)" in reseeded.output
     assert reseeded.report["summary"]["outcome_reason"] == f"{len(new)} finding(s) not accepted by the baseline"
 
     # 4. ...unless --strict-baseline, which makes stale entries fail the gate though no finding is new.

@@ -105,8 +105,10 @@ def test_nothing_that_varies_between_runs_enters_the_fingerprint():
     def gap(answer):
         return make(rule="positive_data_acceptance", detail="d", answer=answer)
 
-    one = gap("409 rc-3b28016d-name-191 conflicts with 9ce27099-dab1-4351-83f1-fb2ce40b1234 at 2026-12-07T06:40:16Z")
-    two = gap("409 rc-77aa0011-name-7 conflicts with 00000000-0000-0000-0000-000000000000 at 2026-12-08 01:02:03.5+00:00")
+    one = gap("409 rc-3b28016d-name-191 conflicts with 9ce27099-dab1-4351-83f1-fb2ce40b1234 at "
+              "2026-12-07T06:40:16Z")
+    two = gap("409 rc-77aa0011-name-7 conflicts with 00000000-0000-0000-0000-000000000000 at "
+              "2026-12-08 01:02:03.5+00:00")
     assert one.fingerprint == two.fingerprint
     assert one.gap == ("", "409 <name> conflicts with <id> at <time>")
     assert gap("409 other").fingerprint != one.fingerprint

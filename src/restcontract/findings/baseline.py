@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
 
 from restcontract.errors import BaselineError
 from restcontract.findings.finding import Finding, fingerprint
@@ -109,7 +109,7 @@ class Baseline:
         return {e.key: e.data for e in self.items}
 
     @classmethod
-    def load(cls, path: str | Path | None) -> "Baseline":
+    def load(cls, path: str | Path | None) -> Baseline:
         if path is None:
             return cls(None)
         path = Path(path)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Literal
+from typing import Literal
 
 Kind = Literal["spec_gap", "server_defect"]
 SPEC_GAP: Kind = "spec_gap"  # the server does what the guidelines promise; the document does not say so
@@ -59,7 +60,7 @@ class Finding:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Finding":
+    def from_dict(cls, data: dict) -> Finding:
         data = {k: v for k, v in data.items() if k != "fingerprint"}
         return cls(**data)
 
