@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     live = replayed(recording, spec, args) if args.against else None
     report = judge(recording, spec, live)
-    write(args, RENDERERS[args.format](report))
+    write(args, RENDERERS[args.format](report, recording))
     return EXIT_BREAKS if breaking(report) else EXIT_OK
 
 

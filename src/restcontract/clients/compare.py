@@ -3,7 +3,7 @@
 ``judge(recording, spec, live)`` gives ``{"client", "server", "summary": {"requests", "rejected",
 "confirmed"}, "requests": [{"call", "method", "path", "verdict", "reasons", "live"}]}``: ``path`` is the
 document's template without the API prefix, ``live`` ``{"status": N}`` or None. ``confirmed`` counts the
-rejected requests the live server refused too (a 4xx).
+rejected requests (spec gaps left out) the live server refused too (a 4xx).
 
 A request the document rejects although the server of the very version it describes accepted it when
 the client was recorded is a gap of the document, not of the client: each of its reasons carries
@@ -91,7 +91,7 @@ def judge(recording: dict, spec: Spec, live: list[int | None] | None = None,
         for item, status in zip(requests, live):
             item["live"] = {"status": status}
     rejected = [r for r in requests if r["verdict"] == "rejected"]
-    confirmed = [r for r in rejected if 400 <= ((r["live"] or {}).get("status") or 0) < 500]
+    confirmed = [r for r in rejected if not is_gap(r) and 400 <= ((r["live"] or {}).get("status") or 0) < 500]
     return {"client": recording.get("client"), "server": version,
             "summary": {"requests": len(requests), "rejected": len(rejected), "confirmed": len(confirmed)},
             "requests": requests}

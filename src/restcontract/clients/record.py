@@ -80,6 +80,13 @@ def build(raw: list[dict], spec: Spec, client: str, server: str) -> dict:
             "operations": len(operations), "requests": requests}
 
 
+def dumps(recording: dict) -> str:
+    """The recording as JSON, one request a line (small, and a re-recording diffs line by line)."""
+    head = {k: v for k, v in recording.items() if k != "requests"}
+    lines = [json.dumps(r, separators=(",", ":")) for r in recording["requests"]]
+    return json.dumps(head, indent=1)[:-2] + ',\n "requests": [\n' + ",\n".join(lines) + "\n ]\n}\n"
+
+
 def run_workload(base_url: str, out: Path) -> int:
     """The workload in a child process of this interpreter, pointed at ``base_url``; its exit status."""
     home = tempfile.mkdtemp(prefix="restcontract-client-")
@@ -126,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     except ContractError as exc:
         print(f"record: error: {exc}", file=sys.stderr)
         return 2
-    out.write_text(json.dumps(recording, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    out.write_text(dumps(recording), encoding="utf-8")
     print(f"record: {len(recording['requests'])} requests, {recording['operations']} operations -> {out}")
     return 0
 

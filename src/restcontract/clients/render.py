@@ -1,4 +1,4 @@
-"""The compat report (``compare.judge``) as text, markdown or JSON."""
+"""The compat report (``compare.judge``) as text, markdown or JSON: ``RENDERERS[format](report, recording)``."""
 
 from __future__ import annotations
 
@@ -26,18 +26,28 @@ def summary_line(report: dict) -> str:
             f"document)" + (f", {summary['confirmed']} confirmed live" if live else ""))
 
 
-def text(report: dict) -> str:
+def surprising(item: dict, recorded: int | None) -> bool:
+    """A live answer of another class than the recorded one (a 4xx where the client got a 2xx, no answer)."""
+    live = item["live"]
+    return live is not None and (live["status"] is None or recorded is None or live["status"] // 100 != recorded // 100)
+
+
+def text(report: dict, recording: dict | None = None) -> str:
+    """Rejected requests, and those the live server answered otherwise than when the client was recorded."""
+    recorded = [r.get("status") for r in (recording or {}).get("requests", [])]
+    recorded += [None] * (len(report["requests"]) - len(recorded))
     lines = [f"client {report['client']} against server {report['server']}"]
-    for item in report["requests"]:
-        if item["verdict"] == "rejected" or (item["live"] and (item["live"]["status"] or 500) >= 400):
+    for item, status in zip(report["requests"], recorded):
+        if item["verdict"] == "rejected" or surprising(item, status):
             lines.append(f"#{item['call']} {item['method']} {item['path']}: {item['verdict']}"
-                         + (f" ({reasons_text(item)})" if item["reasons"] else "") + live_text(item))
+                         + (f" ({reasons_text(item)})" if item["reasons"] else "") + live_text(item)
+                         + (f" (recorded {status})" if surprising(item, status) and status else ""))
             lines += [f"    spec gap: {r['spec_gap']}" for r in item["reasons"] if "spec_gap" in r][:1]
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
 
-def markdown(report: dict) -> str:
+def markdown(report: dict, recording: dict | None = None) -> str:
     live = any(r["live"] is not None for r in report["requests"])
     lines = [f"## Prefect client {report['client']} against the {report['server']} document", "",
              summary_line(report), ""]
@@ -57,7 +67,7 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_json(report: dict) -> str:
+def as_json(report: dict, recording: dict | None = None) -> str:
     return json.dumps(report, indent=2) + "\n"
 
 

@@ -74,6 +74,7 @@ class Replay:
         self.ledger = Ledger(spec)
         self.ledger.run_prefix = TOKEN + self.suffix
         self.client = target.client()
+        self.problems: list[str] = []  # what the cleanup could not delete, one line each
 
     def rename(self, text: str) -> str:
         return self.ids(text).replace(TOKEN, TOKEN + self.suffix)
@@ -109,16 +110,19 @@ class Replay:
         operation = self.spec.match(method, path)
         if method != "POST" or operation is None or not isinstance(answer, dict):
             return
+        # the ledger's API is being renamed (observe/record/(deleted, problems) -> answered/made/Removal): either
         for suffix, delete in ACTION_CREATES.items():
             if operation.endswith(suffix) and status == 201 and isinstance(answer.get("id"), str):
-                self.ledger.record(operation, delete.replace("{id}", answer["id"]))
+                made = getattr(self.ledger, "made", None) or self.ledger.record
+                made(operation, delete.replace("{id}", answer["id"]))
                 return
-        self.ledger.observe(operation, status, answer, body)
+        (getattr(self.ledger, "answered", None) or self.ledger.observe)(operation, status, answer, body)
 
     def run(self, entries: list[dict]) -> list[Sent]:
         """Replay every entry in order, then remove what the replay made; raises nothing for a rejection."""
         try:
             return [self.send(entry) for entry in entries]
         finally:
-            self.deleted, self.problems = self.ledger.cleanup(self.client)
+            removal = self.ledger.cleanup(self.client)
+            self.problems = list(removal.problems if hasattr(removal, "problems") else removal[1])
             self.client.close()
