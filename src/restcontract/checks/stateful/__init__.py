@@ -56,20 +56,16 @@ def operations(spec) -> list[str]:
     return [op for op in WRITES if op in spec.operations]
 
 
-def _options(ctx: "ContractContext"):
-    return getattr(ctx.harness, "options", None) or getattr(ctx.harness, "option", None)
+def seed_of(ctx: ContractContext) -> int:
+    return int(ctx.options.seed or 0)
 
 
-def seed_of(ctx: "ContractContext") -> int:
-    return int(getattr(_options(ctx), "seed", 0) or 0)
-
-
-def steps_of(ctx: "ContractContext") -> int:
+def steps_of(ctx: ContractContext) -> int:
     """Drawn writes per operation: ``--max-examples`` when given, else ``sequence.STEPS``."""
-    return int(getattr(_options(ctx), "max_examples", None) or STEPS)
+    return int(ctx.options.max_examples or STEPS)
 
 
-def describe(ctx: "ContractContext", broken: dict) -> str:
+def describe(ctx: ContractContext, broken: dict) -> str:
     parts = []
     for operation, (kind, response) in sorted(broken.items()):
         why = f"HTTP {response.status_code}" if kind != "schema" else \
@@ -78,7 +74,7 @@ def describe(ctx: "ContractContext", broken: dict) -> str:
     return "; ".join(parts)
 
 
-def report(ctx: "ContractContext", sequence: Sequence, found: Break, explored: int) -> None:
+def report(ctx: ContractContext, sequence: Sequence, found: Break, explored: int) -> None:
     """One finding on the write: the minimal sequence, the reads it broke and how."""
     steps = sequence.shrink(found)
     answers, again = sequence.reproduce(steps, found.signature)
@@ -101,7 +97,7 @@ def report(ctx: "ContractContext", sequence: Sequence, found: Break, explored: i
 @family("stateful", "after any write the server accepts, the reads of that object and its collection still "
         "answer 2xx and conform", operations=operations,
         notes={"stateful": "operation -> drawn writes sent, accepted, reads watched after each, replays to shrink"})
-def run(ctx: "ContractContext") -> None:
+def run(ctx: ContractContext) -> None:
     plan = plan_of(ctx, ctx.operation)
     if plan is None:
         raise NotApplicable(f"{ctx.operation}: no object of its own to make and delete")

@@ -17,9 +17,10 @@ deleted (``by_key``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from restcontract.checks.support import json_of
 from restcontract.spec import Spec
@@ -62,12 +63,12 @@ class Read:
     query: dict = field(default_factory=dict)
     by_key: bool = False  # reads the one object: 404 once it is deleted
 
-    def send(self, ctx: "ContractContext"):
+    def send(self, ctx: ContractContext):
         method = self.operation.split(" ", 1)[0]
         return ctx.client.request(method, self.path, json=self.body, params=self.query or None)
 
 
-def reads_of(ctx: "ContractContext", collection: str, obj: dict) -> list[Read]:
+def reads_of(ctx: ContractContext, collection: str, obj: dict) -> list[Read]:
     """Every read of the document that shows ``obj``, an object of ``collection`` (module docstring)."""
     spec, out = ctx.spec, []
     for op in spec:

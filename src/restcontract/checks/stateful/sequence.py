@@ -58,7 +58,7 @@ class Plan:
         return self.param is None
 
 
-def plan_of(ctx: "ContractContext", operation: str) -> Plan | None:
+def plan_of(ctx: ContractContext, operation: str) -> Plan | None:
     """What ``operation`` needs, or None (an object under another one, no create, no delete)."""
     spec, graph = ctx.spec, ctx.graph
     route = operation.split(" ", 1)[1]
@@ -99,7 +99,7 @@ class Break:
 class Sequence:
     """Seeded sequences of one write (``plan``), drawn from ``rng`` (see module docstring)."""
 
-    def __init__(self, ctx: "ContractContext", plan: Plan, values: Values, steps: int = 0):
+    def __init__(self, ctx: ContractContext, plan: Plan, values: Values, steps: int = 0):
         self.ctx = ctx
         self.steps = steps or STEPS
         self.plan = plan

@@ -14,8 +14,9 @@ it sets no ``maximum`` (``EXTREMES``: ``2**63 - 1``, ``1e308``...).
 ``body(operation, base)`` is a write's body: ``base`` (a valid body from the factories, which fills
 references and names) with optional properties drawn on top; a ``bold`` body sets every optional
 property, each number at the largest value the document allows. Fields that name or point at objects
-(``tables.references``: ``name``, ``slug``, ``flow_id``...) keep the base's value: a write under test
-never renames its object or moves it elsewhere, so every read of the object keeps addressing it.
+(``tables.references``: ``name``, ``slug``, ``flow_id``, any ``*_id``...) keep the base's value: a write
+under test never renames its object or moves it elsewhere, so every read of the object keeps addressing
+it.
 Everything comes from ``rng`` (a ``random.Random`` seeded from the run's ``--seed``): the same seed
 draws the same bodies.
 """
@@ -35,6 +36,7 @@ OMIT = object()  # no value the generator can vouch for: leave the field out
 MAX_DEPTH = 3
 STRINGS = ("restcontract", "rc value", "", "ünïcødé", "rc-1")
 KEEP = NAME_FIELDS | set(REFERENCES) | {"id"}  # identity and references: the base's value stays
+REFERENCE_SUFFIXES = ("_id", "_ids")  # a drawn id names nothing: the write is refused, or points elsewhere
 EXTREMES = {"integer": (2**31 - 1, 2**53, 2**63 - 1), "number": (1e18, 1e100, 1e308)}  # where no maximum is set
 ANY_KINDS = ("string", "integer", "number", "boolean", "null", "array", "object")
 
@@ -128,7 +130,7 @@ class Values:
         out = dict(base or {})
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
-            if name in KEEP and base is not None:
+            if base is not None and (name in KEEP or name.endswith(REFERENCE_SUFFIXES)):
                 continue
             needed = name in required and name not in out
             if not needed and not self.bold and self.rng.random() >= 0.5:
