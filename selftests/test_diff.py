@@ -834,11 +834,22 @@ def test_live_extra_property_and_format_probes(live_server):
 
 
 def test_live_wrong_api_root_is_refused(live_server, capsys, tmp_path):
-    """Without /api every route is a 404: removed operations must not all look 'confirmed'."""
+    """Without /api every route is a 404: removed operations must not all look 'confirmed'. The server's
+    root is recognised (server.target.check_reachable); a root that answers GET /version but not NEW's
+    routes is refused by its 404 on one of them."""
     old = write(tmp_path, "old.json", spec_338("/flows/", "/health"))
     new = write(tmp_path, "new.json", spec_338("/health"))
-    code, out, err = run_cli(capsys, old, new, "--against", live_server.base_url.removesuffix("/api"))
-    assert_one_line_error(code, out, err, "--against", "404 Not Found", "API root")
+    root = live_server.base_url.removesuffix("/api")
+    code, out, err = run_cli(capsys, old, new, "--against", root)
+    assert_one_line_error(code, out, err, "--against", "is not the API root", f"did you mean --against {root}/api")
+    from restcontract.diff.live import Prober
+
+    elsewhere = spec_338("/health")
+    elsewhere["paths"] = {"/no_such_route": elsewhere["paths"]["/health"]}
+    prober = Prober(live_server.base_url, Spec(spec_338("/health"), "old"), Spec(elsewhere, "new"))
+    with pytest.raises(ContractError, match="GET /no_such_route answers 404 Not Found; is this the API root"):
+        prober.check_reachable()
+    prober.cleanup()
 
 
 def test_read_only_and_write_only_properties_travel_one_way():

@@ -22,22 +22,33 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
 from restcontract.diff.model import Change, Level, Live
 from restcontract.diff.shapes import Node, Shape, ShapeReader
-from restcontract.diff.wire import (Where, UNBUILDABLE, answer_json, build, loc_matches, schema_at, validation_errors,
-                                    values_at, values_in, violating, violations)
-from restcontract.errors import ContractError
+from restcontract.diff.wire import (
+    UNBUILDABLE,
+    Where,
+    answer_json,
+    build,
+    loc_matches,
+    schema_at,
+    validation_errors,
+    values_at,
+    values_in,
+    violating,
+    violations,
+)
+from restcontract.errors import ContractError, NoAnswer, TargetError
 from restcontract.findings import curl, scrub
 from restcontract.objects.factories import Objects
 from restcontract.objects.ledger import Ledger
-from restcontract.server.auth import Csrf
+from restcontract.server.target import Target, check_reachable
 from restcontract.spec import Spec
 from restcontract.tables.safety import DESTRUCTIVE
 
@@ -50,23 +61,24 @@ PATH_FIELDS = {"id": "id", "name": "name", "slug": "slug", "checksum": "checksum
 
 @dataclass
 class Prober:
+    """Probes a live server of the NEW version through ``server.target``'s client (CSRF tokens, request
+    ids, 429/503 and dropped-connection retries, death detection); what its probes create is deleted at
+    the end by the contract suite's ledger. ``run_id`` names what it creates (``rc-<run_id>-...``)."""
+
     base_url: str
     old: Spec
     new: Spec
     headers: dict[str, str] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
-    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def __post_init__(self) -> None:
         self.base_url = http_url(self.base_url).rstrip("/")
         self.root = httpx.URL(self.base_url + "/").path  # "/api/": what precedes routes in request paths
         self.ledger = Ledger(self.new)
-        self.client = httpx.Client(base_url=self.base_url, timeout=TIMEOUT, headers=self.headers,
-                                   event_hooks={"request": [self._csrf_headers], "response": [self._observe]})
-        # a server with PREFECT_SERVER_CSRF_PROTECTION_ENABLED wants a token on every change request
-        self.csrf = Csrf(lambda client: self.client.get("/csrf-token", params={"client": client}),
-                         on_token=self.secrets.append)
-        self.objects = Objects(self.client, self.new, self.run)
+        self.target = Target(self.base_url, self.headers, self.secrets, timeout=TIMEOUT)
+        self.client = self.target.client(on_response=self._observe)
+        self.objects = Objects(self.client, self.new, self.run_id)
         self._reads: dict[str, tuple[httpx.Response | None, str]] = {}
         self.old_reader = ShapeReader(self.old)
         self.cleanup_problems: list[str] = []
@@ -74,14 +86,10 @@ class Prober:
 
     # --- plumbing ------------------------------------------------------------------------
 
-    def _csrf_headers(self, request: httpx.Request) -> None:
-        request.headers.update(self.csrf.headers(request.method))
-
     def _observe(self, response: httpx.Response) -> None:
         """Every 201 this run causes lands in the ledger (the contract suite's cleanup list)."""
         if response.status_code != 201:
             return
-        response.read()
         route = "/" + response.request.url.path[len(self.root):]
         operation = self.new.match(response.request.method, route)
         if operation is None or self.ledger.delete_route_for(operation) is None:
@@ -90,48 +98,38 @@ class Prober:
         self.ledger.observe(operation, 201, answer_json(response))
 
     def check_reachable(self) -> None:
-        """The server answers, and routes NEW's operations: probing a wrong API root would 'confirm'
-        every removed operation with its 404s."""
+        """The server answers as a Prefect API (``server.target.check_reachable``), and routes NEW's
+        operations: probing a wrong API root would 'confirm' every removed operation with its 404s."""
         try:
-            self.client.get("/health")
-            sample = next((op for op in self.new if op.method == "GET" and "{" not in op.route), None)
-            answer = self.client.get(self.base_url + sample.route) if sample else None
-        except httpx.HTTPError as exc:
-            raise ContractError(f"--against {self.base_url}: cannot reach the server ({type(exc).__name__})") from None
+            check_reachable(self.base_url, self.headers, TIMEOUT, option="--against")
+        except TargetError as exc:
+            raise ContractError(f"--against: {exc}") from None
+        sample = next((op for op in self.new if op.method == "GET" and "{" not in op.route), None)
+        try:
+            answer = self.client.get(sample.route) if sample else None
+        except (httpx.HTTPError, ContractError) as exc:
+            raise ContractError(f"--against {self.base_url}: cannot reach the server ({exc})") from None
         if answer is not None and answer.status_code == 404 and _route_missing(answer):
             raise ContractError(f"--against {self.base_url}: GET {sample.route} answers 404 Not Found; "
                                 f"is this the API root of a server of the NEW version?")
 
     def send(self, method: str, route: str, body: Any = None, params: dict | None = None) -> httpx.Response:
+        """One request (``route`` under the API root), a JSON body if given."""
         kwargs: dict[str, Any] = {"params": params} if params else {}
         if body is not None:
             kwargs["json"] = body
-        response = self.client.request(method, self.base_url + route, **kwargs)
-        if self.csrf.refused(response):  # the token expired or the server restarted: once more
-            response = self.client.request(method, self.base_url + route, **kwargs)
-        return response
+        return self.client.request(method, route, **kwargs)
 
     def cleanup(self) -> None:
-        """Delete what this run created (the ledger's list, dependents first), nothing else;
-        ``cleanup_problems`` says what could not be deleted."""
+        """Delete what this run created (the ledger's list, dependents first, busy and held objects tried
+        again at the end), nothing else; ``cleanup_problems`` says what could not be deleted."""
         try:
             _, problems = self.ledger.cleanup(self.client)
-            self.cleanup_problems = self.left_behind + [p for p in problems if not self._retry_delete(p)]
+        except ContractError as exc:  # the server stopped answering (server.target: TargetDied, NoAnswer)
+            problems = [f"cleanup stopped: {exc}"]
         finally:
             self.client.close()
-
-    def _retry_delete(self, problem: str) -> bool:
-        """A DELETE that met a 5xx (SQLite's "database is locked" under load) or a dropped connection
-        is tried again; a 4xx is the server's answer, not a hiccup."""
-        match = re.fullmatch(r"DELETE (\S+): (?!HTTP 4).*", problem, flags=re.S)
-        for attempt in range(3 if match else 0):
-            time.sleep(0.5 * (attempt + 1))
-            try:
-                if self.client.delete(match.group(1)).status_code in (200, 202, 204, 404):
-                    return True
-            except httpx.HTTPError:
-                continue
-        return False
+        self.cleanup_problems = self.left_behind + problems
 
     def evidence(self, status: str, why: str, method: str, route: str, response: httpx.Response | None,
                  body: Any = None, params: dict | None = None) -> Live:
@@ -155,7 +153,7 @@ class Prober:
                                     f"({destructive(where)}): never sent")
         try:
             return probe(self, change, where)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, NoAnswer) as exc:
             return Live(NOT_PROBED, f"the request failed: {type(exc).__name__}")
 
     def probe_all(self, changes: list[Change]) -> list[Change]:
@@ -311,7 +309,7 @@ def probe_operation_removed(p: Prober, change: Change, where: Where) -> Live:
                                          "destructive, so only the path is probed)", "OPTIONS", route, response)
         return p.evidence(NOT_PROBED, f"destructive ({destructive(where)}) and its path still exists: "
                                       "the method itself is never sent", "OPTIONS", route, response)
-    body = None if where.method in ("GET", "DELETE", "HEAD") else f"rc-{p.run}-probe"
+    body = None if where.method in ("GET", "DELETE", "HEAD") else f"rc-{p.run_id}-probe"
     response = p.send(where.method, route, body)
     if response.status_code == 405 or (response.status_code == 404 and _route_missing(response)):
         return p.evidence(CONFIRMED, f"the route is gone: {response.status_code} "
@@ -325,7 +323,7 @@ def probe_required(p: Prober, change: Change, where: Where) -> Live:
 
 
 def probe_removed_closed(p: Prober, change: Change, where: Where) -> Live:
-    return p.rejected(change, where, f"rc-{p.run}-old", "an old client's property sent")
+    return p.rejected(change, where, f"rc-{p.run_id}-old", "an old client's property sent")
 
 
 def probe_enum_removed(p: Prober, change: Change, where: Where) -> Live:
@@ -340,7 +338,7 @@ def probe_bound(p: Prober, change: Change, where: Where) -> Live:
     if not match or match.group(3) == "none":
         return Live(NOT_PROBED, "cannot read the new bound from the change")
     keyword, after = match.group(1), float(match.group(3))
-    value = violating(keyword, after, f"rc-{p.run}-")
+    value = violating(keyword, after, f"rc-{p.run_id}-")
     if value is None:
         return Live(NOT_PROBED, f"no probe value for {keyword}")
     return p.rejected(change, where, value, f"{keyword} {after:g} violated by an old-valid value")
@@ -350,7 +348,7 @@ def probe_pattern(p: Prober, change: Change, where: Where) -> Live:
     pattern = _new_pattern(p, where)
     if pattern is None:
         return Live(NOT_PROBED, "cannot read the new pattern")
-    for candidate in (f"rc-{p.run}/%&><", f"rc {p.run}", "", "-", "0"):
+    for candidate in (f"rc-{p.run_id}/%&><", f"rc {p.run_id}", "", "-", "0"):
         try:
             if not re.search(pattern, candidate):
                 return p.rejected(change, where, candidate, f"a string not matching {pattern[:40]} sent")
@@ -372,7 +370,7 @@ def probe_type_narrowed(p: Prober, change: Change, where: Where) -> Live:
 
 
 def probe_extra_property(p: Prober, change: Change, where: Where) -> Live:
-    name = f"rc-{p.run}-extra"
+    name = f"rc-{p.run_id}-extra"
     extended = replace(where, pointer=[*where.pointer, "properties", name])
     return p.rejected(change, extended, 1, "a property the old schema let through sent")
 
@@ -381,13 +379,13 @@ def probe_format(p: Prober, change: Change, where: Where) -> Live:
     match = re.match(r"format (\S+) → (\S+)", change.message)
     if not match or match.group(2) == "none":
         return Live(NOT_PROBED, "no new format to violate")
-    return p.rejected(change, where, f"rc-{p.run}-not-a-{match.group(2)}", f"a string that is no {match.group(2)}")
+    return p.rejected(change, where, f"rc-{p.run_id}-not-a-{match.group(2)}", f"a string that is no {match.group(2)}")
 
 
 def probe_security(p: Prober, change: Change, where: Where) -> Live:
     """The old request without the new credentials (and a body no route accepts, so nothing happens)."""
     route = p.route_for(where)
-    body = None if where.method in ("GET", "DELETE", "HEAD") else f"rc-{p.run}-probe"
+    body = None if where.method in ("GET", "DELETE", "HEAD") else f"rc-{p.run_id}-probe"
     kwargs: dict[str, Any] = {} if body is None else {"json": body}
     with httpx.Client(timeout=TIMEOUT) as anonymous:
         response = anonymous.request(where.method, p.base_url + route, **kwargs)

@@ -97,8 +97,9 @@ class Target:
 
 
 def check_reachable(base_url: str, headers: dict[str, str], timeout: float, api_key: str | None = None,
-                    auth_string: str | None = None) -> str:
-    """One request before any test: return the server version or raise a one-line TargetError.
+                    auth_string: str | None = None, option: str = "--base-url") -> str:
+    """One request before any test: return the server version or raise a one-line TargetError (its hints
+    name ``option``, the option that gave the URL).
 
     A dropped connection or a 429/503 is asked again (``RETRIES`` times, the backoff between): a
     flaky network must not end the run before it starts. A timeout is not (``--request-timeout``)."""
@@ -126,7 +127,7 @@ def check_reachable(base_url: str, headers: dict[str, str], timeout: float, api_
         try:
             probe = httpx.get(url + "/api/health", headers=headers, timeout=timeout)
             if probe.status_code == 200 and "json" in probe.headers.get("content-type", ""):
-                raise TargetError(f"{url} is not the API root: did you mean --base-url {url}/api ?")
+                raise TargetError(f"{url} is not the API root: did you mean {option} {url}/api ?")
         except httpx.HTTPError:
             pass
     if "html" in content_type:
