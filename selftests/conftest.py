@@ -10,6 +10,7 @@ the output and the JSON report, so each self-test asserts on what a user would s
 from __future__ import annotations
 
 import atexit
+import os
 import re
 import shutil
 import signal
@@ -30,6 +31,10 @@ FAULTS_DIR = Path(__file__).resolve().parent / "faults"
 # first run of an operation generates its cases, later runs replay them; nothing lands in the checkout.
 CASE_CACHE = Path(tempfile.mkdtemp(prefix="restcontract-selftest-cases-"))
 atexit.register(shutil.rmtree, CASE_CACHE, True)
+# Cleanup journals of child runs (``restcontract.objects.journal``) stay out of the user's state directory.
+STATE_DIR = Path(tempfile.mkdtemp(prefix="restcontract-selftest-state-"))
+os.environ["RESTCONTRACT_STATE_DIR"] = str(STATE_DIR)
+atexit.register(shutil.rmtree, STATE_DIR, True)
 # What every child pytest run gets besides its own arguments.
 CHILD_FLAGS = ["-p", "no:cacheprovider", "-q", "--no-header", "--case-cache", str(CASE_CACHE)]
 

@@ -1,5 +1,6 @@
-"""In-process: what ``Ledger.observe`` records for removal at the end of a run (no server), and one
-cleanup against the session's self-test server (a delete still busy after the client's retries).
+"""In-process: what ``Ledger.answered`` records for removal at the end of a run (no server), the order
+removal deletes in (objects that poison listings first), and one cleanup against the session's self-test
+server (a delete still busy after the client's retries).
 
 Only objects the harness made are recorded: a 201, or a 200 from a create the server's version
 answers with 200 also when it creates, when the key carries the run's prefix. The delete path
@@ -13,6 +14,7 @@ import pytest
 from conftest import ROOT
 
 from restcontract.objects.ledger import Created, Ledger
+from restcontract.objects.removal import poisoning_first
 from restcontract.spec.document import default_spec_path, load_spec
 from restcontract.tables.versions import for_version
 
@@ -24,8 +26,8 @@ def spec():
 
 def test_a_201_is_recorded_with_its_delete_route(spec):
     ledger = Ledger(spec)
-    ledger.observe("POST /flows/", 201, {"id": "f-1", "name": "x"})
-    ledger.observe("POST /work_pools/", 201, {"id": "p-1", "name": "pool-a"})
+    ledger.answered("POST /flows/", 201, {"id": "f-1", "name": "x"})
+    ledger.answered("POST /work_pools/", 201, {"id": "p-1", "name": "pool-a"})
     assert ledger.created == [Created("POST /flows/", "/flows/f-1"), Created("POST /work_pools/", "/work_pools/pool-a")]
 
 
@@ -41,13 +43,13 @@ def test_a_201_is_recorded_with_its_delete_route(spec):
 ])
 def test_what_is_not_recorded(spec, operation, status, body):
     ledger = Ledger(spec)
-    ledger.observe(operation, status, body)
+    ledger.answered(operation, status, body)
     assert ledger.created == []
 
 
 def test_delete_path_escapes_every_unsafe_character(spec):
     ledger = Ledger(spec)
-    ledger.observe("POST /work_pools/", 201, {"name": "rc pool/é\x7f?#%"})
+    ledger.answered("POST /work_pools/", 201, {"name": "rc pool/é\x7f?#%"})
     assert ledger.created == [Created("POST /work_pools/", "/work_pools/rc%20pool%2F%C3%A9%7F%3F%23%25")]
 
 
@@ -56,15 +58,30 @@ def test_a_200_create_is_recorded_only_when_the_run_made_it():
     spec = load_spec(ROOT / "spec" / "prefect-2.20.26.json")
     ledger = Ledger(spec, for_version("2.20.26"))
     ledger.run_prefix = "rc-ab12"
-    ledger.observe("POST /concurrency_limits/", 200, {"id": "c-1", "tag": "someone-elses"}, {"tag": "someone-elses"})
+    ledger.answered("POST /concurrency_limits/", 200, {"id": "c-1", "tag": "someone-elses"}, {"tag": "someone-elses"})
     assert ledger.created == []  # may have existed before the run
-    ledger.observe("POST /concurrency_limits/", 200, {"id": "c-2", "tag": "rc-ab12-tag-1"}, {"tag": "rc-ab12-tag-1"})
-    ledger.observe("POST /concurrency_limits/", 200, {"id": "c-3", "tag": "x"}, {"tag": "x"}, absent=True)
+    ledger.answered("POST /concurrency_limits/", 200, {"id": "c-2", "tag": "rc-ab12-tag-1"}, {"tag": "rc-ab12-tag-1"})
+    ledger.answered("POST /concurrency_limits/", 200, {"id": "c-3", "tag": "x"}, {"tag": "x"}, key_was_absent=True)
     assert [c.delete_path for c in ledger.created] == ["/concurrency_limits/c-2", "/concurrency_limits/c-3"]
     three = Ledger(load_spec(default_spec_path(ROOT / "spec")))
     three.run_prefix = "rc-ab12"
-    three.observe("POST /concurrency_limits/", 200, {"id": "c-2", "tag": "rc-ab12-tag-1"}, {"tag": "rc-ab12-tag-1"})
+    three.answered("POST /concurrency_limits/", 200, {"id": "c-2", "tag": "rc-ab12-tag-1"}, {"tag": "rc-ab12-tag-1"})
     assert three.created == []  # 3.x says 201 when it creates
+
+
+def test_answered_says_whether_it_recorded(spec):
+    ledger = Ledger(spec)
+    assert ledger.answered("POST /flows/", 201, {"id": "f-1"})
+    assert not ledger.answered("POST /flows/", 200, {"id": "f-2"})  # may be someone else's
+    assert ledger.pending and ledger.created == [Created("POST /flows/", "/flows/f-1")]
+
+
+def test_objects_that_poison_listings_are_removed_first():
+    """Flow runs and global concurrency limits break their listings while they exist (facts file):
+    a cleanup cut short must have removed them; the rest keep their order (newest first)."""
+    paths = ["/flows/a", "/v2/concurrency_limits/l", "/deployments/d", "/flow_runs/r", "/flow_runs/r/x", "/flows/b"]
+    assert poisoning_first(paths) == ["/v2/concurrency_limits/l", "/flow_runs/r", "/flows/a", "/deployments/d",
+                                      "/flow_runs/r/x", "/flows/b"]
 
 
 def test_run_scoped_names_in_every_form(spec):
@@ -86,10 +103,10 @@ def test_a_delete_still_busy_after_the_retries_is_tried_again_at_the_end(prefect
     with httpx.Client(base_url=prefect_server.base_url, timeout=30) as plain:
         made = plain.post("/variables/", json={"name": "rc-selftest-busy-delete", "value": 1}).json()
     ledger = Ledger(spec)
-    ledger.record("POST /variables/", f"/variables/{made['id']}")
+    ledger.made("POST /variables/", f"/variables/{made['id']}")
     with broken("cleanup_busy_delete"), target.client() as client:
-        deleted, problems = ledger.cleanup(client)
+        removal = ledger.cleanup(client)
     assert target.retries == 2  # the client's own retries were spent on the first DELETE
-    assert (deleted, problems) == (1, [])
+    assert (removal.deleted, removal.problems) == ([f"/variables/{made['id']}"], [])
     with httpx.Client(base_url=prefect_server.base_url, timeout=30) as plain:
         assert plain.get(f"/variables/{made['id']}").status_code == 404

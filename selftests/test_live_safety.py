@@ -285,6 +285,7 @@ def test_cleanup_deletes_objects_whose_names_need_encoding(prefect_server):
     with Target(prefect_server.base_url).client() as client:
         response = client.post("/work_pools/", json={"name": name})
         assert response.status_code == 201, response.text
-        ledger.observe("POST /work_pools/", 201, response.json())
-        assert ledger.cleanup(client) == (1, [])
+        assert ledger.answered("POST /work_pools/", 201, response.json())
+        removal = ledger.cleanup(client)
+        assert (len(removal.deleted), removal.problems) == (1, [])
         assert client.get(f"/work_pools/{quote(name, safe='')}").status_code == 404

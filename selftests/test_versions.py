@@ -54,8 +54,9 @@ def test_3_0_has_a_table_of_its_own():
     assert "parameter_openapi_schema" not in newest.body_for("POST /deployments/")
     book = Ledger(spec, PREFECT_3_0)  # 3.0's v1 limits answer 200 when created, and decrement creates missing names
     book.run_prefix = "rc-1a2b3c4d-"
-    book.observe("POST /concurrency_limits/", 200, {"id": "made", "tag": "rc-1a2b3c4d-tag-1"}, {"tag": "rc-1a2b3c4d-tag-1"})
-    book.saw("POST /v2/concurrency_limits/decrement", {"names": ["rc-1a2b3c4d-limit-1"]})
+    book.answered("POST /concurrency_limits/", 200, {"id": "made", "tag": "rc-1a2b3c4d-tag-1"},
+                  {"tag": "rc-1a2b3c4d-tag-1"})
+    book.may_make("POST /v2/concurrency_limits/decrement", {"names": ["rc-1a2b3c4d-limit-1"]})
     assert [c.delete_path for c in book.created] == ["/concurrency_limits/made"]
     assert book.sent == {"POST /v2/concurrency_limits/decrement": {"rc-1a2b3c4d-limit-1"}}
 
@@ -70,13 +71,13 @@ def test_an_upsert_answering_200_is_recorded_only_when_the_run_made_it():
     answer = {"id": "5b0c7c4e-8a4e-4c8e-9d1e-0a0a0a0a0a0a", "tag": "rc-1a2b3c4d-tag-3"}
     ours, theirs = {"tag": "rc-1a2b3c4d-tag-3"}, {"tag": "nightly"}
     book = ledger(PREFECT_2)
-    book.observe("POST /concurrency_limits/", 200, answer, ours)  # a name only this run makes
-    book.observe("POST /concurrency_limits/", 200, answer | {"id": "other"}, theirs)  # may be someone else's
-    book.observe("POST /concurrency_limits/", 200, answer | {"id": "looked-up"}, theirs, True)  # absent just before
-    book.observe("POST /flows/", 200, {"id": "flow", "name": "rc-1a2b3c4d-flow-1"}, {"name": "rc-1a2b3c4d-flow-1"})
+    book.answered("POST /concurrency_limits/", 200, answer, ours)  # a name only this run makes
+    book.answered("POST /concurrency_limits/", 200, answer | {"id": "other"}, theirs)  # may be someone else's
+    book.answered("POST /concurrency_limits/", 200, answer | {"id": "looked-up"}, theirs, True)  # absent just before
+    book.answered("POST /flows/", 200, {"id": "flow", "name": "rc-1a2b3c4d-flow-1"}, {"name": "rc-1a2b3c4d-flow-1"})
     assert [c.delete_path for c in book.created] == ["/concurrency_limits/" + answer["id"], "/concurrency_limits/looked-up"]
     on_3 = ledger(PREFECT_3)  # 3.x answers 201 when it creates: a 200 is an existing object
-    on_3.observe("POST /concurrency_limits/", 200, answer, ours)
+    on_3.answered("POST /concurrency_limits/", 200, answer, ours)
     assert on_3.created == []
 
 
@@ -84,17 +85,17 @@ def test_a_task_run_made_by_a_request_answered_503_is_recorded_from_its_retry():
     """2.x stores a task run whose state has data, then answers 503; the retry answers 200 with it."""
     book = ledger(PREFECT_2)
     run = {"id": "7f1e0c1e-0000-4000-8000-000000000001"}
-    book.observe("POST /task_runs/", 200, run, {"task_key": "rc-1a2b3c4d-task-key-9", "dynamic_key": "0"})
-    book.observe("POST /task_runs/", 200, {"id": "theirs"}, {"task_key": "3", "dynamic_key": "0"})  # may be someone else's
-    book.observe("POST /task_runs/", 200, {"id": "looked-up"}, {"task_key": "3", "dynamic_key": "1"}, True)
+    book.answered("POST /task_runs/", 200, run, {"task_key": "rc-1a2b3c4d-task-key-9", "dynamic_key": "0"})
+    book.answered("POST /task_runs/", 200, {"id": "theirs"}, {"task_key": "3", "dynamic_key": "0"})  # may be someone else's
+    book.answered("POST /task_runs/", 200, {"id": "looked-up"}, {"task_key": "3", "dynamic_key": "1"}, True)
     assert [c.delete_path for c in book.created] == ["/task_runs/" + run["id"], "/task_runs/looked-up"]
 
 
 def test_names_sent_to_2x_increment_are_kept_as_the_server_stores_them():
     """2.x creates an inactive limit for each missing name; pydantic v1 stores the number 0 as the name "0"."""
     book = ledger(PREFECT_2)
-    book.saw("POST /v2/concurrency_limits/increment", {"names": [0, "rc-1a2b3c4d-limit-1", {"not": "a name"}]})
-    book.saw("POST /flows/", {"names": ["x"]})  # creates nothing it does not answer
+    book.may_make("POST /v2/concurrency_limits/increment", {"names": [0, "rc-1a2b3c4d-limit-1", {"not": "a name"}]})
+    book.may_make("POST /flows/", {"names": ["x"]})  # creates nothing it does not answer
     assert book.sent == {"POST /v2/concurrency_limits/increment": {"0", "rc-1a2b3c4d-limit-1"}}
     assert ledger(PREFECT_3).sent == {} and not PREFECT_3.side_creates
 

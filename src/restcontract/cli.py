@@ -7,6 +7,8 @@ import sys
 USAGE = """usage: restcontract COMMAND ...
 
 commands:
+  cleanup --base-url URL   remove what runs killed outright left on that server (their journals), nothing else
+                           [--auth-string USER:PASS | --api-key KEY] [--header NAME:VALUE ...]
   diff OLD NEW [options]   classify the changes between two OpenAPI documents (files or URLs)
   compat --client VERSION --spec DOCUMENT [--against URL] [--format text|json|markdown]
                            judge a recorded Prefect client's requests by a document (and a live server);
@@ -25,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
+    if command == "cleanup":
+        from restcontract.objects.cleanup import main as cleanup_main
+
+        return cleanup_main(rest)
     if command == "diff":
         from restcontract.clients.touch import mark_touched
         from restcontract.diff.cli import main as diff_main
@@ -44,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         return report_main(rest)
     if command == "test":
         return run_suite(rest)
-    print(f"restcontract: unknown command {command!r} (expected: compat, diff, report, spec, test)", file=sys.stderr)
+    print(f"restcontract: unknown command {command!r} (expected: cleanup, compat, diff, report, spec,"
+          " test)", file=sys.stderr)
     return 2
 
 

@@ -95,7 +95,7 @@ class Prober:
         if operation is None or self.ledger.delete_route_for(operation) is None:
             self.left_behind.append(f"{response.request.method} {route} created an object, and NEW documents "
                                     "no DELETE route to remove it")
-        self.ledger.observe(operation, 201, answer_json(response))
+        self.ledger.answered(operation, 201, answer_json(response))
 
     def check_reachable(self) -> None:
         """The server answers as a Prefect API (``server.target.check_reachable``), and routes NEW's
@@ -124,7 +124,7 @@ class Prober:
         """Delete what this run created (the ledger's list, dependents first, busy and held objects tried
         again at the end), nothing else; ``cleanup_problems`` says what could not be deleted."""
         try:
-            _, problems = self.ledger.cleanup(self.client)
+            problems = self.ledger.cleanup(self.client).problems
         except ContractError as exc:  # the server stopped answering (server.target: TargetDied, NoAnswer)
             problems = [f"cleanup stopped: {exc}"]
         finally:

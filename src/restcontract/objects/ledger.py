@@ -1,44 +1,47 @@
-"""The ledger of objects the harness created, and their removal at the end of the run.
+"""The ledger: what the run made on the server, so that it is removed at the end of the run.
 
-Every response the harness receives passes ``Ledger.observe``. A ``201 Created`` answer
-whose body names an object of a collection that has a ``DELETE /collection/{param}``
-operation is recorded with that delete route (the parameter's value is the body field of
-the same name: ``{id}`` -> ``id``, ``{name}`` -> ``name``). A 200 from a graceful create may be
-an object that existed before the run, and is never removed, with one exception: a create the
-server's version answers with 200 also when it creates (``tables.versions``: 2.x's
-``POST /concurrency_limits/``) is recorded when the harness can show it made the object: its
-key carries this run's prefix (``run_prefix``: no one else makes such names), or ``key_absent``
-looked the key up right before the request and found nothing.
-``cleanup`` deletes in reverse creation order (children before parents), ignoring 404s,
-and runs at the end of the session, after failures and after Ctrl-C too.
+One primitive and two ways in, by what the harness knows:
+- ``made(operation, delete_path)``: the run made this object (its delete route). Everything below ends
+  here; with a ``journal`` (a live target) the object is also written to disk at once
+  (``objects.journal``: a run killed outright leaves it for the next run or ``restcontract cleanup``).
+- ``answered(operation, status, answer, request_body, key_was_absent)``: every answer to a request the
+  run sent. A ``201 Created`` whose body names an object of a collection with a
+  ``DELETE /collection/{param}`` operation is ``made`` with that delete route (the parameter's value is
+  the body field of the same name: ``{id}`` -> ``id``, ``{name}`` -> ``name``). A 200 from a graceful
+  create may be an object that existed before the run, and is never removed, with one exception: a create
+  the server's version answers with 200 also when it creates (``tables.versions``: 2.x's
+  ``POST /concurrency_limits/``) counts when the harness can show it made the object: its key carries
+  this run's prefix (``run_prefix``: no one else makes such names), or ``key_absent`` looked the key up
+  right before the request and found nothing (``key_was_absent``).
+- ``may_make(operation, request_body)``: a request of an operation that creates the objects it names
+  without answering them (``side_creates``); its names that no object had when the run started
+  (``snapshot``) are removed at the end if they exist then.
+
+``cleanup`` deletes through ``objects.removal`` (objects that poison listings first, then newest first:
+children before parents, ignoring 404s), at the end of the session, after failures and after Ctrl-C too,
+and then removes the journal if nothing was left.
 
 Side effects the server creates without a 201 of their own are in ``tables/safety.py``:
-``DEPENDENTS`` (a run's result artifacts, deleted with the run), ``IMPLICIT`` (objects
-created on first use: ``snapshot`` notes which are absent before the run, ``cleanup`` deletes
-them last) and ``HELD`` (a delete refused with 409 while another object holds it: tried again
-after everything else); ``tables.versions`` adds a version's own. A delete still answered
-429/503 after the client's own retries (SQLite's "database is locked" can outlast them) is tried
-once more at the end, ``BUSY_PAUSE`` later: a busy moment must not leave an object behind.
+``DEPENDENTS`` (a run's result artifacts, deleted with the run), ``IMPLICIT`` (objects created on first
+use: ``snapshot`` notes which are absent before the run; they are deleted last) and ``HELD`` (a delete
+refused with 409 while another object holds it: tried again after everything else); ``tables.versions``
+adds a version's own.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import threading
-import time
-import urllib.parse
 from dataclasses import dataclass
 
 import httpx
 
+from restcontract.objects.journal import Journal
+from restcontract.objects.removal import Removal, remove
 from restcontract.spec.document import Spec
 from restcontract.spec.routes import expand
-from restcontract.tables.safety import DEPENDENTS, HELD, IMPLICIT
+from restcontract.tables.safety import DEPENDENTS, IMPLICIT
 from restcontract.tables.versions import SNAKE, Lookup, Version, for_version, form
-
-
-BUSY_PAUSE = 1.0  # seconds before the last try of deletes answered 429/503 (a contract run's cleanup: 1 of 317)
 
 
 @dataclass(frozen=True)
@@ -48,15 +51,22 @@ class Created:
 
 
 class Ledger:
-    def __init__(self, spec: Spec, version: Version | None = None):
+    def __init__(self, spec: Spec | None, version: Version | None = None, journal: Journal | None = None):
+        """``spec`` None: a ledger that only removes (a journal's replay): ``answered`` records nothing."""
         self.spec = spec
         self.version = version or for_version(None)  # the server's (the harness sets it once known)
+        self.journal = journal  # on disk as it is made (live targets); None: in memory only
         self.run_prefix = ""  # names made by this run start with it (``Objects.prefix``)
-        self.sent: dict[str, set] = {}  # side_creates operation -> names the run sent it (``saw``)
+        self.sent: dict[str, set] = {}  # side_creates operation -> names the run sent it (``may_make``)
         self.before: dict[Lookup, set] = {}  # side_creates listing -> names it held before the run (``snapshot``)
         self.created: list[Created] = []
         self._lock = threading.Lock()
-        self._delete_routes = self._index_delete_routes(spec)
+        self._delete_routes = self._index_delete_routes(spec) if spec is not None else {}
+
+    @property
+    def pending(self) -> bool:
+        """Whether ``cleanup`` has anything to remove."""
+        return bool(self.created or self.sent)
 
     @staticmethod
     def _index_delete_routes(spec: Spec) -> dict[str, tuple[str, str]]:
@@ -70,9 +80,9 @@ class Ledger:
                 routes.setdefault(match.group(1), (op.route, field))
         return routes
 
-    def delete_route_for(self, operation: str) -> tuple[str, str] | None:
-        """The delete route template and body field for objects created by ``operation``."""
-        method, route = operation.split(" ", 1)
+    def delete_route_for(self, operation: str | None) -> tuple[str, str] | None:
+        """The delete route template and body field for objects created by ``operation`` (None: not a create)."""
+        method, _, route = (operation or "").partition(" ")
         if method not in ("POST", "PUT"):
             return None
         prefix = route.rstrip("/")
@@ -114,21 +124,28 @@ class Ledger:
             return tuple(body.get(f) for f in lookup.field)
         return body.get(lookup.field)
 
-    def saw(self, operation: str | None, request_body: object) -> None:
-        """Any request of an operation that creates what it names when it is missing (``side_creates``):
-        keep the names it sent; ``cleanup`` deletes those that did not exist before the run."""
+    def may_make(self, operation: str | None, request_body: object) -> None:
+        """A request (about to be sent) of an operation that creates what it names when it is missing
+        (``side_creates``): keep the names it sends; ``cleanup`` deletes those that did not exist before the
+        run. Names no object had at ``snapshot`` go to the journal."""
         side = self.version.side_creates.get(operation or "")
         keys = request_body.get(side.body_field) if side is not None and isinstance(request_body, dict) else None
-        if isinstance(keys, list):
-            with self._lock:
-                # a number is a name too: 2.x (pydantic v1) turns it into its string (a live run left a limit "0")
-                self.sent.setdefault(operation, set()).update(str(k) for k in keys if isinstance(k, (str, int, float)))
+        if not isinstance(keys, list):
+            return
+        # a number is a name too: 2.x (pydantic v1) turns it into its string (a live run left a limit "0")
+        names = {str(k) for k in keys if isinstance(k, (str, int, float))}
+        with self._lock:
+            known = self.sent.setdefault(operation, set())
+            new = names - known - self.before.get(side.lookup, set())
+            known.update(names)
+            if new and self.journal is not None:
+                self.journal.add_may_make(operation, sorted(new))
 
-    def _side_created(self, client: httpx.Client, problems: list[str]) -> list[str]:
-        """Delete routes of the objects ``side_creates`` operations made: named by this run's requests,
-        absent when the run started (``snapshot``; an embedded server starts empty), present now."""
+    def _side_created(self, client: httpx.Client, sent: dict[str, set], problems: list[str]) -> list[str]:
+        """Delete routes of the objects ``side_creates`` operations made: named by this run's requests
+        (``sent``), absent when the run started (``snapshot``; an embedded server starts empty), present now."""
         paths = []
-        for operation, names in self.sent.items():
+        for operation, names in sent.items():
             side = self.version.side_creates[operation]
             before = self.before.get(side.lookup, set())
             found = self._objects(client, side.lookup)
@@ -165,35 +182,37 @@ class Ledger:
                 for o in found)
         return {k for k in keys if _hashable(k)}
 
-    def made_here(self, operation: str | None, status: int, request_body: object, absent: bool) -> bool:
+    def _shows_made(self, operation: str, status: int, request_body: object, key_was_absent: bool) -> bool:
         """A 2xx create answer that shows the harness made the object (see the module docstring)."""
         if status == 201:
             return True
-        lookup = self.version.creates_with_200.get(operation or "")
+        lookup = self.version.creates_with_200.get(operation)
         if status != 200 or lookup is None or not isinstance(request_body, dict):
             return False
-        return absent or self.run_scoped(self._key(lookup, request_body))
+        return key_was_absent or self.run_scoped(self._key(lookup, request_body))
 
-    def observe(self, operation: str | None, status: int, body: object, request_body: object = None,
-                absent: bool = False) -> None:
-        """Record the object a create answer names, when the harness made it (``made_here``)."""
-        if operation is None or not isinstance(body, dict) or not self.made_here(operation, status, request_body, absent):
-            return
+    def answered(self, operation: str | None, status: int, answer: object, request_body: object = None,
+                 key_was_absent: bool = False) -> bool:
+        """An answer to a request the run sent: the object it names is ``made`` when the answer shows the
+        run made it and its collection has a delete route; return whether it was."""
+        if operation is None or status not in (200, 201) or not isinstance(answer, dict):
+            return False
         found = self.delete_route_for(operation)
-        if found is None:
-            return
+        if found is None or not self._shows_made(operation, status, request_body, key_was_absent):
+            return False
         template, field = found
-        value = body.get(field)
+        value = answer.get(field)
         if not isinstance(value, str) or not value:
-            return
-        path = expand(template, {template[template.index("{") + 1:template.index("}")]: value})
-        with self._lock:
-            self.created.append(Created(operation, path))
+            return False
+        self.made(operation, expand(template, {template[template.index("{") + 1:template.index("}")]: value}))
+        return True
 
-    def record(self, operation: str, delete_path: str) -> None:
-        """Record an object created some other way (factories call this)."""
+    def made(self, operation: str, delete_path: str) -> None:
+        """The run made the object at ``delete_path`` (relative to the API root): remove it at the end."""
         with self._lock:
             self.created.append(Created(operation, delete_path))
+            if self.journal is not None:
+                self.journal.add_made(operation, delete_path)
 
     def snapshot(self, client: httpx.Client) -> None:
         """Before the run: note the ``IMPLICIT`` objects that do not exist yet, and the names the
@@ -203,68 +222,23 @@ class Ledger:
         for path in self.implicit:
             try:
                 if client.get(path).status_code == 404:
-                    self.record("(implicit)", path)
+                    self.made("(implicit)", path)
             except Exception:  # noqa: BLE001 - a best effort: the run reports an unusable target itself
                 return
 
-    def cleanup(self, client: httpx.Client) -> tuple[int, list[str]]:
-        """Delete everything recorded; return (deleted, problems)."""
-        deleted, problems = 0, []
+    def cleanup(self, client: httpx.Client) -> Removal:
+        """Delete everything the run made (``objects.removal``); then, if nothing was left, its journal."""
         with self._lock:
-            pending, self.created = list(reversed(self.created)), []
-        pending = [Created("(side effect)", path) for path in self._side_created(client, problems)] + pending
-        seen, held, busy = set(), [], []
-        for item in pending:
-            if item.delete_path in seen:
-                continue
-            seen.add(item.delete_path)
-            paths = self._dependents(client, item.delete_path, problems) + [item.delete_path]
-            for path in paths:
-                status = self._delete(client, path, problems, held if path.rpartition("/")[0] in HELD else None, busy)
-                deleted += status is not None and status < 300
-        if busy:  # still "try again later" after the client's own retries: a last try once the rest is done
-            time.sleep(BUSY_PAUSE)
-        for path in held + busy:  # after everything else: what held them is gone (``HELD``), the server less busy
-            status = self._delete(client, path, problems, None, None)
-            deleted += status is not None and status < 300
-        return deleted, problems
-
-    @staticmethod
-    def _delete(client: httpx.Client, path: str, problems: list[str], held: list[str] | None,
-                busy: list[str] | None) -> int | None:
-        """DELETE one object; a 409 goes to ``held`` and a 429/503 to ``busy`` (to try again at the end)
-        when given, else to ``problems``."""
-        try:
-            response = client.delete(path)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            problems.append(f"DELETE {path}: {exc}")
-            return None
-        if response.status_code == 409 and held is not None:
-            held.append(path)
-        elif response.status_code in (429, 503) and busy is not None:
-            busy.append(path)
-        elif response.status_code >= 300 and response.status_code != 404:
-            problems.append(f"DELETE {path}: HTTP {response.status_code}")
-        return response.status_code
-
-    def _dependents(self, client: httpx.Client, delete_path: str, problems: list[str]) -> list[str]:
-        """Delete routes of what the server hung on the object at ``delete_path`` (``DEPENDENTS``)."""
-        collection, _, value = delete_path.rpartition("/")
-        paths = []
-        for filter_route, body, delete_route in self.dependents.get(collection, ()):
-            body = json.loads(json.dumps(body).replace('"{id}"', json.dumps(urllib.parse.unquote(value))))
-            try:
-                response = client.post(filter_route, json=body)
-            except httpx.HTTPError as exc:
-                problems.append(f"POST {filter_route}: {exc}")
-                continue
-            try:
-                found = response.json() if response.status_code == 200 else []
-            except ValueError:
-                found = []
-            if isinstance(found, list):
-                paths += [delete_route.replace("{id}", str(o["id"])) for o in found if isinstance(o, dict) and "id" in o]
-        return paths
+            pending, self.created = [c.delete_path for c in reversed(self.created)], []
+            sent, self.sent = self.sent, {}
+        problems: list[str] = []
+        removal = remove(client, self._side_created(client, sent, problems) + pending, self.dependents)
+        removal.problems[:0] = problems
+        if self.journal is not None and not removal.problems:
+            self.journal.remove()
+        elif self.journal is not None:
+            self.journal.close()  # kept: the next run against this server, or ``restcontract cleanup``, tries again
+        return removal
 
 
 def _hashable(value: object) -> bool:

@@ -134,13 +134,13 @@ class ContractContext:
         # a create the server answers with 200 even when it creates: was the key free before? (tables.versions)
         absent = self.ledger is not None and self.ledger.key_absent(self.client, self.operation, case.body)
         if self.ledger is not None:
-            self.ledger.saw(self.operation, case.body)  # names it may create (tables.versions side_creates)
+            self.ledger.may_make(self.operation, case.body)  # names it may create (tables.versions side_creates)
         response = send_authorized(self.target, case.method, f"{case.method} {case.formatted_path}", attempt,
                                    errors=(requests.ConnectionError, requests.Timeout), timeouts=requests.Timeout)
         self.run.record_status(self.operation, response.status_code)
-        if self.ledger is not None and self.ledger.made_here(self.operation, response.status_code, case.body, absent):
+        if self.ledger is not None and self.ledger.delete_route_for(self.operation) and response.status_code < 300:
             try:
-                self.ledger.observe(self.operation, response.status_code, response.json(), case.body, absent)
+                self.ledger.answered(self.operation, response.status_code, response.json(), case.body, absent)
             except ValueError:
                 pass
         return response

@@ -23,8 +23,10 @@ from restcontract.cases.positive import Filler
 from restcontract.cases.store import CaseCache
 from restcontract.errors import ContractError, NoAnswer, TargetDied
 from restcontract.findings.baseline import Baseline
+from restcontract.objects import cleanup
 from restcontract.objects.factories import Objects
 from restcontract.objects.graph import Graph
+from restcontract.objects.journal import Journal
 from restcontract.objects.ledger import Ledger
 from restcontract.run.pipeline import Pipeline
 from restcontract.run.results import RunState
@@ -156,7 +158,9 @@ class Harness:
             self._server = EmbeddedServer(db_url=db_url).start()
         self.ledger = Ledger(self.spec, self.version if self._target is not None else None)
         if self._target is not None:  # live: the server outlives the run (an embedded one is thrown away)
+            self.ledger.journal = Journal(self._target.base_url)  # on disk as made: a killed run's is replayed
             with self._target.client() as client:
+                self.run.notes += cleanup.notes(cleanup.replay(client, self._target.base_url, self.version))
                 self.ledger.snapshot(client)
         self.load_baseline()
 
@@ -245,11 +249,10 @@ class Harness:
         if operation is not None:
             self.run.record_status(operation, response.status_code)
         if self.ledger is not None and operation in self.ledger.version.side_creates:
-            self.ledger.saw(operation, json_of(request.content))
-        if self.ledger is not None and response.status_code in (200, 201):
+            self.ledger.may_make(operation, json_of(request.content))
+        if self.ledger is not None and response.status_code in (200, 201) and self.ledger.delete_route_for(operation):
             sent = json_of(request.content) if response.status_code == 200 else None
-            if self.ledger.made_here(operation, response.status_code, sent, absent=False):
-                self.ledger.observe(operation, response.status_code, json_of(response.content), sent)
+            self.ledger.answered(operation, response.status_code, json_of(response.content), sent)
 
     def target_info(self) -> dict:
         target = self._target
@@ -263,10 +266,10 @@ class Harness:
     def finish(self) -> list[str]:
         """Remove what the run created and stop the embedded server; return problems."""
         problems: list[str] = []
-        if self._target is not None and self.ledger is not None and self.ledger.created:
+        if self._target is not None and self.ledger is not None and self.ledger.pending:
             try:
-                deleted, problems = self.ledger.cleanup(self._target.client())
-                self.run.extra["cleanup"] = {"deleted": deleted, "problems": len(problems)}
+                problems = (removal := self.ledger.cleanup(self._target.client())).problems
+                self.run.extra["cleanup"] = {"deleted": len(removal.deleted), "problems": len(problems)}
             except (TargetDied, NoAnswer) as exc:  # one line in the notes, never a traceback after the run
                 problems.append(str(exc))
         if self._target is not None:
