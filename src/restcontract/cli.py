@@ -18,7 +18,8 @@ commands:
                            render reports from saved JSON reports (--contract-report); several are merged
   test [pytest options]    run the installed contract suite from any directory, e.g.
                            restcontract test --base-url http://127.0.0.1:4200/api --contract-html report.html
-                           (every option of `pytest tests`: -m FAMILY, --operation, --spec, --baseline, -n 2, ...)"""
+                           (every option of `pytest tests`: -m FAMILY, --contract-operation, --contract-spec,
+                           --contract-baseline, -n 2, ...)"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +71,8 @@ def run_suite(args: list[str]) -> int:
         return 4
     # this command imported restcontract before pytest could mark its plugin for assertion rewriting (which
     # it does not need: checks report findings, never assert): without the filter pytest warns about it
-    return int(pytest.main(["-W", "ignore::pytest.PytestAssertRewriteWarning", "--pyargs", "restcontract.suite", *args]))
+    return int(pytest.main(["-W", "ignore::pytest.PytestAssertRewriteWarning", "--pyargs", "restcontract.suite",
+                            *args]))
 
 
 if __name__ == "__main__":
