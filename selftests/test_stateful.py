@@ -1,10 +1,11 @@
 """Stateful: a write the server accepts that breaks later reads is one finding on the write, naming the
 reads it broke, reproduced by the shortest sequence that breaks them; the real server's variables pass.
 
-Three child runs of the family on the two variable writes (``faults/stateful.py``): both faults on; the
-unbroken server; the one-step fault behind a flaky network (a 503 before every answer of the listing)
-with another seed, which must give the same fingerprint. ``--max-examples 12``: twelve drawn writes per
-operation, room for the three-step fault to complete among other writes (the default is six).
+Three child runs of the family on the two variable writes (``faults/stateful.py``): both faults on, with
+``--max-examples 12`` (twelve drawn writes per operation, room for the three-step fault to complete among
+other writes; the default is six); the unbroken server, as a user runs it; the one-step fault behind a
+flaky network (a 503 before every answer of the listing) with another seed, which must give the same
+fingerprint.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import pytest
 from conftest import family_tests
 
 WRITES = ["PATCH /variables/{id}", "PATCH /variables/name/{name}"]
-ARGS = [*family_tests("stateful"), "--max-examples", "12", "--operation", WRITES[0], "--operation", WRITES[1]]
+DEFAULT = [*family_tests("stateful"), "--operation", WRITES[0], "--operation", WRITES[1]]
+ARGS = [*DEFAULT, "--max-examples", "12"]
 LISTING = "PATCH /variables/{id} -> POST /variables/filter 5xx"
 
 
@@ -25,7 +27,7 @@ def broken_run(shared_run):
 
 @pytest.fixture(scope="module")
 def unbroken_run(shared_run):
-    return shared_run(ARGS)
+    return shared_run(DEFAULT)
 
 
 @pytest.fixture(scope="module")
