@@ -50,9 +50,11 @@ UI: dict[str, list[tuple[str, Builder, Builder | None]]] = {
                     ("POST /ui/flows/next-runs", lambda o: {}, lambda o: {"flow_ids": [o["flow_id"]]})],
     "task_runs": [("GET /ui/task_runs/{id}", lambda o: {"id": o["id"]}, None),
                   ("POST /ui/task_runs/count", lambda o: {}, lambda o: _ids(o, "task_runs")),
-                  ("POST /ui/task_runs/dashboard/counts", lambda o: {}, lambda o: _ids(o, "task_runs"))],
+                  ("POST /ui/task_runs/dashboard/counts", lambda o: {},  # it requires start_time.after_
+                   lambda o: {"task_runs": {**_ids(o, "task_runs")["task_runs"], "start_time": {"after_": EPOCH}}})],
 }
 LISTINGS = ("filter", "count", "paginate")
+EPOCH = "2000-01-01T00:00:00Z"
 
 
 @dataclass(frozen=True)
