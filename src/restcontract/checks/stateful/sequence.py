@@ -175,7 +175,11 @@ class Sequence:
     def explore(self) -> Break | None:
         """Draw ``STEPS`` writes; the first break (confirmed), or None."""
         obj = self.fresh()
-        self.watch(obj)
+        try:
+            self.watch(obj)
+        except NotApplicable:
+            self.delete(obj)
+            raise
         if self.plan.is_create:
             self.delete(obj)
             return self.explore_creates()
