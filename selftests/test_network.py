@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import run_pytest
-from test_errors import INTERRUPTED, assert_one_clear_line
 
+from conftest import run_pytest
 from restcontract.testing.proxy import Faults, Proxy
+from test_errors import INTERRUPTED, assert_one_clear_line
 
 OPS = ["--operation", "POST /flows/", "--operation", "GET /flows/{id}", "--operation", "DELETE /flows/{id}",
        "--operation", "POST /flows/filter"]

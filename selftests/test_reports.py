@@ -12,8 +12,8 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import ROOT, run_pytest
 
+from conftest import ROOT, run_pytest
 from restcontract.reporting import markdown
 
 FAULTS = ["conformance_undocumented_status", "conformance_wrong_type", "conformance_server_error"]
@@ -40,7 +40,8 @@ def reported(prefect_server, tmp_path_factory):
                    for f in accepted] + [STALE]
         (tmp / "baseline.json").write_text(json.dumps({"version": 1, "entries": entries}))
         run = run_pytest([*common, "--baseline", str(tmp / "baseline.json"), "--junitxml", str(tmp / "junit.xml"),
-                          "--contract-html", str(tmp / "report.html"), "--contract-markdown", str(tmp / "report.md")], tmp)
+                          "--contract-html", str(tmp / "report.html"), "--contract-markdown", str(tmp / "report.md")],
+                         tmp)
     finally:
         prefect_server.activate()
     run.dir = tmp
@@ -97,7 +98,6 @@ def test_html_works_in_headless_chromium(reported):
     """The report in a real browser: the search box, a row and a finding expanded, the state filter;
     what is shown is what the report says. Skips only outside CI when Chromium is missing."""
     from browser import Browser, find_chromium, operations_shown
-
     from restcontract.reporting import html
 
     executable = find_chromium()
@@ -118,7 +118,7 @@ def test_html_works_in_headless_chromium(reported):
         assert operations_shown(page.visible_text("#shown")[0]) == (total, total)
 
         page.type("#q", target["fingerprint"])  # the search box: one finding's fingerprint names one operation
-        page.wait_for(f"document.getElementById('shown').textContent.startsWith('1 of')")
+        page.wait_for("document.getElementById('shown').textContent.startsWith('1 of')")
         assert page.visible_text("tr.op td.opname") == ["POST /flows/paginate"]
         assert page.visible_text("tr.detail") == []  # collapsed
 
@@ -127,7 +127,8 @@ def test_html_works_in_headless_chromium(reported):
         assert len(details) == 1 and f"{target['check']}/{target['rule']}" in details[0]
         assert target["fingerprint"] not in details[0]  # the finding itself is still closed
         page.click("tr.detail:not(.hidden) details.finding summary")  # the finding opens: reproduction shown
-        opened = page.evaluate("[...document.querySelectorAll('tr.detail:not(.hidden) details.finding')].map(d => d.open)")
+        opened = page.evaluate(
+            "[...document.querySelectorAll('tr.detail:not(.hidden) details.finding')].map(d => d.open)")
         assert opened[0] is True
         assert target["fingerprint"] in page.visible_text("tr.detail:not(.hidden)")[0]
         assert any("curl -X POST" in text for text in page.visible_text("tr.detail:not(.hidden) details[open] pre"))
@@ -242,8 +243,10 @@ def test_merge_says_which_run_each_operation_and_finding_came_from():
     assert by["f-both"]["baselined"] is False  # new in one run: new in the merge
     assert by["f-old"]["runs"] == ["3.0.11"] and by["f-new"]["runs"] == ["3.8.8"]
     s = merged["summary"]
-    assert (s["operations"], s["tested"], s["failures"], s["new_failures"], s["accepted"], s["requests"]) == (3, 3, 3, 1, 2, 8)
-    assert s["with_2xx"] == 2 and s["outcome"] == "new_findings"  # GET /a and GET /c (no without_2xx entry); the worst run
+    numbers = (s["operations"], s["tested"], s["failures"], s["new_failures"], s["accepted"], s["requests"])
+    assert numbers == (3, 3, 3, 1, 2, 8)
+    # GET /a and GET /c (no without_2xx entry); the worst run's outcome
+    assert s["with_2xx"] == 2 and s["outcome"] == "new_findings"
     assert merged["target"]["server_version"] == "3.0.11, 3.8.8"
     assert "[3.0.11] note of 3.0.11" in merged["notes"] and merged["notes"][0] == "merged 2 runs: 3.0.11, 3.8.8"
     page = html.render(merged)

@@ -44,7 +44,8 @@ change here changes the cases generated for the same settings.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig

@@ -12,8 +12,9 @@ id and source, the operation, the whole document, the test's Hypothesis settings
 phases, the ``ci`` profile Hypothesis loads under ``CI=true``) and its seed (derived from
 ``--seed``), the versions of schemathesis, Hypothesis and Python, restcontract's generation
 settings (``cases.fuzzing.settings``) and format number (``GENERATION_FORMAT``, bumped when the
-generator changes), and the schemathesis hooks and string formats registered in the process. Change any of them and the test generates (and stores) afresh; nothing is ever
-invalidated by hand. Files are JSON, never pickle: a cache restored in CI runs no code.
+generator changes), and the schemathesis hooks and string formats registered in the process. Change any
+of them and the test generates (and stores) afresh; nothing is ever invalidated by hand. Files are JSON,
+never pickle: a cache restored in CI runs no code.
 
 A test's cases are stored only when Hypothesis ran it to the end without an error, only if
 every case survives the round trip through JSON (a body or metadata value JSON cannot hold is
@@ -68,7 +69,7 @@ class CaseCache:
         self._run_key: str | None = None
 
     @classmethod
-    def from_option(cls, value: str, rootdir: Path) -> "CaseCache":
+    def from_option(cls, value: str, rootdir: Path) -> CaseCache:
         if value == "none":
             return cls(None)
         return cls(rootdir / ".restcontract_cache" if value == "auto" else Path(value))
@@ -90,7 +91,7 @@ class CaseCache:
             })
         return self._run_key
 
-    def path_for(self, item: "pytest.Item", document: dict, settings: dict) -> Path | None:
+    def path_for(self, item: pytest.Item, document: dict, settings: dict) -> Path | None:
         label = getattr(item, "operation_label", None)
         test_function = getattr(item, "test_function", None)
         inner = compat.inner_test(getattr(item, "obj", None))
@@ -107,7 +108,7 @@ class CaseCache:
         return self.directory / "cases" / f"{key}.json"
 
     # -- the test call ------------------------------------------------------------------------
-    def run(self, item: "pytest.Function", document: dict, settings: dict) -> bool:
+    def run(self, item: pytest.Function, document: dict, settings: dict) -> bool:
         """Run a schemathesis test: from stored cases if there are any, else through Hypothesis
         (storing what it generated). False: not a test this cache handles (pytest runs it)."""
         path = self.path_for(item, document, settings)
@@ -228,7 +229,8 @@ def _load(path: Path) -> list[dict] | None:
         document = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(document, dict) or document.get("format") != FORMAT or not isinstance(document.get("cases"), list):
+    if (not isinstance(document, dict) or document.get("format") != FORMAT
+            or not isinstance(document.get("cases"), list)):
         return None
     return document["cases"]
 

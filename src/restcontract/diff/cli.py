@@ -45,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--against", metavar="URL", help="probe each ERR change on this live server of the NEW "
                                                       "version (its API root, e.g. http://127.0.0.1:4200/api)")
     live.add_argument("--api-key", metavar="KEY", help="sent as 'Authorization: Bearer KEY' (never printed)")
-    live.add_argument("--auth-string", metavar="USER:PASS", help="HTTP basic credentials, as a server started with "
-                                                                "PREFECT_SERVER_API_AUTH_STRING expects (never printed)")
+    live.add_argument("--auth-string", metavar="USER:PASS",
+                      help="HTTP basic credentials, as a server started with PREFECT_SERVER_API_AUTH_STRING "
+                           "expects (never printed)")
     live.add_argument("--header", metavar="'NAME: VALUE'", action="append", default=[],
                       help="an extra header for the probes (repeatable)")
     parser.add_argument("--client", metavar="VERSION", help="mark the changes the recorded Prefect client of this "

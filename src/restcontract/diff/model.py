@@ -14,7 +14,7 @@ class Level(IntEnum):
     ERR = 2  # breaks clients written against the old document
 
     @classmethod
-    def parse(cls, text: str) -> "Level":
+    def parse(cls, text: str) -> Level:
         """``"err"``/``"ERR"`` -> ``Level.ERR``; raises ``ValueError`` for anything else."""
         try:
             return cls[text.strip().upper()]

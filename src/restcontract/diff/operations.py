@@ -9,8 +9,8 @@ that into the change's location.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Iterator
 
 from restcontract.diff.model import Change
 from restcontract.diff.rules import level_of

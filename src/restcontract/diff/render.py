@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from typing import Callable
+from collections.abc import Callable
 
 from restcontract.diff.model import Change, Level, Report
 

@@ -41,7 +41,7 @@ class Node:
     pointer: str
     raw: Any = field(compare=False)
 
-    def child(self, *parts: str | int) -> "Node":
+    def child(self, *parts: str | int) -> Node:
         node, pointer = self.raw, self.pointer
         for part in parts:
             node = node[part]
@@ -55,7 +55,7 @@ class Shape:
 
     pointer: str
     types: frozenset[str] | None = None
-    variants: tuple["Shape", ...] = ()  # anyOf/oneOf alternatives other than null (two or more)
+    variants: tuple[Shape, ...] = ()  # anyOf/oneOf alternatives other than null (two or more)
     properties: dict[str, Node] = field(default_factory=dict)
     required: frozenset[str] = frozenset()
     additional: bool | Node | None = None  # None: not specified, which allows anything
@@ -77,7 +77,7 @@ class Shape:
     def nullable(self) -> bool:
         return self.types is not None and "null" in self.types
 
-    def without_null(self) -> "Shape":
+    def without_null(self) -> Shape:
         if self.types is None or "null" not in self.types:
             return self  # most shapes: no copy (``replace`` of a 20-field dataclass was 40% of a diff)
         copy = self.__dict__.get("_without_null")

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 
 from restcontract.diff.shapes import Shape, canonical, covers
 from restcontract.spec import Spec
-
-
 
 UNBUILDABLE: Any = object()
 
@@ -31,7 +30,7 @@ class Where:
     pointer: list[str]
 
     @classmethod
-    def parse(cls, location: str) -> "Where":
+    def parse(cls, location: str) -> Where:
         text, _, pointer = location.partition("#")
         method, route, *rest = text.split(" ")
         part = rest[0] if rest else ""

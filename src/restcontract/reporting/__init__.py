@@ -21,16 +21,17 @@ from restcontract.run.results import RAN, by_reason, classify
 if TYPE_CHECKING:
     from restcontract.run.harness import Harness
 
-def ran_pairs(harness: "Harness") -> set[tuple[str, str]]:
+def ran_pairs(harness: Harness) -> set[tuple[str, str]]:
     return {(op, check) for op, checks in harness.run.checks.items() for check, r in checks.items() if r in RAN}
 
 
-def build(harness: "Harness") -> dict:
+def build(harness: Harness) -> dict:
     run, spec = harness.run, harness.spec
     findings = run.unique_findings()
     operations = {}
     for op in spec.operations:
-        entry = {"statuses": dict(sorted(run.statuses.get(op, {}).items())), "checks": dict(sorted(run.checks.get(op, {}).items()))}
+        entry = {"statuses": dict(sorted(run.statuses.get(op, {}).items())),
+                 "checks": dict(sorted(run.checks.get(op, {}).items()))}
         if op in run.reasons:
             entry["reason"] = run.reasons[op]
         operations[op] = entry
@@ -41,7 +42,8 @@ def build(harness: "Harness") -> dict:
     report = {
         "target": target,
         "operations": operations,
-        "failures": [f.to_dict() for f in sorted(findings, key=lambda f: (f.operation, f.check, f.rule, f.fingerprint))],
+        "failures": [f.to_dict()
+                     for f in sorted(findings, key=lambda f: (f.operation, f.check, f.rule, f.fingerprint))],
         "summary": {
             "operations": len(operations),
             "tested": len(tested),
@@ -56,7 +58,8 @@ def build(harness: "Harness") -> dict:
         },
         "excluded": {op: run.reasons.get(op, "") for op in excluded},
         "not_served": {op: run.reasons.get(op, "") for op in not_served},
-        "without_2xx": _without_2xx(harness, operations, [op for op in tested + excluded if op not in with_2xx], excluded, run),
+        "without_2xx": _without_2xx(harness, operations, [op for op in tested + excluded if op not in with_2xx],
+                                    excluded, run),
         "baseline": {"path": str(harness.baseline.path) if harness.baseline.path else None,
                      "stale": stale},
         "notes": list(run.notes),
@@ -85,7 +88,8 @@ def server_errors(findings) -> dict[str, dict]:
         if not isinstance(status, int) or status < 500:
             continue
         err = f.server_error or {}
-        key = f"{err['type']}: {normalize(err.get('message', ''))}" if err.get("type") else f"HTTP {status} (no server-side record)"
+        key = (f"{err['type']}: {normalize(err.get('message', ''))}" if err.get("type")
+               else f"HTTP {status} (no server-side record)")
         group = groups.setdefault(key, {"count": 0, "operations": [], "frames": [], "fingerprints": [],
                                         "message": err.get("message", ""), "reproduce": f.reproduce})
         group["count"] += f.occurrences
@@ -97,14 +101,15 @@ def server_errors(findings) -> dict[str, dict]:
     return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]["operations"]), kv[0])))
 
 
-def _without_2xx(harness: "Harness", operations: dict, without: list[str], excluded: list[str], run) -> dict[str, str]:
+def _without_2xx(harness: Harness, operations: dict, without: list[str], excluded: list[str], run) -> dict[str, str]:
     """Tested operations that never got a 2xx -> the reason the harness believes (``restcontract.objects.graph``)."""
     from restcontract.objects.graph import never_2xx_reasons
 
-    return never_2xx_reasons(harness.graph, operations, sorted(without), {op: run.reasons.get(op, "") for op in excluded})
+    return never_2xx_reasons(harness.graph, operations, sorted(without),
+                             {op: run.reasons.get(op, "") for op in excluded})
 
 
-def write_all(harness: "Harness") -> bool:
+def write_all(harness: Harness) -> bool:
     """Write every requested report; return True when the gate must fail beyond test outcomes."""
     options = harness.options
     if options.update_baseline:
@@ -127,7 +132,7 @@ def write_all(harness: "Harness") -> bool:
     return bool(options.strict_baseline and report["baseline"]["stale"])
 
 
-def terminal_lines(harness: "Harness") -> list[str]:
+def terminal_lines(harness: Harness) -> list[str]:
     report = getattr(harness, "report", None) or build(harness)
     s = report["summary"]
     lines = ["", "=" * 20 + " restcontract " + "=" * 20]

@@ -21,8 +21,9 @@ from __future__ import annotations
 import base64
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 from restcontract.errors import TargetError
 

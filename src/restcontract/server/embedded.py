@@ -65,7 +65,7 @@ class EmbeddedServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api"
 
-    def start(self) -> "EmbeddedServer":
+    def start(self) -> EmbeddedServer:
         """Launch the process and return at once; ``wait_ready`` blocks until it answers."""
         cmd = [sys.executable, "-m", "restcontract.server.serve", "--port", str(self.port),
                "--home", str(self.home), "--errors", str(self.errors_path)]
@@ -114,7 +114,8 @@ class EmbeddedServer:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(f".{os.getpid()}.tmp")
         try:
-            with closing(sqlite3.connect(self.home / "prefect.db")) as source, closing(sqlite3.connect(partial)) as copy:
+            with (closing(sqlite3.connect(self.home / "prefect.db")) as source,
+                  closing(sqlite3.connect(partial)) as copy):
                 source.backup(copy)
             os.replace(partial, target)  # atomic: parallel workers never see half a template
         except (OSError, sqlite3.Error):

@@ -8,7 +8,7 @@ its operations are tested as usual; nothing here is inferred from failures.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import httpx
 

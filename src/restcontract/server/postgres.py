@@ -25,8 +25,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from restcontract.server.embedded import free_port
 from restcontract.errors import TargetError
+from restcontract.server.embedded import free_port
 
 PG_USER = "restcontract-pg"
 DATABASE = "restcontract"
@@ -118,7 +118,8 @@ class Database:
             return
         self._stopped = True
         if self.started:
-            cmd = as_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"], self.user)
+            cmd = as_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
+                          self.user)
             subprocess.run(cmd, capture_output=True, timeout=TIMEOUT)
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -54,7 +54,8 @@ def remote_errors(base_url: str, headers: dict[str, str], timeout: float):
     lookup over HTTP (``ErrorLog`` at ``ERRORS_PATH``), or None when the server has none."""
     import httpx
 
-    origin = base_url.rstrip("/").rsplit("/api", 1)[0] if base_url.rstrip("/").endswith("/api") else base_url.rstrip("/")
+    root = base_url.rstrip("/")
+    origin = root.rsplit("/api", 1)[0] if root.endswith("/api") else root
     client = httpx.Client(base_url=origin, headers=headers, timeout=timeout)  # one per run, not one per lookup
     try:
         probe = client.get(ERRORS_PATH)

@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m restcontract.serve")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default loopback; 0.0.0.0 for a server shared by remote xdist workers)")
+                        help="address to listen on (default loopback; 0.0.0.0 for a server shared by remote "
+                             "xdist workers)")
     parser.add_argument("--home", required=True, help="PREFECT_HOME: a temporary directory")
     parser.add_argument("--db-url", help="database URL (default: SQLite under --home)")
     parser.add_argument("--errors", help="append server exceptions here as JSON lines")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -46,7 +47,7 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
     timeout: float = 30.0
-    embedded: "EmbeddedServer | None" = None
+    embedded: EmbeddedServer | None = None
     server_version: str = ""
     # a --base-url server run by restcontract.serve: request id -> its exception (serve.remote_errors)
     error_lookup: Callable[[str], dict | None] | None = None
@@ -92,7 +93,7 @@ class Target:
             return self.embedded.error_for(request_id)
         return self.error_lookup(request_id) if self.error_lookup is not None else None
 
-    def client(self, on_response: Callable[[httpx.Response], None] | None = None) -> "ContractClient":
+    def client(self, on_response: Callable[[httpx.Response], None] | None = None) -> ContractClient:
         return ContractClient(self, on_response)
 
 
@@ -131,7 +132,8 @@ def check_reachable(base_url: str, headers: dict[str, str], timeout: float, api_
         except httpx.HTTPError:
             pass
     if "html" in content_type:
-        hint = "a web UI or a proxy's login page?" if url.endswith("/api") else "is the base URL the API root (.../api)?"
+        hint = ("a web UI or a proxy's login page?" if url.endswith("/api")
+                else "is the base URL the API root (.../api)?")
         raise TargetError(f"{url} answered HTML, not the Prefect API: {hint}")
     raise TargetError(f"{url} does not look like a Prefect API: GET /version answered HTTP {response.status_code}")
 
@@ -165,7 +167,8 @@ def send_authorized(target: Target, method: str, label: str, attempt: Callable[[
     response = None
     for _ in range(2):
         extra = target.csrf.headers(method)
-        response = send_with_retries(target, label, lambda: attempt(extra), errors=errors, timeouts=timeouts)
+        response = send_with_retries(target, label, lambda extra=extra: attempt(extra), errors=errors,
+                                     timeouts=timeouts)
         if method.upper() not in CHANGES or not target.csrf.refused(response):
             return response
     return response

@@ -2,8 +2,9 @@
 
 ``for_version(server_version)`` picks the table of the server under test (``"2.20.26"`` -> major 2;
 a series with a table of its own, ``SERIES``, first: ``"3.0.11"`` -> 3.0; an unknown or empty version ->
-the newest major): the code that uses a table never asks which version it talks to. Every table adds to or overrides the version-free tables of this package
-(``safety``, ``references``); measured against ``prefect server start`` of 2.20.26 and 3.8.8.
+the newest major): the code that uses a table never asks which version it talks to. Every table adds to
+or overrides the version-free tables of this package (``safety``, ``references``); measured against
+``prefect server start`` of 2.20.26 and 3.8.8.
 
 - ``name_forms``: create operation -> {body field: form} where the server accepts fewer names
   than the harness makes (``rc-<run>-<hint>-<n>``): ``SNAKE`` turns its dashes into underscores.
@@ -122,8 +123,8 @@ PREFECT_2 = Version(
         "POST /variables/": {"name": SNAKE},
     },
     creates_with_200={
-        # POST /concurrency_limits/, models.concurrency_limits: the answer's 'created' comes from the request model, older than
-        # the route's 'now', so 'if model.created >= now: 201' never holds: 200 for a new tag too
+        # POST /concurrency_limits/, models.concurrency_limits: the answer's 'created' comes from the request model,
+        # older than the route's 'now', so 'if model.created >= now: 201' never holds: 200 for a new tag too
         "POST /concurrency_limits/": Lookup("/concurrency_limits/filter", "tag"),
         # a state with data: the task run and its result artifact are stored, then the answer is a 503
         # (DetachedInstanceError on _result_artifact); the retry answers 200 with the task run it made

@@ -18,9 +18,11 @@ FIELDS: dict[str, str] = {
 }
 
 BY_OPERATION: dict[str, dict[str, str]] = {
-    "POST /flow_runs/lateness": {"$": "average lateness of late runs, computed against the server's clock at read time"},
-    "POST /ui/flow_runs/history": {"lateness": "each run's estimated_start_time_delta (orm_models.py: now - expected start "
-                                               "while the run has not started), computed at read time"},
+    "POST /flow_runs/lateness": {"$": "average lateness of late runs, computed against the server's clock at "
+                                      "read time"},
+    "POST /ui/flow_runs/history": {"lateness": "each run's estimated_start_time_delta (orm_models.py: now - "
+                                               "expected start while the run has not started), computed at read "
+                                               "time"},
     "POST /events/filter": {"next_page": "the page token encodes the filter, whose default window ends at 'now' "
                                          "(events/filters.py: occurred.until default_factory=now): a new token per "
                                          "request, by design, so later pages keep the first page's window"},

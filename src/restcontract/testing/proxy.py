@@ -97,7 +97,7 @@ class Proxy:
         return self.url + parts.path[len(self.upstream_path):]
 
     # -- life ---------------------------------------------------------------------------------
-    def start(self) -> "Proxy":
+    def start(self) -> Proxy:
         ready = threading.Event()
 
         def run() -> None:
@@ -140,7 +140,7 @@ class Proxy:
         self._thread.join(10)
         self._server = None
 
-    def __enter__(self) -> "Proxy":
+    def __enter__(self) -> Proxy:
         return self.start()
 
     def __exit__(self, *exc) -> None:
