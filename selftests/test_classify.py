@@ -2,7 +2,8 @@
 class and the findings out. No server, no child pytest.
 
 ``checks.graceful_create``: which class (graceful, strict, no_key, broken) and which findings each pair of
-answers to the same create gives; ``checks.support``: comparing two answers, the read-only actions.
+answers to the same create gives; ``checks.not_found``: which findings an answer to a missing or a
+malformed id gives; ``checks.support``: comparing two answers, the read-only actions.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from restcontract.checks.graceful_create import (
     settle,
     table_disagreement,
 )
+from restcontract.checks.not_found import judge_malformed, judge_missing
 from restcontract.checks.support import differences, is_read_only_post, volatile_fields
 from restcontract.findings import SERVER_DEFECT, SPEC_GAP
 from restcontract.tables.keys import BROKEN, GRACEFUL, NO_KEY, STRICT, UPSERT, Key
@@ -123,6 +125,35 @@ def test_two_listed_objects_with_the_key_are_a_second_object(found, rules):
 ])
 def test_the_report_says_where_the_table_and_the_server_disagree(key, outcome, note):
     assert table_disagreement(key, outcome) == note
+
+
+# -- not_found ---------------------------------------------------------------------------------------
+DETAIL = {"detail": "Flow not found"}
+
+
+@pytest.mark.parametrize(("status", "answer", "declared", "expected"), [
+    (404, DETAIL, {"200", "404"}, ("detail", [])),
+    (404, DETAIL, {"200", "422"}, ("detail", [("undocumented_404", SPEC_GAP, "404")])),
+    (404, {"exception_message": "missing"}, {"404"}, ("exception_message", [("error_shape", SPEC_GAP,
+                                                                              "exception_message")])),
+    (404, None, {"404"}, ("none", [("error_body", SERVER_DEFECT, "404-no-message")])),
+    (404, {"detail": "  "}, {"404"}, ("none", [("error_body", SERVER_DEFECT, "404-no-message")])),
+    (200, None, {"404"}, (None, [("missing_id_2xx", SERVER_DEFECT, "200")])),
+    (204, None, {"404"}, (None, [("missing_id_2xx", SERVER_DEFECT, "204")])),
+    (500, None, {"404"}, (None, [("missing_id_5xx", SERVER_DEFECT, "500")])),
+    (422, None, {"404"}, (None, [("missing_id_status", SERVER_DEFECT, "422")])),
+])
+def test_a_missing_id_is_404_with_a_message_in_the_documented_key(status, answer, declared, expected):
+    shape, verdicts = judge_missing(status, answer, "text", "id", declared, "detail")
+    assert (shape, [(v.rule, v.kind, v.detail) for v in verdicts]) == expected
+    assert all(v.message.startswith(("404 for {id} naming no object", f"HTTP {status} for {{id}} naming no object"))
+               for v in verdicts)
+
+
+@pytest.mark.parametrize(("status", "rules"), [(422, []), (404, []), (400, []), (200, ["malformed_id"]),
+                                               (500, ["malformed_id"]), (307, ["malformed_id"])])
+def test_a_malformed_uuid_is_a_4xx(status, rules):
+    assert [v.rule for v in judge_malformed(status, "x", "id")] == rules
 
 
 # -- support: comparing answers ---------------------------------------------------------------------

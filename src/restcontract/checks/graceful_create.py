@@ -35,8 +35,16 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from restcontract.checks.registry import family
-from restcontract.checks.support import create_body, creates, first_object, json_of, key_filters, sequence_finding
-from restcontract.findings import SERVER_DEFECT, SPEC_GAP, Kind
+from restcontract.checks.support import (
+    Verdict,
+    create_body,
+    creates,
+    first_object,
+    json_of,
+    key_filters,
+    sequence_finding,
+)
+from restcontract.findings import SERVER_DEFECT, SPEC_GAP
 from restcontract.spec.routes import expand
 from restcontract.tables.keys import BROKEN, GRACEFUL, KEYS, NO_KEY, STRICT, UPSERT, Key
 
@@ -60,16 +68,6 @@ class Answer:
     @property
     def id(self) -> Any:
         return self.obj.get("id") if self.obj is not None else None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A broken promise, as a finding will state it; ``answer``: the one it reproduces, "new" or "again"."""
-    rule: str
-    kind: Kind
-    message: str
-    detail: str
-    answer: str
 
 
 def answer_of(response: httpx.Response) -> Answer:

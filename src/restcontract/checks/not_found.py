@@ -27,10 +27,10 @@ so a client cannot rely on one. A 2xx, a 5xx, another status or a 404 without a 
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from restcontract.checks.registry import family
-from restcontract.checks.support import NotApplicable, finding, json_of
+from restcontract.checks.support import NotApplicable, Verdict, finding, json_of
 from restcontract.errors import ObjectError
 from restcontract.findings import SERVER_DEFECT, SPEC_GAP
 from restcontract.objects.graph import Graph
@@ -116,40 +116,57 @@ def run(ctx: ContractContext) -> None:
     send = {"json": body} if body is not None else {}
 
     response = ctx.client.request(method, expand(route, values), **send)
-    status = response.status_code
-    answer = json_of(response)
-    what = f"{{{missing}}} naming no object"
-    if status == 404:
-        shape = shape_of(answer)
-        ctx.note("not_found_shapes", shape or "none")
-        if shape is None:
-            ctx.report(finding(ctx, "error_body", SERVER_DEFECT,
-                               f"404 for {what}, but the body does not say what was not found: {response.text[:200]!r}",
-                               "404-no-message", response))
-        elif shape != documented_error_key(ctx.spec, operation):
-            ctx.report(finding(ctx, "error_shape", SPEC_GAP,
-                               f"404 for {what} carries its message in {shape!r}, not in "
-                               f"{documented_error_key(ctx.spec, operation)!r} like the document's error model and "
-                               f"most 404s: {response.text[:200]}", shape, response))
-        if "404" not in ctx.spec[operation].declared_statuses:
-            ctx.report(finding(ctx, "undocumented_404", SPEC_GAP,
-                               f"404 for {what} (as the guidelines imply), but the document declares only "
-                               + ", ".join(sorted(ctx.spec[operation].declared_statuses)), "404", response))
-    elif status >= 500:
-        ctx.report(finding(ctx, "missing_id_5xx", SERVER_DEFECT,
-                           f"HTTP {status} for {what}, expected 404: {response.text[:200]}", str(status), response))
-    elif status < 300:
-        ctx.report(finding(ctx, "missing_id_2xx", SERVER_DEFECT,
-                           f"HTTP {status} for {what}, expected 404 (nothing was found, so nothing was done): "
-                           f"{response.text[:200]!r}", str(status), response))
-    else:
-        ctx.report(finding(ctx, "missing_id_status", SERVER_DEFECT,
-                           f"HTTP {status} for {what}, expected 404: {response.text[:200]}", str(status), response))
-
+    declared = ctx.spec[operation].declared_statuses
+    shape, verdicts = judge_missing(response.status_code, json_of(response), response.text, missing, declared,
+                                    documented_error_key(ctx.spec, operation))
+    if shape is not None:
+        ctx.note("not_found_shapes", shape)
+    report(ctx, verdicts, response)
     if uuid_param:
         values[missing] = MALFORMED
         bad = ctx.client.request(method, expand(route, values), **send)
-        if bad.status_code >= 500 or bad.status_code < 400:
-            ctx.report(finding(ctx, "malformed_id", SERVER_DEFECT,
-                               f"HTTP {bad.status_code} for a malformed {{{missing}}} ({MALFORMED!r} where a UUID is "
-                               f"expected), expected a 4xx: {bad.text[:200]}", str(bad.status_code), bad))
+        report(ctx, judge_malformed(bad.status_code, bad.text, missing), bad)
+
+
+def report(ctx: ContractContext, verdicts: list[Verdict], response) -> None:
+    """Each verdict as a finding reproduced by ``response``'s request."""
+    for v in verdicts:
+        ctx.report(finding(ctx, v.rule, v.kind, v.message, v.detail, response))
+
+
+# -- the classification: plain values in, the findings out -------------------------------------
+def judge_missing(status: int, answer: Any, text: str, missing: str, declared: set[str],
+                  documented: str) -> tuple[str | None, list[Verdict]]:
+    """(the key carrying a 404's message, "none" when there is none; None for another status, and
+    the findings) of the answer to an operation whose ``{missing}`` names no object. ``answer``: its
+    JSON, ``text``: its body; ``declared``: the statuses the document declares, ``documented``: the
+    message key of the document's error model."""
+    what = f"{{{missing}}} naming no object"
+    if status >= 500:
+        return None, [Verdict("missing_id_5xx", SERVER_DEFECT, f"HTTP {status} for {what}, expected 404: "
+                              f"{text[:200]}", str(status), "")]
+    if status < 300:
+        return None, [Verdict("missing_id_2xx", SERVER_DEFECT, f"HTTP {status} for {what}, expected 404 (nothing "
+                              f"was found, so nothing was done): {text[:200]!r}", str(status), "")]
+    if status != 404:
+        return None, [Verdict("missing_id_status", SERVER_DEFECT, f"HTTP {status} for {what}, expected 404: "
+                              f"{text[:200]}", str(status), "")]
+    shape, out = shape_of(answer), []
+    if shape is None:
+        out.append(Verdict("error_body", SERVER_DEFECT, f"404 for {what}, but the body does not say what was not "
+                           f"found: {text[:200]!r}", "404-no-message", ""))
+    elif shape != documented:
+        out.append(Verdict("error_shape", SPEC_GAP, f"404 for {what} carries its message in {shape!r}, not in "
+                           f"{documented!r} like the document's error model and most 404s: {text[:200]}", shape, ""))
+    if "404" not in declared:
+        out.append(Verdict("undocumented_404", SPEC_GAP, f"404 for {what} (as the guidelines imply), but the "
+                           "document declares only " + ", ".join(sorted(declared)), "404", ""))
+    return shape or "none", out
+
+
+def judge_malformed(status: int, text: str, missing: str) -> list[Verdict]:
+    """The findings of the answer to ``{missing}`` = ``MALFORMED`` where a UUID is expected: a 4xx."""
+    if 400 <= status < 500:
+        return []
+    return [Verdict("malformed_id", SERVER_DEFECT, f"HTTP {status} for a malformed {{{missing}}} ({MALFORMED!r} "
+                    f"where a UUID is expected), expected a 4xx: {text[:200]}", str(status), "")]

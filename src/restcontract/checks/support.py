@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -40,6 +41,17 @@ from restcontract.tables.safety import BODY_OVERRIDES
 
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A broken contract as a pure classification states it, before it meets a context: a finding's rule,
+    kind, message and detail, and ``answer``, which of the check's answers the finding reproduces."""
+    rule: str
+    kind: Kind
+    message: str
+    detail: str
+    answer: str
 
 
 class NotApplicable(Exception):
