@@ -1,4 +1,4 @@
-"""The ``restcontract`` command. Subcommands: ``diff`` (compare two documents), ``spec`` (regenerate one), ``test`` (run the suite)."""
+"""The ``restcontract`` command: ``test``, ``diff``, ``report``, ``compat``, ``cleanup``, ``spec`` (``USAGE`` says each)."""
 
 from __future__ import annotations
 

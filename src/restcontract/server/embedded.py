@@ -1,10 +1,11 @@
 """Start and stop an embedded, real Prefect server in a child process.
 
-Measured on this 2-core machine (see README): a request takes 4.3 ms in a server thread of
-the harness's process and 5.5 ms over loopback to a child process. The child process wins
-anyway: it runs on the other core while the harness generates data, Prefect's settings
-and logging stay out of the harness's process, each xdist worker gets its own, and a
-server that dies is observable. Start-up overlaps pytest's collection.
+Measured on a 2-core machine: a request takes 4.3 ms in a server thread of the harness's process
+and 5.5 ms over loopback to a child process. The child process wins anyway: it runs on the other
+core while the harness generates data, Prefect's settings and logging stay out of the harness's
+process, each xdist worker gets its own, and a server that dies is observable. ``start`` returns at
+once (the harness calls it after collection); ``wait_ready`` blocks when a test first needs the
+target, so start-up overlaps the setup of the first tests.
 
 Start-up is dominated by the database migrations: 19 s on a fresh SQLite file, 5.6 s on a
 migrated one. So the first embedded server on a machine keeps a copy of its freshly migrated,
@@ -47,7 +48,8 @@ def free_port() -> int:
 
 
 class EmbeddedServer:
-    """``python -m restcontract.serve`` in a temporary ``PREFECT_HOME``, on a free loopback port."""
+    """``python -m restcontract.server.serve`` in a temporary ``PREFECT_HOME``, on a free loopback port, with
+    the caller's ``settings`` and none of its own ``PREFECT_*`` variables."""
 
     def __init__(self, faults: str | None = None, db_url: str | None = None, settings: dict[str, str] | None = None):
         self.faults = faults
@@ -143,7 +145,7 @@ class EmbeddedServer:
         shutil.rmtree(self.home, ignore_errors=True)
 
     def server_errors(self) -> list[dict]:
-        """Every exception the server recorded so far (see ``restcontract.serve.ErrorLog``)."""
+        """Every exception the server recorded so far (``restcontract.server.serve.ErrorLog``)."""
         if not self.errors_path.exists():
             return []
         records = []

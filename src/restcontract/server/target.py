@@ -1,8 +1,12 @@
 """The server under test: where it is, how to talk to it, and whether it still answers.
 
 ``Target`` holds the API root URL, the headers to send (auth included), the secrets that
-must never be printed, and for the embedded server the process to ask for tracebacks.
-``client()`` is an httpx client that records every response against its operation.
+must never be printed, the CSRF session (``server.auth.Csrf``), and for the embedded server the
+process to ask for tracebacks. ``client(on_response)`` is a ``ContractClient``: an httpx client
+that sends request ids, CSRF tokens and the auth headers, retries 429/503 answers and dropped
+connections (``send_with_retries``), tells a dead server from a lost request, and hands every
+answer to ``on_response`` (the run records it against its operation). ``check_reachable`` is
+the one request before anything else.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ class Target:
     timeout: float = 30.0
     embedded: EmbeddedServer | None = None
     server_version: str = ""
-    # a --base-url server run by restcontract.serve: request id -> its exception (serve.remote_errors)
+    # a --base-url server run by restcontract.serve: request id -> its exception (records.remote_errors)
     error_lookup: Callable[[str], dict | None] | None = None
     retries: int = 0  # "try again later" answers retried, by every client and case of this process
     _retries_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -94,13 +98,14 @@ class Target:
         return self.error_lookup(request_id) if self.error_lookup is not None else None
 
     def client(self, on_response: Callable[[httpx.Response], None] | None = None) -> ContractClient:
+        """A client for this target; ``on_response`` sees every answer (after retries)."""
         return ContractClient(self, on_response)
 
 
 def check_reachable(base_url: str, headers: dict[str, str], timeout: float, api_key: str | None = None,
                     auth_string: str | None = None, option: str = "--base-url") -> str:
-    """One request before any test: return the server version or raise a one-line TargetError (its hints
-    name ``option``, the option that gave the URL).
+    """Before anything else, ``GET /version``: return the server version or raise a one-line TargetError
+    (its hints name ``option``, the option that gave the URL; a root without ``/api`` is asked once more).
 
     A dropped connection or a 429/503 is asked again (``RETRIES`` times, the backoff between): a
     flaky network must not end the run before it starts. A timeout is not (``--request-timeout``)."""
