@@ -1,4 +1,4 @@
-"""The ``restcontract`` command: ``test``, ``diff``, ``report``, ``compat``, ``cleanup`` and ``spec`` (see ``USAGE``)."""
+"""The ``restcontract`` command: ``test``, ``diff``, ``report``, ``compat``, ``cleanup``, ``spec`` (see ``USAGE``)."""
 
 from __future__ import annotations
 
