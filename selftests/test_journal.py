@@ -26,10 +26,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from census import census, changed
 from children import Child
 from conftest import ROOT
-
 from restcontract import cli
 from restcontract.objects.journal import STATE_ENV, Journal, left_behind, server_key, state_dir
 from restcontract.objects.ledger import Ledger

@@ -11,8 +11,8 @@ removal itself against the server.
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from restcontract.objects.ledger import Created, Ledger
 from restcontract.objects.removal import poisoning_first
 from restcontract.spec.document import default_spec_path, load_spec

@@ -12,10 +12,14 @@ behind: the census catches it.
 
 from __future__ import annotations
 
-import httpx
-from census import census, changed
+from pathlib import Path
 
+import httpx
+
+from census import census, changed
+from conftest import STATE_DIR
 from restcontract.objects.graph import Graph
+from restcontract.objects.journal import server_key
 from restcontract.spec import load_spec
 
 SPEC = load_spec("spec/prefect-3.8.8.json")
@@ -23,13 +27,21 @@ CREATING = sorted({op for op in Graph(SPEC).producers.values() if op != "table"}
     "POST /flow_runs/{id}/set_state", "POST /task_runs/{id}/set_state", "POST /deployments/{id}/create_flow_run"})
 
 
+def journals(server) -> list[Path]:
+    """The cleanup journals (``restcontract.objects.journal``) of runs against ``server``."""
+    return list(STATE_DIR.glob(f"{server_key(server.base_url)}-*.jsonl"))
+
+
 def counted_run(prefect_server, run_suite, *operations: str) -> tuple[dict, object]:
-    """(collections whose count changed: before, after; the run) for a run of ``operations``."""
+    """(collections whose count changed: before, after; the run) for a run of ``operations``. A run that
+    ends normally removes its objects, then its journal."""
     with httpx.Client(base_url=prefect_server.base_url, timeout=30) as client:
         before = census(client, SPEC)
         run = run_suite("--max-examples", "3", *[arg for op in operations for arg in ("--operation", op)])
         after = census(client, SPEC)
     assert run.report, run.output[-3000:]
+    if run.report.get("extra", {}).get("cleanup", {}).get("problems") == 0:
+        assert journals(prefect_server) == [], "a run that left nothing left its journal"
     return changed(before, after), run
 
 
