@@ -109,6 +109,8 @@ def test_the_id_map_follows_answers_and_invents_the_rest():
     assert ids(P1) == flow
     ids.learn({"0.id": P2}, [])  # nothing at that place of the live answer: nothing learned
     assert ids(P2) == state
+    ids.answered.update({P1, P3})  # recorded answers named P1 and P3; a live answer named only P1
+    assert ids.missing(f"/flows/{P1}") == [] and ids.missing(json.dumps({"id": P3})) == [P3]
 
 
 def test_each_shipped_recording_is_small_and_covers_the_workload():
@@ -231,7 +233,11 @@ def test_the_live_replay_confirms_the_rejection_and_leaves_nothing(prefect_serve
     assert same >= 0.9 * len(recorded), list(zip(recorded, statuses))  # the unbroken server answers as recorded
     with broken("flows_forbid_labels"):
         replay = Replay(target, documents["3.8.8"])
-        live = [s.status for s in replay.run(data["requests"])]
+        sent = replay.run(data["requests"])
+        live = [s.status for s in sent]
+    flows = next(i for i, r in enumerate(data["requests"]) if r["path"] == "/flows/")
+    assert data["requests"][flows + 1]["path"] == "/flow_runs/" and sent[flows + 1].follows  # names the flow
+    assert not any(s.follows for s in sent[:flows + 1])
     assert replay.problems == [] and leftovers(prefect_server.base_url, replay.ledger.run_prefix) == []
     report = compare.judge(data, documents["3.0.11"], live, validator=validators["3.0.11"])
     first = compare.breaking(report)[0]
@@ -239,3 +245,26 @@ def test_the_live_replay_confirms_the_rejection_and_leaves_nothing(prefect_serve
     assert report["summary"]["confirmed"] >= 2  # both POST /flows/ of the recording
     line = f"#{first['call']} POST /flows/: rejected (body.labels additionalProperties); live 422 (recorded 201)"
     assert line in render.text(report, data)
+
+
+def test_the_matrix_names_the_first_call_that_breaks_per_document_and_live_server(tmp_path):
+    from restcontract.clients.matrix import live_cell, matrix
+    from restcontract.clients.replay import Sent
+
+    (tmp_path / "prefect-3.0.11.json").write_text((SPEC / "prefect-3.0.11.json").read_text())
+    data = recording.load_recording("3.8.8")
+    as_recorded = [Sent(r["path"], r["status"]) for r in data["requests"]]
+    flows = next(i for i, r in enumerate(data["requests"]) if r["path"] == "/flows/")
+    # after the refused create, every request naming the flow follows from it (404/409, ``follows``)
+    refused = [Sent("", 422) if i == flows else Sent("", 404, follows=True) if i > flows and r["status"] < 300 else s
+               for i, (r, s) in enumerate(zip(data["requests"], as_recorded))]
+    table = matrix(tmp_path, ["3.8.8"], {"live same": lambda rec: as_recorded, "live old": lambda rec: refused})
+    header, rule, row = table.splitlines()
+    assert header == "| client \\ document | `prefect-3.0.11.json` | live same | live old |"
+    cells = [c.strip() for c in row.split("|")[2:-1]]
+    assert cells[0].startswith(f"#{flows + 1} `POST /flows/`: ") and cells[1] == f"ok, 0 of {len(data['requests'])}"
+    assert cells[2].startswith(f"#{flows + 1} `POST /flows/`: ")
+    # a GET answered 404 is named only when nothing else was refused
+    lookups = [Sent("", 404 if r["method"] == "GET" and r["status"] == 200 else r["status"]) for r in data["requests"]]
+    first_get = next(r for r in data["requests"] if r["method"] == "GET" and r["status"] == 200)
+    assert live_cell(data, lookups).startswith(f"#{first_get['call']} `GET ")

@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--client", metavar="VERSION", help="a recorded client version (2.20.26, 3.0.11, 3.8.8) "
                                                             "or a recording file")
     parser.add_argument("--spec", metavar="DOCUMENT", help="the server's OpenAPI document (a file or a URL)")
-    parser.add_argument("--against", metavar="URL", help="replay the requests on this live server (its API root)")
+    parser.add_argument("--against", metavar="URL", action="append", default=[],
+                        help="replay the requests on this live server (its API root); with --matrix, repeatable")
     parser.add_argument("--api-key", metavar="KEY", help="sent as 'Authorization: Bearer KEY' (never printed)")
     parser.add_argument("--auth-string", metavar="USER:PASS", help="HTTP basic credentials (never printed)")
     parser.add_argument("--format", choices=list(RENDERERS), default="text", help="output format (default: text)")
@@ -50,20 +51,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def replayed(recording: dict, spec, args: argparse.Namespace) -> list[int | None]:
-    """The live statuses of the recorded sequence on ``--against`` (everything it made removed)."""
-    from restcontract.clients.replay import Replay
-
+def live_target(url: str, args: argparse.Namespace) -> Target:
+    """The ``--against`` server, checked with one request (a one-line ``TargetError`` when it does not answer)."""
     if args.auth_string is not None and ":" not in args.auth_string:
         raise ContractError("--auth-string: expected USER:PASS")
     headers, secrets = credentials(args.api_key, args.auth_string)
-    base_url = args.against.rstrip("/")
+    base_url = url.rstrip("/")
     version = check_reachable(base_url, headers, 30.0, args.api_key, args.auth_string)
-    replay = Replay(Target(base_url, headers, secrets, server_version=version), spec)
+    target = Target(base_url, headers, secrets, server_version=version)
+    with target.client() as client:  # the Prefect version (GET /version answers the API's: 0.8.4)
+        answer = client.get("/admin/version")
+    if answer.status_code == 200 and isinstance(answer.json(), str):
+        target.server_version = answer.json()
+    return target
+
+
+def replayed(recording: dict, spec, target: Target) -> list:
+    """The recorded sequence replayed on ``target`` (``replay.Sent``; everything it made removed)."""
+    from restcontract.clients.replay import Replay
+
+    replay = Replay(target, spec)
     sent = replay.run(recording["requests"])
     for problem in replay.problems:
         print(f"{PROG}: warning: could not delete what the replay created: {problem}", file=sys.stderr)
-    return [s.status for s in sent]
+    return sent
+
+
+def live_columns(args: argparse.Namespace, folder: Path) -> dict:
+    """``--matrix --against URL ...``: a column per server, its replays judged by its version's document
+    (delete routes for the cleanup), the newest document when the folder has none of that version."""
+    from restcontract.clients.matrix import documents
+
+    columns = {}
+    for url in args.against:
+        target = live_target(url, args)
+        paths = documents(folder)
+        path = folder / f"prefect-{target.server_version}.json"
+        spec = load_spec(path if path.exists() else paths[-1])
+        columns[f"live {target.server_version} server"] = (lambda rec, t=target, s=spec: replayed(rec, s, t))
+    return columns
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,12 +97,14 @@ def run(args: argparse.Namespace) -> int:
         folder = Path(args.spec_dir)
         if not folder.is_dir():
             raise ContractError(f"--spec-dir {args.spec_dir}: not a folder")
-        return write(args, matrix(folder)) or EXIT_OK
+        return write(args, matrix(folder, servers=live_columns(args, folder))) or EXIT_OK
     if not args.client or not args.spec:
         raise UsageError("--client VERSION and --spec DOCUMENT are required (or --matrix)")
+    if len(args.against) > 1:
+        raise UsageError("--against: one server (several only with --matrix)")
     recording = load_recording(args.client)
     spec = load_spec(args.spec)
-    live = replayed(recording, spec, args) if args.against else None
+    live = [s.status for s in replayed(recording, spec, live_target(args.against[0], args))] if args.against else None
     report = judge(recording, spec, live)
     write(args, RENDERERS[args.format](report, recording))
     return EXIT_BREAKS if breaking(report) else EXIT_OK

@@ -39,14 +39,25 @@ class IdMap:
 
     def __init__(self) -> None:
         self.ids: dict[str, str] = {}
+        self.answered: set[str] = set()  # placeholders some recorded answer named (so far)
+        self.learned: set[str] = set()  # those a live answer named too
 
     def learn(self, recorded: dict[str, str], answer: object) -> None:
         """Map each placeholder of a recorded answer (``ids``: path -> placeholder) to the live answer's
         uuid at the same path; a placeholder already mapped keeps its uuid."""
         live = uuid_leaves(answer)
         for where, placeholder in recorded.items():
-            if placeholder not in self.ids and where in live:
+            if where not in live:
+                continue
+            if placeholder not in self.ids:
                 self.ids[placeholder] = live[where]
+            if self.ids[placeholder] == live[where]:  # an id the client made, echoed, is learned too
+                self.learned.add(placeholder)
+
+    def missing(self, text: str) -> list[str]:
+        """The placeholders in ``text`` that a recorded answer had named and no live answer did: the
+        request names an object whose create or lookup the live server refused."""
+        return [p for p in PLACEHOLDER.findall(text) if p in self.answered and p not in self.learned]
 
     def __call__(self, text: str) -> str:
         """``text`` with every placeholder replaced (a fresh uuid for one never answered)."""
@@ -61,6 +72,7 @@ class Sent:
     status: int | None
     answer: object = None
     error: str = ""
+    follows: bool = False  # it names an object an earlier refusal kept from the replay (``IdMap.missing``)
 
 
 class Replay:
@@ -90,12 +102,15 @@ class Replay:
 
     def send(self, entry: dict) -> Sent:
         """Replay one recorded request; learn the ids its answer names; note what it created."""
+        follows = bool(self.ids.missing(json.dumps([entry["path"], entry.get("query"), entry.get("body")])))
         path, query, headers, content, body = self.request_of(entry)
         try:
             response = self.client.request(entry["method"], path, params=query,
                                            headers=headers, content=content)
         except ContractError as exc:  # no answer (NoAnswer) or a dead server (TargetDied)
-            return Sent(path, None, error=str(exc))
+            return Sent(path, None, error=str(exc), follows=follows)
+        finally:
+            self.ids.answered.update((entry.get("ids") or {}).values())
         try:
             answer = response.json() if response.content else None
         except ValueError:
@@ -103,7 +118,7 @@ class Replay:
         if response.status_code < 300:
             self.ids.learn(entry.get("ids") or {}, answer)
             self.keep(entry["method"], path, response.status_code, answer, body)
-        return Sent(path, response.status_code, answer)
+        return Sent(path, response.status_code, answer, follows=follows)
 
     def keep(self, method: str, path: str, status: int, answer: object, body: object) -> None:
         """Hand a create's answer to the ledger (``Ledger.observe``; action creates by ``ACTION_CREATES``)."""
