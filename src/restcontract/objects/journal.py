@@ -154,14 +154,16 @@ def left_behind(base_url: str, directory: Path | None = None) -> tuple[list[Left
     still running). A stale half-created file (killed between creating and naming it) is removed."""
     directory = Path(directory) if directory is not None else state_dir()
     key, found, running = server_key(base_url), [], 0
-    if not directory.is_dir():
+    try:
+        opening, journals = sorted(directory.glob(f"{key}-*.open")), sorted(directory.glob(f"{key}-*.jsonl"))
+    except OSError:  # no state directory, or not readable: nothing this process can replay
         return [], 0
-    for path in sorted(directory.glob(f"{key}-*.open")):
+    for path in opening:
         taken = _take(path)
         if taken is not None:
             path.unlink(missing_ok=True)
             os.close(taken)
-    for path in sorted(directory.glob(f"{key}-*.jsonl")):
+    for path in journals:
         fd = _take(path)
         if fd is None:
             running += path.exists()
@@ -178,7 +180,7 @@ def _take(path: Path) -> int | None:
     """An open, locked descriptor of a journal whose run is gone; None if it runs (or the file went)."""
     try:
         fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
+    except OSError:  # gone meanwhile, or not this user's to replay
         return None
     if not _lock(fd, wait=False) or os.fstat(fd).st_nlink == 0 or _own(path):
         os.close(fd)  # running; or replayed and removed by someone else meanwhile; or this process's own
