@@ -26,7 +26,7 @@ from restcontract.objects.removal import Removal
 from restcontract.tables.versions import Version, for_version
 
 USAGE = ("usage: restcontract cleanup --base-url URL [--auth-string USER:PASS | --api-key KEY] "
-         "[--header NAME:VALUE ...] [--request-timeout SECONDS]")
+         "[--header NAME:VALUE ...] [--request-timeout SECONDS] (or their --contract-* names, as in a run)")
 
 
 @dataclass
@@ -100,12 +100,15 @@ def _header(value: str) -> tuple[str, str]:
 
 
 def _parser() -> _Parser:
+    """The run's options of the same names (``--contract-base-url`` or ``--base-url``, ...), the same defaults."""
     parser = _Parser(prog="restcontract cleanup", add_help=False)
-    parser.add_argument("--base-url", required=True)
-    parser.add_argument("--auth-string", default=os.environ.get("PREFECT_API_AUTH_STRING"))
-    parser.add_argument("--api-key", default=os.environ.get("PREFECT_API_KEY"))
-    parser.add_argument("--header", action="append", type=_header, default=[])
-    parser.add_argument("--request-timeout", type=float, default=30.0)
+    parser.add_argument("--base-url", "--contract-base-url", dest="base_url", required=True)
+    parser.add_argument("--auth-string", "--contract-auth-string", dest="auth_string",
+                        default=os.environ.get("PREFECT_API_AUTH_STRING"))
+    parser.add_argument("--api-key", "--contract-api-key", dest="api_key", default=os.environ.get("PREFECT_API_KEY"))
+    parser.add_argument("--header", "--contract-header", dest="header", action="append", type=_header, default=[])
+    parser.add_argument("--request-timeout", "--contract-request-timeout", dest="request_timeout", type=float,
+                        default=30.0)
     return parser
 
 
