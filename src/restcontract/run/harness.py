@@ -28,9 +28,9 @@ from restcontract.objects.factories import Objects
 from restcontract.objects.graph import Graph
 from restcontract.objects.journal import Journal
 from restcontract.objects.ledger import Ledger
+from restcontract.run.options import Options
 from restcontract.run.pipeline import Pipeline
 from restcontract.run.results import RunState
-from restcontract.run.options import Options
 from restcontract.server.auth import credentials
 from restcontract.server.target import Target, check_reachable
 from restcontract.spec import Spec, default_spec_path, load_spec
@@ -74,10 +74,10 @@ class Harness:
         self.ended: tuple[str, str] | None = None  # (interrupted | target_unusable, why) when it stopped early
         self.exitstatus = 0  # pytest's exit status at the end
         self.tests_failed = 0
-
-    # -- spec ---------------------------------------------------------------------------
         # contract tests that ran to a verdict (none: the run tested nothing); not counted by --collect-only
         self.tests_judged: int | None = None if config.option.collectonly else 0
+
+    # -- spec ---------------------------------------------------------------------------
     @property
     def spec_path(self) -> str:
         return self.options.spec or str(default_spec_path(self.config.rootpath / "spec"))
@@ -97,11 +97,11 @@ class Harness:
         """The document if it was loaded already (never loads it: for hooks that run after an error)."""
         return self._spec
 
-    def baseline_path(self) -> Path | None:
-        value = self.options.baseline
     def load_baseline(self) -> None:
         self.baseline = Baseline.load(self.baseline_path())
 
+    def baseline_path(self) -> Path | None:
+        value = self.options.baseline
         if value == "none":
             return None
         if value == "auto":
@@ -146,9 +146,9 @@ class Harness:
             # a restcontract.serve server: 5xx findings get their server-side cause
             self._target.error_lookup = remote_errors(base_url, headers, timeout)
         else:
+            require_server_extra()
             from restcontract.server.embedded import EmbeddedServer
 
-            require_server_extra()
             db_url = None
             if self.options.embedded_db == "postgresql":
                 from restcontract.server.postgres import throwaway_database
@@ -288,9 +288,6 @@ class Harness:
         return problems
 
 
-def _shown(path: str) -> str:
-    """A path as reports show it: relative to the working directory when under it (``spec/prefect-3.8.8.json``),
-    else absolute (the document shipped in the package, for a run outside a checkout)."""
 def require_server_extra() -> None:
     """An embedded server needs Prefect in this environment: without it, one line naming both ways out."""
     import importlib.util
@@ -300,6 +297,9 @@ def require_server_extra() -> None:
                             "pip install 'restcontract[server]', or test a running server with --base-url URL")
 
 
+def _shown(path: str) -> str:
+    """A path as reports show it: relative to the working directory when under it (``spec/prefect-3.8.8.json``),
+    else absolute (the document shipped in the package, for a run outside a checkout)."""
     if path.startswith(("http://", "https://")):
         return path
     relative = os.path.relpath(path)
