@@ -9,6 +9,9 @@ shrinks it to the shortest sequence that still breaks a rule, and ``explore`` re
 Shrinking is bounded: after ``SHRINK_SEQUENCES`` more sequences, every further candidate is rejected
 before it sends anything, and the shortest failing sequence seen (``Driver.best``) is the answer.
 
+Before exploring, ``scenarios`` sends fixed sequences that cover every rule and version difference (a
+broken one is reported as it is: they are short already).
+
 Reproducible: the seed is derived from the run's ``--seed`` and the operation (``hypothesis.seed``), the
 example database is off, and the number of sequences and steps is fixed (``EXAMPLES``, ``STEPS``).
 """
@@ -74,13 +77,60 @@ class TaskMachine(OrchestrationMachine):
         self.driver.parent(Proposal(kind, force=True, scheduled_in=FUTURE_SECONDS[0] if kind == "SCHEDULED" else None))
 
 
+# Fixed sequences sent before the machine explores: every rule of docs/orchestration.md, the answers measured
+# on 3.8.8 (the facts file) and the version differences, whatever the seed draws. A step is a plan (what
+# ``plans`` draws) or ("flow", type): the task run's flow run forced into that state.
+P = None  # no name, no scheduled time
+FLOW_SCENARIOS = (
+    (("PENDING", P, False, None, P),),
+    (("SCHEDULED", P, False, None, 120), ("RUNNING", P, False, None, P), ("PENDING", P, False, None, P),
+     ("RUNNING", P, False, None, P)),
+    (("RUNNING", P, False, None, P), ("CANCELLING", P, False, None, P), ("COMPLETED", P, False, None, P),
+     ("CANCELLED", P, False, None, P), ("RUNNING", P, False, None, P)),
+    (("RUNNING", P, False, "new", P), ("RUNNING", P, False, "again", P), ("FAILED", P, False, "again", P)),
+    (("RUNNING", P, False, None, P), ("PENDING", P, False, None, P), ("PENDING", P, True, None, P),
+     ("PENDING", "Submitting", False, None, P)),
+    (("RUNNING", P, False, None, P), ("PAUSED", P, False, None, P), ("PENDING", P, False, None, P),
+     ("CANCELLING", P, False, None, P)),
+    (("SCHEDULED", P, False, None, P), ("CANCELLING", P, False, None, P)),
+    (("COMPLETED", P, False, None, P), ("RUNNING", P, False, None, P), ("COMPLETED", P, False, None, P),
+     ("CRASHED", P, False, None, P), ("SCHEDULED", P, False, None, -PAST_SECONDS)),
+)
+TASK_SCENARIOS = (
+    (("RUNNING", P, False, None, P), ("flow", "RUNNING"), ("RUNNING", P, False, "new", P),
+     ("RUNNING", P, False, "again", P), ("COMPLETED", P, False, None, P), ("CRASHED", P, False, None, P)),
+    (("flow", "PAUSED"), ("RUNNING", P, False, None, P), ("SCHEDULED", P, False, None, 120), ("flow", "RUNNING"),
+     ("RUNNING", P, False, None, P), ("PAUSED", P, True, None, P)),
+)
+
+
+def scenarios(driver: Driver) -> Broken | None:
+    """Send the fixed sequences; the first one's broken rule, or None."""
+    for scenario in FLOW_SCENARIOS if driver.subject.kind == "flow_runs" else TASK_SCENARIOS:
+        driver.begin()
+        try:
+            for step in scenario:
+                if step[0] == "flow":
+                    driver.parent(Proposal(step[1], force=True, scheduled_in=None))
+                else:
+                    kind, name, force, transition, scheduled_in = step
+                    driver.propose(Proposal(kind, name, force, driver.transition_id(transition), scheduled_in))
+        except Broken as broken:
+            return broken
+    return None
+
+
 def seed_for(seed: int, operation: str) -> int:
     """One Hypothesis seed per (run seed, operation): the same ``--seed`` sends the same sequences."""
     return zlib.crc32(f"{seed}|{operation}".encode())
 
 
-def explore(driver: Driver, seed: int) -> Broken | None:
-    """Run the machine; the shrunk sequence's ``Broken``, or None when every sequence kept every rule."""
+def explore(driver: Driver, seed: int, fixed: bool = True) -> Broken | None:
+    """The fixed ``scenarios`` (unless not ``fixed``), then the machine: the first broken scenario's or the
+    shrunk sequence's ``Broken``, or None when every sequence kept every rule."""
+    found = scenarios(driver) if fixed else None
+    if found is not None:
+        return found
     machine = TaskMachine if driver.subject.kind == "task_runs" else OrchestrationMachine
 
     def factory():
