@@ -55,6 +55,7 @@ class Finding:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["fingerprint"] = self.fingerprint
+        data["location"], data["answer"] = self.gap  # what the fingerprint and the baseline read
         if self.server_error:
             data["server_error"] = {k: v for k, v in self.server_error.items() if k != "traceback"}
         return data
