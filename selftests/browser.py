@@ -37,7 +37,7 @@ class Browser:
         self.socket = None
         self.ids = itertools.count(1)
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         self.process = subprocess.Popen(
             [self.executable, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
              f"--window-size={self.size[0]},{self.size[1]}", "about:blank"],

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 from conftest import CHILD_FLAGS, ROOT, SuiteRun
-
 from restcontract.reporting.model import undeclared
 
 

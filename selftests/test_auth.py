@@ -18,9 +18,9 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+
 from children import Child
 from conftest import AUTH_STRING, CASE_CACHE
-
 from restcontract.errors import TargetError
 from restcontract.server.auth import credentials
 from restcontract.server.target import Target, check_reachable

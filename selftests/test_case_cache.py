@@ -12,10 +12,10 @@ import json
 import hypothesis
 import pytest
 import schemathesis
-from conftest import ROOT, run_pytest
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
+from conftest import ROOT, run_pytest
 from restcontract.cases import fuzzing
 from restcontract.cases.fuzzing import schemathesis_schema
 from restcontract.cases.store import CaseCache, decode, encode
@@ -27,8 +27,8 @@ SELECT = [arg for op in OPERATIONS for arg in ("--operation", op)]
 
 
 def run(prefect_server, tmp_path, cache, *extra):
-    return run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none",
-                       "--case-cache", str(cache), *SELECT, *extra], tmp_path)
+    return run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url,
+                       "--baseline", "none", "--case-cache", str(cache), *SELECT, *extra], tmp_path)
 
 
 def fingerprints(run) -> list[str]:
@@ -49,7 +49,8 @@ def test_a_store_replays_the_cases_it_stored(prefect_server, broken, tmp_path):
     (in-process); that the workers' counts reach an ``-n 2`` report, ``test_parallel``."""
     cache = tmp_path / "cases"
     first = run(prefect_server, tmp_path, cache, "--api-key", "rc-secret-1234", "--header", "X-Gateway:rc-secret-5678")
-    assert first.report["extra"]["case_cache"] == {"directory": str(cache), "replayed": 0, "stored": 3}, first.output[-2000:]
+    assert first.report["extra"]["case_cache"] == {"directory": str(cache), "replayed": 0, "stored": 3}, \
+        first.output[-2000:]
     stored = list((cache / "cases").glob("*.json"))
     assert len(stored) == 3
     assert not [p for p in stored if "rc-secret" in p.read_text()]  # credentials are added when sending, never stored
@@ -70,7 +71,8 @@ def test_a_store_replays_the_cases_it_stored(prefect_server, broken, tmp_path):
     paginate = second.report["operations"]["POST /flows/paginate"]["statuses"]
     assert paginate == {"500": sum(first.report["operations"]["POST /flows/paginate"]["statuses"].values())}
     # ...and replayed cases catch the broken server.
-    assert ("not_a_server_error", 500) in {(f["rule"], f["extra"]["status"]) for f in second.findings("POST /flows/paginate")}
+    found = {(f["rule"], f["extra"]["status"]) for f in second.findings("POST /flows/paginate")}
+    assert ("not_a_server_error", 500) in found
     assert second.returncode == 1
 
 
@@ -124,7 +126,8 @@ def test_a_case_survives_the_round_trip(schema, mode):
     assert None not in operations
     seen = []
 
-    @hypothesis.settings(max_examples=40, database=None, deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.settings(max_examples=40, database=None, deadline=None,
+                         suppress_health_check=list(hypothesis.HealthCheck))
     @hypothesis.given(st.data())
     def check(data):
         operation = data.draw(st.sampled_from(operations))

@@ -16,15 +16,14 @@ import uuid
 import httpx
 import pytest
 
+from conftest import ROOT
+from restcontract.cli import main as restcontract_main
 from restcontract.clients import compare, recording, render, touch
 from restcontract.clients.cli import main as compat_main
 from restcontract.clients.replay import IdMap, Replay
 from restcontract.clients.validate import Validator
-from restcontract.cli import main as restcontract_main
 from restcontract.server.target import Target
 from restcontract.spec import Spec, load_spec
-
-from conftest import ROOT
 
 SPEC = ROOT / "spec"
 
@@ -197,6 +196,13 @@ def test_bad_input_is_one_line_and_exit_2(args, says, capsys, monkeypatch):
     assert compat_main(args) == 2
     err = capsys.readouterr().err
     assert says in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_restcontract_command_dispatches_compat(capsys):
+    assert restcontract_main(["compat", "--client", "9.9.9", "--spec", str(SPEC / "prefect-3.8.8.json")]) == 2
+    assert capsys.readouterr().err.startswith("restcontract compat: error: unknown client version '9.9.9'")
+    assert restcontract_main(["compat", "--help"]) == 0
+    assert "--against URL" in capsys.readouterr().out
 
 
 def test_diff_client_unknown_version_is_one_line(capsys, tmp_path):

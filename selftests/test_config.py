@@ -19,8 +19,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import ROOT, run_pytest
 
+from conftest import ROOT, run_pytest
 from restcontract.run import config
 from restcontract.run.config import ConfigError, OptionSpec
 from restcontract.run.options import header, positive_int

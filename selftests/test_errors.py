@@ -21,14 +21,23 @@ from contextlib import ExitStack
 from types import SimpleNamespace
 
 import pytest
+
 import stubs
 from conftest import ROOT, run_pytest
-
 from restcontract import plugin
 from restcontract.errors import SpecError, TargetError
 from restcontract.server.records import ERRORS_PATH
-from restcontract.server.target import (BACKOFF, DROP_RETRIES, MAX_RETRY_AFTER, ContractClient, NoAnswer, Target,
-                                        check_reachable, retry_after, send_with_retries)
+from restcontract.server.target import (
+    BACKOFF,
+    DROP_RETRIES,
+    MAX_RETRY_AFTER,
+    ContractClient,
+    NoAnswer,
+    Target,
+    check_reachable,
+    retry_after,
+    send_with_retries,
+)
 from restcontract.spec import load_spec
 from restcontract.testing.proxy import Faults, Proxy
 
@@ -150,7 +159,7 @@ class PluginOptions(argparse.ArgumentParser):
         super().__init__(add_help=False)
         plugin.pytest_addoption(self)
 
-    def getgroup(self, *args, **kwargs) -> "PluginOptions":
+    def getgroup(self, *args, **kwargs) -> PluginOptions:
         return self
 
     def addoption(self, *names, **attrs) -> None:

@@ -122,7 +122,6 @@ def test_sort_values_naming_several_fields_are_not_checked():
 def test_hand_picked_bodies_run_only_where_the_document_declares_them():
     """3.0.11's FlowRunFilterTags has no ``any_``: the task-run split on it is not sent there (422 otherwise)."""
     from conftest import ROOT
-
     from restcontract.checks.filtering.matching import EXPLICIT, declared
     from restcontract.spec import load_spec
 

@@ -8,6 +8,7 @@ server, one with every fault set of ``selftests/faults/guideline_contracts.py`` 
 """
 
 import pytest
+
 from conftest import family_tests
 
 FILES = family_tests("graceful_create", "not_found", "idempotency")

@@ -2,6 +2,7 @@
 is caught on that route, and one that ignores them is caught everywhere; no credentials: skipped."""
 
 import pytest
+
 from children import Child
 from family_run import family_run
 

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
+
 from conftest import CHILD_FLAGS, ROOT, default_sigint
 
 SCRIPT = """

@@ -29,8 +29,8 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from conftest import CHILD_FLAGS, ROOT, default_sigint, run_pytest
 
+from conftest import CHILD_FLAGS, ROOT, default_sigint, run_pytest
 from restcontract.spec.document import default_spec_path, load_spec
 from restcontract.spec.routes import QUERY_ACTIONS, READ_ONLY_ACTIONS, last_action
 from restcontract.tables.safety import DESTRUCTIVE
@@ -277,8 +277,8 @@ def test_cleanup_deletes_objects_whose_names_need_encoding(prefect_server):
     from urllib.parse import quote
 
     from restcontract.objects.ledger import Ledger
-    from restcontract.spec.document import default_spec_path, load_spec
     from restcontract.server.target import Target
+    from restcontract.spec.document import default_spec_path, load_spec
 
     ledger = Ledger(load_spec(default_spec_path(ROOT / "spec")))
     name = f"rc-selftest {uuid.uuid4().hex[:6]} é\x7f?#"

@@ -1,7 +1,7 @@
 """Every report states the run's outcome plainly (``restcontract.reporting.outcome``).
 
-passed < new findings < interrupted < target unusable: the worst that applies wins, and a run that did not
-finish is never shown as passed. The precedence and each renderer are checked in-process; two child runs
+passed < new findings < interrupted < target unusable < error: the worst that applies wins, and a run that
+did not finish, crashed or tested nothing is never shown as passed (``test_never_green.py`` runs those). The precedence and each renderer are checked in-process; two child runs
 check the whole path: a server killed mid-run (interrupted, in the JSON, HTML, markdown, JUnit and terminal
 output; the stop one ``restcontract:`` line, without pytest's ``Interrupted`` banner) and a target that cannot be
 reached (target unusable; the terminal's ``outcome:`` line too, although pytest writes no summary for exit 3). The passing and new-findings outcomes of a
@@ -15,8 +15,8 @@ import socket
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import ROOT, kill_mid_run, run_pytest
 
+from conftest import ROOT, kill_mid_run, run_pytest
 from restcontract.reporting import html, markdown, outcome
 from restcontract.reporting.junit import add_outcome
 from restcontract.server.embedded import EmbeddedServer
@@ -34,11 +34,20 @@ SUMMARY = {"new_failures": 0, "accepted": 4, "stale_baseline": 2}
     (None, 0, ["run stopped early: the server stopped answering; results so far"], SUMMARY, False, outcome.INTERRUPTED),
     ((outcome.INTERRUPTED, "Ctrl-C"), 2, [], {**SUMMARY, "new_failures": 3}, False, outcome.INTERRUPTED),
     ((outcome.TARGET_UNUSABLE, "cannot reach"), 3, [], {**SUMMARY, "new_failures": 3}, False, outcome.TARGET_UNUSABLE),
+    ((outcome.ERROR, "internal error: KeyError"), 3, [], {**SUMMARY, "new_failures": 3}, False, outcome.ERROR),
 ], ids=["passed", "new", "strict-stale", "stale", "pytest-stopped", "worker-note", "interrupted-beats-new",
-        "unusable-beats-new"])
+        "unusable-beats-new", "error-beats-new"])
 def test_the_worst_outcome_wins(ended, exitstatus, notes, summary, strict, expected):
     result, reason = outcome.decide(summary, ended=ended, exitstatus=exitstatus, notes=notes, strict_baseline=strict)
     assert result == expected and reason
+
+
+def test_a_run_that_judged_no_test_is_never_passed():
+    assert outcome.decide(SUMMARY, judged=0) == (outcome.ERROR, outcome.NOTHING_TESTED)
+    assert outcome.decide(SUMMARY, judged=1)[0] == outcome.PASSED
+    assert outcome.decide(SUMMARY, judged=None)[0] == outcome.PASSED  # not counted (--collect-only)
+    assert outcome.decide({**SUMMARY, "new_failures": 1}, judged=0)[0] == outcome.NEW_FINDINGS
+    assert outcome.ORDER[-1] == outcome.ERROR
 
 
 def rendered(result: str, reason: str, new: int = 0) -> tuple[str, str]:
@@ -51,7 +60,7 @@ def rendered(result: str, reason: str, new: int = 0) -> tuple[str, str]:
 
 @pytest.mark.parametrize("result, badge, mark", [
     (outcome.PASSED, "ok", "✅"), (outcome.NEW_FINDINGS, "bad", "❌"),
-    (outcome.INTERRUPTED, "stopped", "⚠️"), (outcome.TARGET_UNUSABLE, "bad", "⛔"),
+    (outcome.INTERRUPTED, "stopped", "⚠️"), (outcome.TARGET_UNUSABLE, "bad", "⛔"), (outcome.ERROR, "bad", "⛔"),
 ])
 def test_each_outcome_has_its_own_badge_and_heading(result, badge, mark):
     page, comment = rendered(result, "the reason")

@@ -14,16 +14,16 @@ import json
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
-from children import Child
-from conftest import ROOT
+import tomllib
 from packaging.requirements import Requirement
 
+from children import Child
+from conftest import ROOT
 from restcontract.reporting import outcome
 from restcontract.spec.document import packaged_documents
 

@@ -8,8 +8,8 @@ path; ``selftests/test_positive.py`` proves against the server that those object
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from restcontract.objects.graph import Graph, Source
 from restcontract.spec.document import Spec, default_spec_path, load_spec
 

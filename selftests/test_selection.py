@@ -9,8 +9,8 @@ import sys
 from types import SimpleNamespace
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from restcontract.diff import changed_operations
 from restcontract.run import progress
 from restcontract.run.selection import SelectionError, check_pattern, matches, select, tags_of

@@ -13,8 +13,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CHILD_FLAGS, ROOT
 
+from conftest import CHILD_FLAGS, ROOT
 from restcontract.objects.factories import Objects
 from restcontract.objects.graph import Graph
 from restcontract.objects.ledger import Ledger
@@ -34,7 +34,8 @@ def test_the_table_follows_the_major_version(version, major):
 def test_variable_names_on_2x_are_lowercase_letters_digits_and_underscores():
     body = Objects(None, SPEC_2, run_id="1a2b3c4d", version=PREFECT_2).body_for("POST /variables/")
     assert body["name"].startswith("rc_1a2b3c4d_") and set(body["name"]) <= set("abcdefghijklmnopqrstuvwxyz0123456789_")
-    named = Objects(None, SPEC_2, run_id="1a2b3c4d", version=PREFECT_2).body_for("POST /variables/", name="rc-1a2b3c4d-x-1")
+    named = Objects(None, SPEC_2, run_id="1a2b3c4d", version=PREFECT_2).body_for("POST /variables/",
+                                                                                  name="rc-1a2b3c4d-x-1")
     assert named["name"] == "rc_1a2b3c4d_x_1"  # an explicit name is put in the same form
     assert "-" in Objects(None, SPEC_2, run_id="1a2b3c4d", version=PREFECT_3).body_for("POST /variables/")["name"]
 
@@ -75,7 +76,8 @@ def test_an_upsert_answering_200_is_recorded_only_when_the_run_made_it():
     book.answered("POST /concurrency_limits/", 200, answer | {"id": "other"}, theirs)  # may be someone else's
     book.answered("POST /concurrency_limits/", 200, answer | {"id": "looked-up"}, theirs, True)  # absent just before
     book.answered("POST /flows/", 200, {"id": "flow", "name": "rc-1a2b3c4d-flow-1"}, {"name": "rc-1a2b3c4d-flow-1"})
-    assert [c.delete_path for c in book.created] == ["/concurrency_limits/" + answer["id"], "/concurrency_limits/looked-up"]
+    assert [c.delete_path for c in book.created] == ["/concurrency_limits/" + answer["id"],
+                                                     "/concurrency_limits/looked-up"]
     on_3 = ledger(PREFECT_3)  # 3.x answers 201 when it creates: a 200 is an existing object
     on_3.answered("POST /concurrency_limits/", 200, answer, ours)
     assert on_3.created == []
@@ -86,7 +88,8 @@ def test_a_task_run_made_by_a_request_answered_503_is_recorded_from_its_retry():
     book = ledger(PREFECT_2)
     run = {"id": "7f1e0c1e-0000-4000-8000-000000000001"}
     book.answered("POST /task_runs/", 200, run, {"task_key": "rc-1a2b3c4d-task-key-9", "dynamic_key": "0"})
-    book.answered("POST /task_runs/", 200, {"id": "theirs"}, {"task_key": "3", "dynamic_key": "0"})  # may be someone else's
+    # may be someone else's
+    book.answered("POST /task_runs/", 200, {"id": "theirs"}, {"task_key": "3", "dynamic_key": "0"})
     book.answered("POST /task_runs/", 200, {"id": "looked-up"}, {"task_key": "3", "dynamic_key": "1"}, True)
     assert [c.delete_path for c in book.created] == ["/task_runs/" + run["id"], "/task_runs/looked-up"]
 
@@ -105,7 +108,8 @@ def test_names_sent_to_2x_increment_are_kept_as_the_server_stores_them():
                                   "PREFECT_API_SERVICES_TRIGGERS_ENABLED settings."}, True),  # 2.20.26, settings off
     (EVENTS, 404, {"detail": "Events are not enabled. Please enable the PREFECT_EXPERIMENTAL_EVENTS setting."}, True),
     (AUTOMATIONS, 200, [], False),  # served
-    (AUTOMATIONS, 404, {"detail": "Not Found"}, False),  # a 404 that does not say so: served (its failures are findings)
+    # a 404 that does not say so: served (its failures are findings)
+    (AUTOMATIONS, 404, {"detail": "Not Found"}, False),
     (EVENTS, 404, {"detail": "Automations are not enabled."}, False),  # another feature's answer
     (EVENTS, 500, {"detail": "Events are not enabled"}, False),  # the wrong status
     (AUTOMATIONS, 404, None, False),  # no JSON body
@@ -117,7 +121,8 @@ def test_a_feature_is_off_only_when_the_server_says_so(feature, status, body, of
 def test_the_2x_features_name_their_settings_and_cover_every_automations_and_events_operation():
     gated = {op for feature in PREFECT_2.features for op in feature.operations}
     assert gated == {op for op in SPEC_2.operations if op.split(" ", 1)[1].startswith(("/automations", "/events"))}
-    assert "PREFECT_API_SERVICES_TRIGGERS_ENABLED" in AUTOMATIONS.reason and "PREFECT_EXPERIMENTAL_EVENTS" in EVENTS.reason
+    assert "PREFECT_API_SERVICES_TRIGGERS_ENABLED" in AUTOMATIONS.reason
+    assert "PREFECT_EXPERIMENTAL_EVENTS" in EVENTS.reason
     for feature in PREFECT_2.features:  # the probe is a read-only operation of the feature
         assert feature.probe in feature.operations and Graph.is_read_only(feature.probe)
     assert not PREFECT_3.features  # 3.x serves them always
@@ -136,7 +141,8 @@ def test_conformance_ids_on_2x_name_operations_without_the_api_root(tmp_path):
 # A narrow run (conformance, not_found, lifecycle) of two automations operations and one that is always served,
 # against the self-test server saying it is 2.20.26: with automations "not enabled" (as a 2.x server with its
 # default settings answers), and with them served.
-NOT_SERVED_ARGS = ["tests/test_contracts.py::test_conformance", "tests/test_contracts.py::test_not_found", "tests/test_contracts.py::test_lifecycle", "--max-examples", "2",
+NOT_SERVED_ARGS = ["tests/test_contracts.py::test_conformance", "tests/test_contracts.py::test_not_found",
+                   "tests/test_contracts.py::test_lifecycle", "--max-examples", "2",
                    "--operation", "POST /automations/", "--operation", "GET /automations/{id}",
                    "--operation", "POST /flows/"]
 GATED = ["GET /automations/{id}", "POST /automations/"]
@@ -154,9 +160,11 @@ def test_routes_the_server_says_it_does_not_serve_are_reported_not_served_and_no
         assert "PREFECT_API_SERVICES_TRIGGERS_ENABLED" in report["not_served"][op]
     assert summary["not_served"] == 2 and summary["tested"] == 1 and summary["with_2xx"] == 1, summary
     assert not run.findings("POST /automations/") and not run.findings("GET /automations/{id}")
-    assert "  not served: GET /automations/{id}, POST /automations/: Prefect 2.x serves automations only with" in run.output
+    assert ("  not served: GET /automations/{id}, POST /automations/: Prefect 2.x serves automations only with"
+            in run.output)
     assert "1 of 1 tested operations got a 2xx (100.0%)" in run.output
-    assert "**Not served** (2, not counted as tested): `GET /automations/{id}`, `POST /automations/`" in markdown.render(report)
+    assert ("**Not served** (2, not counted as tested): `GET /automations/{id}`, `POST /automations/`"
+            in markdown.render(report))
     assert "<h2>Operations not served (2)</h2>" in html.render(report)
 
 

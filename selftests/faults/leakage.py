@@ -7,7 +7,6 @@ applies it, and the answer says 422: exactly a server that changes data and repo
 from restcontract.checks.leakage import WRONG, WRONG_FOR_STRING
 from restcontract.testing.faults import Fault
 
-
 REPAIRED = {"last": False}  # whether the request being answered had a broken field (one request at a time)
 
 

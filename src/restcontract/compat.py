@@ -9,8 +9,9 @@ internal raises a one-line ``ContractError`` naming the versions this module kno
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from restcontract.errors import ContractError
 

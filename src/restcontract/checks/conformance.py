@@ -63,6 +63,7 @@ import re
 from typing import TYPE_CHECKING
 
 import schemathesis.core.error_feedback.collector  # noqa: F401  (imported lazily by positive_data_acceptance:
+
 # here, on the main thread, not on the pipeline's while Hypothesis runs: restcontract.run.pipeline)
 from schemathesis.checks import max_response_time, not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
@@ -78,8 +79,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from restcontract import compat
-from restcontract.checks.registry import family
 from restcontract.checks import support
+from restcontract.checks.registry import family
 from restcontract.checks.support import json_of
 from restcontract.findings import SERVER_DEFECT, SPEC_GAP, Finding, curl
 from restcontract.server.records import REQUEST_ID_HEADER, normalize
@@ -248,7 +249,7 @@ def gap_of(rule: str, failure: Failure, response, server_error: dict | None, vio
     return {"location": "", "answer": f"{status}{cause}"}
 
 
-def oracles(ctx: "ContractContext", response, mode, violation: str | None) -> list:
+def oracles(ctx: ContractContext, response, mode, violation: str | None) -> list:
     """The request oracles that judge this answer (``mode``: schemathesis's verdict on what was sent;
     ``violation``: what a negative case violates as sent, None when it cannot be judged as negative)."""
     status = response.status_code
@@ -263,7 +264,7 @@ def oracles(ctx: "ContractContext", response, mode, violation: str | None) -> li
     return checks
 
 
-def max_response_time_of(ctx: "ContractContext") -> float | None:
+def max_response_time_of(ctx: ContractContext) -> float | None:
     return ctx.options.max_response_time
 
 
@@ -277,7 +278,7 @@ def creates(spec) -> set[str]:
     return _CREATES[id(spec)]
 
 
-def to_findings(ctx: "ContractContext", case, response, group: FailureGroup, violation: str | None = None) -> list[Finding]:
+def to_findings(ctx: ContractContext, case, response, group: FailureGroup, violation: str | None = None) -> list[Finding]:
     status = response.status_code
     request = response.request
     server_error = None
@@ -303,7 +304,7 @@ def to_findings(ctx: "ContractContext", case, response, group: FailureGroup, vio
     return findings
 
 
-def oracle_message(ctx: "ContractContext", rule: str, case, response, failure: Failure, violation: str | None) -> str:
+def oracle_message(ctx: ContractContext, rule: str, case, response, failure: Failure, violation: str | None) -> str:
     status = response.status_code
     if rule == "negative_data_rejection":
         return f"Schema-violating request accepted (HTTP {status}): {violation}\n{failure.message}"
@@ -318,7 +319,7 @@ def oracle_message(ctx: "ContractContext", rule: str, case, response, failure: F
 
 @family("conformance", "schema conformance of every operation, invalid data rejected and valid data accepted "
         "(schemathesis examples, bounded coverage, fuzzing)", scope="case")
-def run_case(ctx: "ContractContext", case) -> None:
+def run_case(ctx: ContractContext, case) -> None:
     """Send one generated case, record the answer, and report every broken check as a finding."""
     generated = containers(case)
     ctx.fill(case)  # every other case names real objects (restcontract.cases.positive)

@@ -62,7 +62,7 @@ def declared_methods(spec, route: str) -> set[str]:
     return {op.method for op in spec if op.route == route}
 
 
-def fill(ctx: "ContractContext", operation: str) -> tuple[dict, bool]:
+def fill(ctx: ContractContext, operation: str) -> tuple[dict, bool]:
     """Path parameters (real objects where the graph knows a producer); whether every one is a
     harness-made object."""
     sources = ctx.graph.path_sources(operation)
@@ -91,7 +91,7 @@ def parse_allow(value: str | None) -> set[str] | None:
     return {m.strip().upper() for m in value.split(",") if m.strip()}
 
 
-def sendable(ctx: "ContractContext", method: str, ours: bool) -> bool:
+def sendable(ctx: ContractContext, method: str, ours: bool) -> bool:
     """Whether an undeclared ``method`` may be sent here (live servers: see the docstring)."""
     harness = ctx.harness
     if method not in WRITES or not harness.is_live or harness.options.allow_destructive:
@@ -102,7 +102,7 @@ def sendable(ctx: "ContractContext", method: str, ours: bool) -> bool:
 @family("methods", "a method a path does not declare answers 405 with an Allow header listing the declared ones",
         operations=operations,
         notes={"methods_unsent": "operation -> undeclared write methods not sent to its path on a live server"})
-def run(ctx: "ContractContext") -> None:
+def run(ctx: ContractContext) -> None:
     spec = ctx.spec
     route = spec[ctx.operation].route
     declared = declared_methods(spec, route)

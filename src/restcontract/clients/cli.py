@@ -35,6 +35,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The options; argparse's own errors become ``UsageError`` (one line, exit 2)."""
     parser = _Parser(prog=PROG, description="Judge a recorded Prefect client's requests by an OpenAPI document.")
     parser.add_argument("--client", metavar="VERSION", help="a recorded client version (2.20.26, 3.0.11, 3.8.8) "
                                                             "or a recording file")
@@ -93,6 +94,7 @@ def live_columns(args: argparse.Namespace, folder: Path) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    """One compat run: the matrix, or one client against one document (and ``--against``); its exit status."""
     if args.matrix:
         folder = Path(args.spec_dir)
         if not folder.is_dir():
@@ -111,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write(args: argparse.Namespace, text: str) -> None:
+    """The report to ``--output`` or stdout."""
     if not args.output:
         sys.stdout.write(text)
         return
@@ -121,6 +124,7 @@ def write(args: argparse.Namespace, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``restcontract compat ...``: exit 0, 1 or 2 (see the module docstring)."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser().parse_args(argv)

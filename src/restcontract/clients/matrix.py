@@ -9,8 +9,8 @@ recorded server accepted it, and how many.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from restcontract.clients.compare import breaking, is_gap, judge
 from restcontract.clients.recording import load_recording, recorded_versions

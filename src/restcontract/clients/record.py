@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from restcontract.clients.recording import FORMAT, RECORDINGS, check
+from restcontract.clients.recording import FORMAT, RECORDINGS
 from restcontract.errors import ContractError
 from restcontract.spec import Spec, load_spec
 
@@ -120,6 +120,7 @@ def record(spec: Spec) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m restcontract.clients.record [OUT.json] [--spec DOCUMENT]``: exit 0, or 2 with one line."""
     argv = sys.argv[1:] if argv is None else argv
     client = version("prefect")
     spec_path = f"spec/prefect-{client}.json"

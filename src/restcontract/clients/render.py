@@ -48,6 +48,7 @@ def text(report: dict, recording: dict | None = None) -> str:
 
 
 def markdown(report: dict, recording: dict | None = None) -> str:
+    """A summary line, a table of the rejected requests (reasons, spec gap, live status), the first break."""
     live = any(r["live"] is not None for r in report["requests"])
     lines = [f"## Prefect client {report['client']} against the {report['server']} document", "",
              summary_line(report), ""]

@@ -76,6 +76,7 @@ class Validator:
         self.openapi = OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
 
     def check(self, entry: dict) -> Verdict:
+        """The document's judgment of one recorded request (its operation found by ``Spec.match`` first)."""
         key = self.spec.match(entry["method"], urllib.parse.unquote(entry["path"]))
         path = key.split(" ", 1)[1] if key else entry["path"]
         if key is None:

@@ -117,6 +117,7 @@ def deploy(pipeline) -> None:
 
 
 def global_limit() -> None:
+    """A global (v2) concurrency limit: created, one slot taken and released, read, deleted."""
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
     from prefect.concurrency.sync import concurrency
 
@@ -163,6 +164,7 @@ def steps() -> list:
 
 
 def main(argv: list[str]) -> int:
+    """Every step in order, recorded into ``argv[0]``; exit 1 when a step failed, 2 on bad usage."""
     if len(argv) != 1 or not os.environ.get("PREFECT_API_URL"):
         print("usage: PREFECT_API_URL=... python -m restcontract.clients.workload OUT.jsonl", file=sys.stderr)
         return 2

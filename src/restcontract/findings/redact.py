@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 REDACTED = "[REDACTED]"
 SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "proxy-authorization", "prefect-csrf-token"}

@@ -29,11 +29,10 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from restcontract.objects.producers import PRODUCERS
 from restcontract.spec import Operation, Spec
 from restcontract.spec.routes import READ_ONLY_ACTIONS
-from restcontract.objects.producers import PRODUCERS
-from restcontract.tables.references import (GRAPH_REFERENCES, PATH_CONSTANTS, PATH_REFERENCES, REFERENCES,
-                                            UNREACHABLE)
+from restcontract.tables.references import GRAPH_REFERENCES, PATH_CONSTANTS, PATH_REFERENCES, REFERENCES, UNREACHABLE
 
 # A literal segment between a collection and a parameter that names the field looked up.
 LOOKUP_SEGMENTS = {"name", "slug", "tag", "checksum", "key"}

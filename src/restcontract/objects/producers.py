@@ -13,7 +13,6 @@ from __future__ import annotations
 from restcontract.errors import ObjectError
 
 
-
 def _block_document(objects) -> dict:
     schema = objects.existing("block_schemas")
     return {"name": objects.unique("doc"), "block_schema_id": schema["id"],

@@ -17,7 +17,7 @@ A family raising ``checks.support.NotApplicable`` is reported skipped with its r
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 

@@ -76,13 +76,15 @@ def internal_error(config: pytest.Config | None, excinfo) -> None:
 def _where(tb) -> str:
     """The innermost frame of restcontract's code in a traceback (else the innermost frame): file:line (function)."""
     frames = traceback.extract_tb(tb)
-    ours = [f for f in frames if f"{os.sep}restcontract{os.sep}" in f.filename] or frames
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../restcontract
+    ours = [f for f in frames if os.path.abspath(f.filename).startswith(package + os.sep)] or frames
     if not ours:
         return "an unknown place"
     frame = ours[-1]
-    path = frame.filename.split(f"{os.sep}restcontract{os.sep}", 1)[-1]
-    return f"restcontract/{path}:{frame.lineno} ({frame.name})" if path != frame.filename \
-        else f"{frame.filename}:{frame.lineno} ({frame.name})"
+    shown = os.path.abspath(frame.filename)
+    if shown.startswith(package + os.sep):
+        shown = "restcontract/" + os.path.relpath(shown, package).replace(os.sep, "/")
+    return f"{shown}:{frame.lineno} ({frame.name})"
 
 
 def _save_traceback(excinfo) -> str | None:

@@ -8,8 +8,8 @@ them and the results, and fails the test with ``failure_message`` when it says s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 from restcontract.findings import Finding, dedupe
 from restcontract.findings.baseline import Baseline

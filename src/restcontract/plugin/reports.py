@@ -29,6 +29,8 @@ def finish(session: pytest.Session) -> None:
     if xdist.is_worker(session.config):
         xdist.send(session.config, harness)
         return
+    if not _document_loads(harness):
+        return  # a document that does not load: its one line says so, there is nothing to report on
     harness.exitstatus, harness.tests_failed = int(session.exitstatus), session.testsfailed
     try:
         if harness.is_controller:  # workers loaded it for their gate; the controller's is for stale/--update-baseline
@@ -42,6 +44,16 @@ def finish(session: pytest.Session) -> None:
     if session.exitstatus == pytest.ExitCode.OK and (gate_failed or verdict != outcome.PASSED):
         nothing = verdict == outcome.ERROR and not harness.tests_judged
         session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED if nothing else pytest.ExitCode.TESTS_FAILED
+
+
+def _document_loads(harness) -> bool:
+    if harness.loaded_spec is not None:
+        return True
+    try:
+        harness.spec
+    except pytest.exit.Exception:
+        return False
+    return True
 
 
 def summary(terminalreporter, config: pytest.Config) -> None:

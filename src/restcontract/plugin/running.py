@@ -11,7 +11,7 @@ import pytest
 
 from restcontract.checks.registry import FAMILIES
 from restcontract.errors import NoAnswer, TargetDied, TargetError
-from restcontract.plugin import gate, stash
+from restcontract.plugin import ending, gate, stash
 from restcontract.plugin.collect import family_of, operation_of
 from restcontract.reporting import outcome
 from restcontract.run.results import SKIPPED
@@ -48,7 +48,11 @@ def call(item: pytest.Item):
         if stopped:
             pytest.fail(f"restcontract: {stopped}", pytrace=False)
         return result
-    _judge(context, stopped)
+    try:
+        _judge(context, stopped)
+    except Exception as exc:  # the gate itself failed (pytest.fail is no Exception): the outcome is error
+        ending.internal_error(item.config, pytest.ExceptionInfo.from_exception(exc))
+        raise
     return result
 
 

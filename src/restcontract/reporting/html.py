@@ -183,7 +183,7 @@ def _card(number, label: str, tone: str = "", bar: float | None = None) -> str:
 
 # outcome -> the badge's tone (restcontract.reporting.outcome): only a run that passed is green
 VERDICT_TONES = {outcome.PASSED: "ok", outcome.NEW_FINDINGS: "bad", outcome.INTERRUPTED: "stopped",
-                 outcome.TARGET_UNUSABLE: "bad"}
+                 outcome.TARGET_UNUSABLE: "bad", outcome.ERROR: "bad"}
 
 
 def _outcome(s: dict) -> str:

@@ -32,7 +32,8 @@ def _code(text: str) -> str:
 
 
 # outcome -> the heading's mark (restcontract.reporting.outcome); only a run that passed gets the green one
-MARKS = {outcome.PASSED: "✅", outcome.NEW_FINDINGS: "❌", outcome.INTERRUPTED: "⚠️", outcome.TARGET_UNUSABLE: "⛔"}
+MARKS = {outcome.PASSED: "✅", outcome.NEW_FINDINGS: "❌", outcome.INTERRUPTED: "⚠️", outcome.TARGET_UNUSABLE: "⛔",
+         outcome.ERROR: "⛔"}
 
 
 def heading(summary: dict, new: int) -> str:

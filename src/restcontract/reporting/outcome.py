@@ -4,7 +4,7 @@ Five outcomes, the worst that applies wins (``ORDER``, least to most severe):
 
 - ``passed``: every test ran and the gate passed (exit 0);
 - ``new_findings``: the gate failed: findings the baseline does not accept, stale baseline entries under
-  ``--strict-baseline``, or a failed test that is not a finding (the drift test) (exit 1);
+  ``--contract-strict-baseline``, or a failed test that is not a finding (the drift test) (exit 1);
 - ``interrupted``: the run did not finish (the server stopped answering mid-run, Ctrl-C, a collection
   error): its reports hold the results so far, so even with no new finding it is never shown as passed (exit 2);
 - ``target_unusable``: the server under test could not be used at all: unreachable, not a Prefect API,

@@ -9,8 +9,8 @@ Keys are the options' long flags without the dashes and the namespace (``max-exa
 from the option group (``options_of``): an option added to the group is settable here without a change to
 this module. ``base-url`` (pytest-base-url's option) is settable too. Values are
 checked like the command line checks them (the option's own type and choices); a list option
-(``--operation``, ``--header``) takes a list. Secrets (keys naming a key, token, password, secret or auth)
-are refused: a config file is checked in.
+(``--contract-operation``, ``--contract-header``) takes a list. Secrets (keys naming a key, token, password,
+secret or auth) are refused: a config file is checked in.
 
 Per-operation overrides, one ``[[tool.restcontract.operations]]`` table each (``[[operations]]`` in
 restcontract.toml), keyed by ``match``: ``METHOD /path`` patterns (globs, ``restcontract.run.selection``):
@@ -32,9 +32,10 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pytest
 

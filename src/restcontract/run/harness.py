@@ -34,7 +34,8 @@ from restcontract.run.results import RunState
 from restcontract.server.auth import credentials
 from restcontract.server.target import Target, check_reachable
 from restcontract.spec import Spec, default_spec_path, load_spec
-from restcontract.tables.safety import DESTRUCTIVE, EXCLUDED as ALWAYS_EXCLUDED
+from restcontract.tables.safety import DESTRUCTIVE
+from restcontract.tables.safety import EXCLUDED as ALWAYS_EXCLUDED
 from restcontract.tables.versions import Version, for_version
 
 # Every --header value is treated as a secret (never printed, redacted in reproductions) unless its
@@ -46,7 +47,7 @@ NON_SECRET_HEADER = re.compile(r"accept(-.*)?|content-type|user-agent|x-prefect-
 class Harness:
     """Everything one pytest process knows about the run."""
 
-    current: "Harness | None" = None
+    current: Harness | None = None
 
     def __init__(self, config: pytest.Config, options: Options):
         self.config = config

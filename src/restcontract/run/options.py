@@ -82,7 +82,7 @@ class Options:
     file: FileConfig = field(default_factory=FileConfig, compare=False)  # the config file's per-operation overrides
 
     @classmethod
-    def of_namespace(cls, namespace, file: FileConfig | None = None) -> "Options":
+    def of_namespace(cls, namespace, file: FileConfig | None = None) -> Options:
         """The options from pytest's ``config.option`` (lists become tuples; a missing one keeps its default)."""
         values = {}
         for f in fields(cls):

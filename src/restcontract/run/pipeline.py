@@ -31,7 +31,7 @@ import os
 import queue
 import sys
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from restcontract.run import interrupt
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from restcontract.checks.filtering.bodies import nonnull
 from restcontract.checks.filtering import seed
+from restcontract.checks.filtering.bodies import nonnull
 from restcontract.checks.filtering.model import COLLECTIONS, Coll, World
 from restcontract.checks.support import finding
 from restcontract.findings import SERVER_DEFECT, curl
@@ -26,7 +26,7 @@ MAX_LIMIT = 200
 class Probe:
     """One operation under test: its route, body schema, the collection's model and world."""
 
-    def __init__(self, ctx: "ContractContext", operation: str):
+    def __init__(self, ctx: ContractContext, operation: str):
         self.ctx = ctx
         self.operation = operation
         op = ctx.spec[operation]
@@ -59,8 +59,9 @@ class Probe:
         return [self.coll.key(o) for o in answer if isinstance(o, dict) and self.coll.key(o) in seeded]
 
 
-def run_examples(ctx: "ContractContext", strategy, examples: int, test) -> None:
-    from hypothesis import HealthCheck, Phase, given, seed as hseed, settings
+def run_examples(ctx: ContractContext, strategy, examples: int, test) -> None:
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hseed
 
     @hseed(ctx.options.seed)
     @settings(max_examples=examples, database=None, deadline=None, phases=[Phase.generate],
