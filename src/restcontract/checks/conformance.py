@@ -132,14 +132,16 @@ def violation_of(case, generated: dict) -> str | None:
         name = f" {data.parameter}" if data.parameter and where != "body" else ""
         violated = [(data.parameter_location, f"{data.scenario.value}: {where}{name} - {normalize(data.description)}")]
     else:
-        violated = [(m.parameter_location, f"{_location(m.parameter_location)} "
-                     f"{'/'.join(str(p) for p in m.path if not isinstance(p, int)) or '(root)'}: {'+'.join(m.keywords)}")
+        violated = [(m.parameter_location,
+                     f"{_location(m.parameter_location)} {_pointer(m.path)}: {'+'.join(m.keywords)}")
                     for m in data.mutations]
         if not violated and data.parameter_location is not None:
             violated = [(data.parameter_location, f"{_location(data.parameter_location)} {data.parameter or ''}: "
                          f"{normalize(data.description or '')}")]
     for location, _ in violated:
-        if location is None or not meta.is_negative_at(location) or generated.get(location) != case.get_container(location):
+        if location is None or not meta.is_negative_at(location):
+            return None
+        if generated.get(location) != case.get_container(location):
             return None
     return "; ".join(sorted({text for _, text in violated})) or None
 
@@ -161,6 +163,11 @@ def containers(case) -> dict:
 
 def _location(location) -> str:
     return location.name.lower() if location is not None else ""
+
+
+def _pointer(path) -> str:
+    """A mutation's place in its container, list indices left out: ``state/type``, or ``(root)``."""
+    return "/".join(str(p) for p in path if not isinstance(p, int)) or "(root)"
 
 
 def _validation_errors(response) -> list[dict] | None:
@@ -217,7 +224,8 @@ def detail_of(failure: Failure, status: int, server_error: dict | None) -> str:
     a 5xx the server-side exception signature (embedded server) so one bug is one finding."""
     parts = [failure.code, compat.failure_key(failure), str(status)]
     if server_error:
-        parts += [server_error.get("type", ""), normalize(server_error.get("message", "")), server_error.get("frame", "")]
+        parts += [server_error.get("type", ""), normalize(server_error.get("message", "")),
+                  server_error.get("frame", "")]
     return "|".join(parts)
 
 
@@ -278,7 +286,8 @@ def creates(spec) -> set[str]:
     return _CREATES[id(spec)]
 
 
-def to_findings(ctx: ContractContext, case, response, group: FailureGroup, violation: str | None = None) -> list[Finding]:
+def to_findings(ctx: ContractContext, case, response, group: FailureGroup,
+                violation: str | None = None) -> list[Finding]:
     status = response.status_code
     request = response.request
     server_error = None

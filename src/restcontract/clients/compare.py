@@ -88,7 +88,7 @@ def judge(recording: dict, spec: Spec, live: list[int | None] | None = None,
     gaps = document_gaps(spec, validator, version)
     requests = [verdict_of(validator, entry, gaps, own, version) for entry in recording["requests"]]
     if live is not None:
-        for item, status in zip(requests, live):
+        for item, status in zip(requests, live, strict=False):
             item["live"] = {"status": status}
     rejected = [r for r in requests if r["verdict"] == "rejected"]
     confirmed = [r for r in rejected if not is_gap(r) and 400 <= ((r["live"] or {}).get("status") or 0) < 500]

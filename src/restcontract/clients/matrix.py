@@ -42,7 +42,7 @@ def live_cell(recording: dict, sent: list) -> str:
     The call named is the first refusal that is a cause: not a request naming an object an earlier refusal
     kept from the replay (``Sent.follows``), not a ``GET`` answered 404 (a lookup that found nothing: an
     object of another version, such as a block schema's checksum, which the real client then creates)."""
-    refused = [(r, s) for r, s in zip(recording["requests"], sent)
+    refused = [(r, s) for r, s in zip(recording["requests"], sent, strict=False)
                if r["status"] < 400 and (s.status is None or s.status >= 400)]
     if not refused:
         return f"ok, 0 of {len(sent)}"
@@ -64,7 +64,7 @@ def matrix(folder: Path, versions: list[str] | None = None, servers: dict[str, C
     lines = [header, "|---|" + "---|" * (len(paths) + len(servers))]
     for version in versions:
         recording = load_recording(version)
-        cells = [cell(judge(recording, spec, validator=v)) for spec, v in zip(specs, validators)]
+        cells = [cell(judge(recording, spec, validator=v)) for spec, v in zip(specs, validators, strict=True)]
         cells += [live_cell(recording, replay(recording)) for replay in servers.values()]
         row = f"Prefect {version} client ({len(recording['requests'])} requests)"
         lines.append(f"| {row} | " + " | ".join(cells) + " |")

@@ -37,7 +37,7 @@ def text(report: dict, recording: dict | None = None) -> str:
     recorded = [r.get("status") for r in (recording or {}).get("requests", [])]
     recorded += [None] * (len(report["requests"]) - len(recorded))
     lines = [f"client {report['client']} against server {report['server']}"]
-    for item, status in zip(report["requests"], recorded):
+    for item, status in zip(report["requests"], recorded, strict=False):
         if item["verdict"] == "rejected" or surprising(item, status):
             lines.append(f"#{item['call']} {item['method']} {item['path']}: {item['verdict']}"
                          + (f" ({reasons_text(item)})" if item["reasons"] else "") + live_text(item)

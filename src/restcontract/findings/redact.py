@@ -14,7 +14,8 @@ from typing import Any
 REDACTED = "[REDACTED]"
 SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "proxy-authorization", "prefect-csrf-token"}
 # Headers the harness adds for its own bookkeeping; they do not belong in a reproduction.
-INTERNAL_HEADERS = {"x-restcontract-request", "x-schemathesis-testcaseid", "user-agent", "accept-encoding", "connection", "content-length"}
+INTERNAL_HEADERS = {"x-restcontract-request", "x-schemathesis-testcaseid", "user-agent", "accept-encoding",
+                    "connection", "content-length"}
 
 
 def redact_headers(headers: dict[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:

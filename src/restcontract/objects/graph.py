@@ -85,7 +85,8 @@ class Graph:
                 coll = route.strip("/")
                 # POST /work_pools/{work_pool_name}/queues: a child collection, when one of its
                 # instances is addressed below it (/work_pools/{work_pool_name}/queues/{name}).
-                if any(o.route.startswith(route.rstrip("/") + "/{") for o in self.spec) and last not in READ_ONLY_ACTIONS:
+                below = route.rstrip("/") + "/{"
+                if any(o.route.startswith(below) for o in self.spec) and last not in READ_ONLY_ACTIONS:
                     out.setdefault(coll, op.key)
         for coll in PRODUCERS:
             out.setdefault(coll, "table")
@@ -178,7 +179,8 @@ class Graph:
         return out
 
 
-def never_2xx_reasons(graph: Graph, report_operations: dict, without: list[str], excluded: dict | None = None) -> dict[str, str]:
+def never_2xx_reasons(graph: Graph, report_operations: dict, without: list[str],
+                      excluded: dict | None = None) -> dict[str, str]:
     """Operation -> the reason the harness believes it never got a 2xx."""
     out = {}
     for op in without:

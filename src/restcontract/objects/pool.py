@@ -72,7 +72,9 @@ class Pool:
         data = response.json() if response.content else None
         if isinstance(data, list):
             data = data[0] if data else None
-        obj = dict(body) if isinstance(body, dict) else dict(body[0]) if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+        if isinstance(body, list):
+            body = body[0] if body else None
+        obj = dict(body) if isinstance(body, dict) else {}
         if isinstance(data, dict):
             obj.update(data)
         return obj

@@ -57,7 +57,8 @@ BODIES = {
 
 def _state_of(pool, collection: str) -> dict:
     run = pool.fresh(collection)
-    response = pool.client.post(f"/{collection}/{run['id']}/set_state", json={"state": {"type": "PENDING"}, "force": True})
+    pending = {"state": {"type": "PENDING"}, "force": True}
+    response = pool.client.post(f"/{collection}/{run['id']}/set_state", json=pending)
     state = response.json().get("state") if response.status_code < 300 else None
     if not isinstance(state, dict):
         raise ObjectError(f"POST /{collection}/{{id}}/set_state: HTTP {response.status_code} {response.text[:200]}")

@@ -74,7 +74,7 @@ def pytest_collection(session: pytest.Session) -> None:
     collects nothing, so it checks the selection here (else a bad one is each worker's traceback)."""
     harness = stash.harness(session.config)
     if harness.options.spec:
-        harness.spec
+        _ = harness.spec  # loaded now: a document that does not load ends the run here
     if harness.is_controller:
         selection.selected(session.config, harness)
 

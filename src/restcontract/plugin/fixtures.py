@@ -51,7 +51,7 @@ def contract(request: pytest.FixtureRequest) -> ContractContext:
     operation, unserved = operation_of(request.node, harness.spec), None
     try:
         if family not in OFFLINE:
-            harness.target
+            _ = harness.target  # prepared on first use: an unusable target ends the run here
             unserved = harness.not_served.get(operation or "")
     except ContractError as exc:
         unusable(exc)

@@ -50,7 +50,7 @@ def _document_loads(harness) -> bool:
     if harness.loaded_spec is not None:
         return True
     try:
-        harness.spec
+        _ = harness.spec  # loads it, or ends the run with its one line
     except pytest.exit.Exception:
         return False
     return True

@@ -128,8 +128,10 @@ class ContractContext:
             headers = dict(self.target.headers, **extra, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
             try:
                 return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
-            except requests.TooManyRedirects:  # a redirect loop (2.x: a tag of "\n" redirects to itself): its answer is the finding
-                return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout, allow_redirects=False)
+            except requests.TooManyRedirects:
+                # a redirect loop (2.x: a tag of "\n" redirects to itself): its first answer is the finding
+                return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout,
+                                 allow_redirects=False)
 
         # a create the server answers with 200 even when it creates: was the key free before? (tables.versions)
         absent = self.ledger is not None and self.ledger.key_absent(self.client, self.operation, case.body)

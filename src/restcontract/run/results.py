@@ -21,7 +21,8 @@ SKIPPED: Result = "skipped"
 EXCLUDED: Result = "excluded"
 NOT_APPLICABLE: Result = "not_applicable"
 NOT_SERVED: Result = "not_served"  # the server said it does not serve the operation (tables.versions.Feature)
-_RANK: dict[Result, int] = {NOT_APPLICABLE: 0, NOT_SERVED: 1, EXCLUDED: 2, SKIPPED: 3, PASSED: 4, ACCEPTED: 5, FAILED: 6}
+_RANK: dict[Result, int] = {NOT_APPLICABLE: 0, NOT_SERVED: 1, EXCLUDED: 2, SKIPPED: 3, PASSED: 4, ACCEPTED: 5,
+                            FAILED: 6}
 RAN = (PASSED, FAILED, ACCEPTED)  # a family ran on the operation
 
 
@@ -30,7 +31,8 @@ def classify(operations: dict[str, dict]) -> tuple[list[str], list[str], list[st
     served (the server said so, ``tables.versions.Feature``) is never tested, even where a document-only
     family ran; excluded is what no family ran on for safety."""
     not_served = [op for op, e in operations.items() if NOT_SERVED in e["checks"].values()]
-    tested = [op for op, e in operations.items() if any(r in RAN for r in e["checks"].values()) and op not in not_served]
+    tested = [op for op, e in operations.items()
+              if any(r in RAN for r in e["checks"].values()) and op not in not_served]
     excluded = [op for op, e in operations.items() if e["checks"] and all(r == EXCLUDED for r in e["checks"].values())]
     return tested, not_served, excluded
 
