@@ -1,10 +1,11 @@
 """Never green by mistake (issue 27): a run that crashed, could not start a server, or tested nothing is
 not ``passed`` in any report, and exits non-zero with one line saying what happened.
 
-Four child runs that send nothing, started together:
+Five child runs that send nothing, started together:
 - an exception escapes a hook (a plugin raising in ``pytest_collection_finish``): outcome ``error`` in
   the JSON, HTML, markdown and JUnit reports and the terminal, exit 3, one ``restcontract:`` line naming
-  what failed and where the traceback is (a file that holds it); an exception in the gate (mid-test) too;
+  what failed and where the traceback is (a file that holds it); an exception in the gate or in a check
+  (mid-test) too;
 - Prefect not importable and no ``--base-url``: one line naming ``pip install 'restcontract[server]'`` and
   ``--base-url``, exit 3, outcome ``target_unusable``;
 - every selected test excluded (nothing tested): outcome ``error``, exit 5 (pytest's "no tests").
@@ -23,6 +24,8 @@ from restcontract.reporting import outcome
 CRASH = "def pytest_collection_finish(session):\n    raise RuntimeError('boom in a hook')\n"
 GATE_CRASH = ("from restcontract.plugin import gate\n\ndef judge(*args, **kwargs):\n    raise KeyError('gate')\n\n"
               "gate.judge = judge\n")
+CHECK_CRASH = ("from restcontract.checks import guidelines\n\ndef run(ctx):\n    raise ZeroDivisionError('check')\n\n"
+               "guidelines.run.__code__ = run.__code__  # the registered entry point itself crashes\n")
 NO_PREFECT = "import sys\nsys.modules['prefect'] = None  # as if the server extra were not installed\n"
 GUIDELINES = "tests/test_contracts.py::test_guidelines"
 
@@ -33,6 +36,7 @@ def runs(tmp_path_factory) -> dict:
     (plugins / "crash_plugin.py").write_text(CRASH)
     (plugins / "no_prefect.py").write_text(NO_PREFECT)
     (plugins / "gate_crash.py").write_text(GATE_CRASH)
+    (plugins / "check_crash.py").write_text(CHECK_CRASH)
     env = {"PYTHONPATH": str(plugins)}
     out = tmp_path_factory.mktemp("crash")
     started = {
@@ -41,6 +45,8 @@ def runs(tmp_path_factory) -> dict:
                          "--junitxml", str(out / "junit.xml")], out, env), out),
         "gate_crash": (Child([GUIDELINES, "-p", "gate_crash", "--contract-operation", "GET /health"],
                              tmp_path_factory.mktemp("gate_crash"), env), None),
+        "check_crash": (Child([GUIDELINES, "-p", "check_crash", "--contract-operation", "GET /health"],
+                              tmp_path_factory.mktemp("check_crash"), env), None),
         "no_prefect": (Child(["tests/test_contracts.py::test_not_found", "-p", "no_prefect", "--contract-operation",
                               "GET /flows/{id}"], tmp_path_factory.mktemp("no_prefect"), env), None),
         # an operation the safety tables always exclude (3.0.11's document has it)
@@ -80,6 +86,14 @@ def test_an_exception_in_the_gate_is_an_error_not_a_failed_test(runs):
     assert run.report["summary"]["outcome"] == outcome.ERROR, run.report["summary"]
     line, = restcontract_lines(run.output)
     assert line.startswith("restcontract: internal error: KeyError: 'gate' in restcontract/plugin/running.py"), line
+
+
+def test_a_check_that_crashes_is_an_error_not_a_new_finding(runs):
+    run, _ = runs["check_crash"]
+    assert run.returncode != 0, run.output[-3000:]
+    assert run.report["summary"]["outcome"] == outcome.ERROR, run.report["summary"]
+    line, = restcontract_lines(run.output)
+    assert line.startswith("restcontract: internal error: ZeroDivisionError: check in restcontract/plugin/"), line
 
 
 def test_no_prefect_and_no_base_url_is_one_line(runs):

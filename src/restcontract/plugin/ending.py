@@ -3,9 +3,9 @@ that cannot be used, or an internal error.
 
 ``interrupted`` is ``pytest_keyboard_interrupt``: it records why (``how_it_ended``) for the reports'
 outcome and takes pytest's banner back for a ``restcontract: ...`` line. ``internal_error`` is
-``pytest_internalerror``: the traceback goes to a file, the outcome is ``error`` and the run's last line
-says what failed, where, and where the traceback is. ``last_lines`` prints the outcome line and that one
-line at the very end (``pytest_unconfigure``).
+``pytest_internalerror``, a check that crashed or a gate that failed: the traceback goes to a file, the outcome
+is ``error`` and the run's last line says what failed, where, and where the traceback is. ``last_lines``
+prints the outcome line and that one line at the very end (``pytest_unconfigure``).
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ def one_line_exit(config: pytest.Config, exc: BaseException) -> None:
 def internal_error(config: pytest.Config | None, excinfo) -> None:
     """An exception escaped a hook (pytest's INTERNALERROR): outcome ``error``, one line at the end."""
     harness = stash.harness(config) if config is not None else None
-    if harness is None or excinfo is None:
-        return
+    if harness is None or excinfo is None or (harness.ended or ("",))[0] == outcome.ERROR:
+        return  # the first internal error is the one the run ends with
     what = f"{excinfo.type.__name__}: {str(excinfo.value).splitlines()[0] if str(excinfo.value) else ''}".rstrip(": ")
     where = _where(excinfo.tb)
     saved = _save_traceback(excinfo)

@@ -56,7 +56,7 @@ def contract(request: pytest.FixtureRequest) -> ContractContext:
     except ContractError as exc:
         unusable(exc)
     if unserved:  # the server said it does not serve it (tables.versions.Feature): not sent, not counted as tested
-        harness.run.record_check(operation, family, NOT_SERVED, unserved)
+        harness.results.record_check(operation, family, NOT_SERVED, unserved)
         pytest.skip(f"not served: {unserved}")
     context = ContractContext(harness, request.node, operation, family)
     request.node.stash[stash.CONTEXT] = context

@@ -18,7 +18,7 @@ def start(session: pytest.Session) -> None:
     if not harness.has_contract_tests or not progress.wanted(config, reporter):
         return
     compat.quiet_test_progress(reporter)  # the live line replaces pytest's dots
-    run = harness.run
+    run = harness.results
     live = progress.Progress(lambda line: reporter.rewrite(line, erase=True),
                              lambda: (run.requests, len(run.findings), sum(1 for f in run.findings if not f.baselined)))
     live.start([(item.nodeid, operation_of(item, harness.loaded_spec)) for item in session.items])

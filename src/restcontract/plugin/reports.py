@@ -25,7 +25,7 @@ def finish(session: pytest.Session) -> None:
     if harness is None or not (harness.has_contract_tests or (harness.ended and harness.options.writes_reports)):
         return  # no contract check ran (the controller: no worker sent one), nor ended a run that wants reports
     for problem in harness.finish():
-        harness.run.notes.append(f"cleanup: {problem}")
+        harness.results.notes.append(f"cleanup: {problem}")
     if xdist.is_worker(session.config):
         xdist.send(session.config, harness)
         return

@@ -43,6 +43,9 @@ def call(item: pytest.Item):
     except STOPPING as exc:  # one line, not a traceback
         stopped = str(exc)
         _stop_run(item, exc)
+    except Exception as exc:  # a check crashed (findings and skips are not exceptions): the outcome is error
+        ending.internal_error(item.config, pytest.ExceptionInfo.from_exception(exc))
+        raise
     context = item.stash.get(stash.CONTEXT, None)
     if context is None or (context.operation is None and not context.findings):
         if stopped:
@@ -61,7 +64,7 @@ def _stop_run(item: pytest.Item, exc: Exception) -> None:
     if isinstance(exc, (TargetDied, TargetError)) and not item.session.shouldstop:
         harness = stash.harness(item.config)
         item.session.shouldstop = f"restcontract: {exc} mid-run; the reports hold the results so far"
-        harness.run.notes.append(f"{outcome.STOPPED_NOTE} {exc}; results so far")
+        harness.results.notes.append(f"{outcome.STOPPED_NOTE} {exc}; results so far")
         harness.ended = (outcome.INTERRUPTED, f"{exc} mid-run")
 
 
@@ -71,9 +74,9 @@ def _judge(context, stopped: str | None) -> None:
     verdict = gate.judge(context.findings, context.operation, harness.baseline, harness.options.file,
                          accept_all=harness.options.update_baseline, stopped=bool(stopped))
     for finding in verdict.findings:
-        harness.run.add(finding)
+        harness.results.add(finding)
     for operation, result in verdict.results.items():
-        harness.run.record_check(operation, context.check, result)
+        harness.results.record_check(operation, context.check, result)
     where = context.operation or ", ".join(verdict.results)
     message = gate.failure_message(verdict, where, context.check, stopped)
     if message:
@@ -87,7 +90,7 @@ def record_skip(item: pytest.Item, call) -> None:
         operation, family = operation_of(item, harness.loaded_spec), family_of(item)
         if operation and family:
             reason = str(call.excinfo.value.msg) if hasattr(call.excinfo.value, "msg") else ""
-            harness.run.record_check(operation, family, SKIPPED, reason)
+            harness.results.record_check(operation, family, SKIPPED, reason)
 
 
 def count(report: pytest.TestReport, harness) -> None:

@@ -55,11 +55,11 @@ def schema(harness: Harness):
 def deselect(config: pytest.Config, harness: Harness, items: list[pytest.Item]) -> None:
     """Drop the items of operations the selection leaves out (pytest's ``deselected``)."""
     if harness.options.file:
-        harness.run.notes.append(harness.options.file.describe())  # the run says which config file it used
+        harness.results.notes.append(harness.options.file.describe())  # the run says which config file it used
     chosen = selected(config, harness)
     if chosen is None or chosen.keys is None:
         return
-    harness.run.notes.append(chosen.describe())
+    harness.results.notes.append(chosen.describe())
     keep, drop = [], []
     for item in items:
         (keep if chosen.keeps(operation_of(item, harness.spec)) else drop).append(item)
@@ -95,4 +95,4 @@ def mark_exclusions(harness: Harness, items: list[pytest.Item]) -> None:
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"excluded: {reason}"))
             if family:
-                harness.run.record_check(operation, family, EXCLUDED, reason)
+                harness.results.record_check(operation, family, EXCLUDED, reason)

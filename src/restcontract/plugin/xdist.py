@@ -21,7 +21,7 @@ def is_worker(config: pytest.Config) -> bool:
 
 def send(config: pytest.Config, harness: Harness) -> None:
     """On a worker: hand this worker's run to the controller."""
-    config.workeroutput[OUTPUT] = {"run": harness.run.to_dict(), "target": harness.target_info()}
+    config.workeroutput[OUTPUT] = {"run": harness.results.to_dict(), "target": harness.target_info()}
 
 
 def node_down(node, error) -> None:
@@ -31,5 +31,5 @@ def node_down(node, error) -> None:
     if data or error:  # a worker ran contract checks, or died: the controller writes the reports
         harness.has_contract_tests = True
     if data:
-        harness.run.merge(data["run"])
-        harness.run.extra.setdefault("target", data.get("target"))
+        harness.results.merge(data["run"])
+        harness.results.extra.setdefault("target", data.get("target"))

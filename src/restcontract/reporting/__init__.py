@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     from restcontract.run.harness import Harness
 
 def ran_pairs(harness: Harness) -> set[tuple[str, str]]:
-    return {(op, check) for op, checks in harness.run.checks.items() for check, r in checks.items() if r in RAN}
+    return {(op, check) for op, checks in harness.results.checks.items() for check, r in checks.items() if r in RAN}
 
 
 def build(harness: Harness) -> dict:
-    run, spec = harness.run, harness.spec
+    run, spec = harness.results, harness.spec
     findings = run.unique_findings()
     operations = {}
     for op in spec.operations:
@@ -114,8 +114,8 @@ def write_all(harness: Harness) -> bool:
     options = harness.options
     if options.update_baseline:
         harness.baseline.path = harness.baseline.path or harness.baseline_path()
-        harness.baseline.write(harness.run.unique_findings(), ran_pairs(harness))
-        for finding in harness.run.findings:
+        harness.baseline.write(harness.results.unique_findings(), ran_pairs(harness))
+        for finding in harness.results.findings:
             finding.baselined = True
     report = build(harness)
     harness.report = report

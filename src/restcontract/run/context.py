@@ -58,8 +58,8 @@ class ContractContext:
         return self.harness.ledger
 
     @property
-    def run(self) -> RunState:
-        return self.harness.run
+    def results(self) -> RunState:
+        return self.harness.results
 
     @property
     def objects(self) -> Objects:
@@ -94,7 +94,7 @@ class ContractContext:
     def note(self, key: str, value) -> None:
         """Record a fact about this operation in the report's ``extra[key]`` (each family declares
         its keys in ``checks.registry``; the report model, ``reporting.model``, lists them all)."""
-        self.run.note(key, self.operation, value)
+        self.results.note(key, self.operation, value)
 
     def submit(self, check, *args) -> None:
         """Run ``check(self, *args)`` on the harness's pipeline: after the cases submitted before it,
@@ -139,7 +139,7 @@ class ContractContext:
             self.ledger.may_make(self.operation, case.body)  # names it may create (tables.versions side_creates)
         response = send_authorized(self.target, case.method, f"{case.method} {case.formatted_path}", attempt,
                                    errors=(requests.ConnectionError, requests.Timeout), timeouts=requests.Timeout)
-        self.run.record_status(self.operation, response.status_code)
+        self.results.record_status(self.operation, response.status_code)
         if self.ledger is not None and self.ledger.delete_route_for(self.operation) and response.status_code < 300:
             try:
                 self.ledger.answered(self.operation, response.status_code, response.json(), case.body, absent)

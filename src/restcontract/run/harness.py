@@ -52,7 +52,7 @@ class Harness:
     def __init__(self, config: pytest.Config, options: Options):
         self.config = config
         self.options = options  # the command line and the config file, read once (run.options)
-        self.run = RunState()
+        self.results = RunState()
         # xdist's controller: distribution is on (-n N, or --tx ssh=... --dist load) and this is not a worker
         self.is_controller = (getattr(config.option, "dist", "no") != "no" and bool(getattr(config.option, "tx", None))
                               and not hasattr(config, "workerinput") and not config.option.collectonly)
@@ -161,7 +161,7 @@ class Harness:
         if self._target is not None:  # live: the server outlives the run (an embedded one is thrown away)
             self.ledger.journal = Journal(self._target.base_url)  # on disk as made: a killed run's is replayed
             with self._target.client() as client:
-                self.run.notes += cleanup.notes(cleanup.replay(client, self._target.base_url, self.version))
+                self.results.notes += cleanup.notes(cleanup.replay(client, self._target.base_url, self.version))
                 self.ledger.snapshot(client)
         self.load_baseline()
 
@@ -248,7 +248,7 @@ class Harness:
         route = request.url.path[len(root):] if request.url.path.startswith(root) else request.url.path
         operation = self.spec.match(request.method, route)
         if operation is not None:
-            self.run.record_status(operation, response.status_code)
+            self.results.record_status(operation, response.status_code)
         if self.ledger is not None and operation in self.ledger.version.side_creates:
             self.ledger.may_make(operation, json_of(request.content))
         if self.ledger is not None and response.status_code in (200, 201) and self.ledger.delete_route_for(operation):
@@ -270,17 +270,17 @@ class Harness:
         if self._target is not None and self.ledger is not None and self.ledger.pending:
             try:
                 problems = (removal := self.ledger.cleanup(self._target.client())).problems
-                self.run.extra["cleanup"] = {"deleted": len(removal.deleted), "problems": len(problems)}
+                self.results.extra["cleanup"] = {"deleted": len(removal.deleted), "problems": len(problems)}
             except (TargetDied, NoAnswer) as exc:  # one line in the notes, never a traceback after the run
                 problems.append(str(exc))
         if self._target is not None:
-            self.run.extra["transient_retries"] = self._target.retries
+            self.results.extra["transient_retries"] = self._target.retries
             if self._target.csrf.fetched:
-                self.run.notes.append(f"CSRF protection is on: change requests carried a token from GET /csrf-token "
-                                      f"({self._target.csrf.fetched} fetched)")
+                self.results.notes.append("CSRF protection is on: change requests carried a token from GET "
+                                          f"/csrf-token ({self._target.csrf.fetched} fetched)")
         cache_summary = self.case_cache.summary()
         if cache_summary is not None:  # None on the xdist controller: the workers' counts stay
-            self.run.extra["case_cache"] = cache_summary
+            self.results.extra["case_cache"] = cache_summary
             self.case_cache.prune()
         if self._server is not None:
             self._server.stop()
