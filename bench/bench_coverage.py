@@ -88,8 +88,8 @@ def main() -> int:
     with_2xx = sum(1 for s in ops.values() if any(k.startswith("2") for k in s))
     rows.append(("restcontract", with_2xx, len(ops), data["summary"]["requests"], wall))
 
-    print(f"a fresh embedded Prefect 3.8.8 per tool, -n {args.max_examples}, seed {args.seed}, phases examples+fuzzing; "
-          f"logs in {work}")
+    print(f"a fresh embedded Prefect 3.8.8 per tool, -n {args.max_examples}, seed {args.seed}, "
+          f"phases examples+fuzzing; logs in {work}")
     print(f"{'tool':<18} {'ops with 2xx':>16} {'requests':>9} {'wall s':>8} {'req/s':>7}")
     for name, got, called, requests, wall in rows:
         share = f"{got}/{called} ({100 * got / called:.0f}%)" if called else "0/0"

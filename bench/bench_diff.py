@@ -51,7 +51,7 @@ def main() -> int:
     print(f"diff:                  median {statistics.median(diff_times):.3f} s "
           f"(min {min(diff_times):.3f}, max {max(diff_times):.3f}, {args.runs} runs); "
           f"CPU median {statistics.median(diff_cpu):.3f} s")
-    total = statistics.median(a + b for a, b in zip(load_times, diff_times))
+    total = statistics.median(a + b for a, b in zip(load_times, diff_times, strict=True))
     print(f"load + diff:           median {total:.3f} s (target: under 2 s); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0

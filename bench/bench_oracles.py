@@ -16,12 +16,13 @@ SQLite database, so neither run meets the other's objects, logs or events):
 ``--paths`` narrows both to the operations under these path prefixes (restcontract ``--operation
 '/flows/*'``, schemathesis ``--include-path-regex``): the whole document takes each tool many
 minutes on a loaded machine. The same budget: N generated cases per operation in the fuzzing phase,
-the same seed and the same response-time bound; each tool's own coverage phase (restcontract's is bounded: ``cases.fuzzing``).
-Distinct findings are each tool's own deduplication: restcontract's fingerprints, schemathesis's
-unique failures (its JSON report's ``failures[].count``). A restcontract conformance finding is
-counted under schemathesis's code for the same check (``ST101``...); restcontract's other families
-have no schemathesis counterpart and are listed by family and rule. Prints a markdown table and
-writes ``oracles.json`` into the work directory. One run on a noisy 2-core machine.
+the same seed and the same response-time bound; each tool's own coverage phase (restcontract's is
+bounded: ``cases.fuzzing``). Distinct findings are each tool's own deduplication: restcontract's
+fingerprints, schemathesis's unique failures (its JSON report's ``failures[].count``). A
+restcontract conformance finding is counted under schemathesis's code for the same check
+(``ST101``...); restcontract's other families have no schemathesis counterpart and are listed by
+family and rule. Prints a markdown table and writes ``oracles.json`` into the work directory. One
+run on a noisy 2-core machine.
 """
 
 from __future__ import annotations
@@ -153,7 +154,8 @@ def render(args, work: Path, st_report: Path, rc_report: Path, st_wall: float, r
     (work / "oracles.json").write_text(json.dumps({"args": vars(args), "runs": runs, "rows": rows}, indent=2))
 
     print(f"a fresh embedded Prefect 3.8.8 per tool, -n {args.max_examples}, seed {args.seed}, "
-          f"--max-response-time {args.max_response_time}, paths {' '.join(args.paths) or 'all'}; logs and reports in {work}")
+          f"--max-response-time {args.max_response_time}, paths {' '.join(args.paths) or 'all'}; "
+          f"logs and reports in {work}")
     for name, run in runs.items():
         print(f"{name}: {run['findings']} distinct findings, {run['requests']} requests, {run['wall_s']} s")
     print("\n| kind | restcontract (operations) | schemathesis --checks all (operations) |\n|---|---|---|")

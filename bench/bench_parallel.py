@@ -204,7 +204,8 @@ def overhead_of(parts: list[dict], server_s: float, wall: float) -> dict:
 def machine() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
-    return f"{os.cpu_count()} cores (nproc {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()}), {model}, Python {platform.python_version()}"
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    return f"{os.cpu_count()} cores (nproc {nproc}), {model}, Python {platform.python_version()}"
 
 
 def counters(origin: str) -> dict:
@@ -220,7 +221,9 @@ def timed(cmd: list[str], log: Path, env: dict | None = None, cwd: Path = ROOT) 
     return code, time.monotonic() - began
 
 
-def on_fresh_server(cmd_for: Callable[[str], list[str]], log: Path, env: dict, cwd: Path = ROOT) -> tuple[float, int, float]:
+def on_fresh_server(
+    cmd_for: Callable[[str], list[str]], log: Path, env: dict, cwd: Path = ROOT
+) -> tuple[float, int, float]:
     """Start a fresh embedded server (``restcontract.serve``, its own SQLite database), run
     ``cmd_for(api_root)``, stop the server; return the command's wall time and the requests and
     server seconds the server counted for it. A fresh server per run: every run leaves logs and
@@ -245,14 +248,78 @@ def timing_parts(work: Path, prefix: str) -> list[dict]:
 
 
 def suite_cmd(report: Path, *extra: str) -> list[str]:
-    return [PY, "-m", "pytest", "tests/test_contracts.py::test_conformance", "--baseline", "none", "--contract-report", str(report),
-            "-p", "no:cacheprovider", "-q", "--no-header", *extra]
+    return [PY, "-m", "pytest", "tests/test_contracts.py::test_conformance", "--baseline", "none",
+            "--contract-report", str(report), "-p", "no:cacheprovider", "-q", "--no-header", *extra]
 
 
 def row(name: str, wall: float, requests: int, server_s: float | None = None, findings: int | None = None) -> dict:
     return {"run": name, "wall_s": round(wall, 1), "requests": requests, "rps": round(requests / wall, 1),
             "server_ms_per_req": round(1000 * server_s / requests, 2) if server_s is not None and requests else None,
             "findings": findings}
+
+
+def run_embedded(work: Path, rows: list[dict]) -> None:
+    """The embedded rows (``pytest`` starts its own Prefect), appended to ``rows`` as they finish."""
+    # each cold row generates into its own empty store; the row after it replays that store
+    for name, extra, cache in (("restcontract embedded, serial", [], "cases-embedded"),
+                               ("restcontract embedded, serial, stored cases", [], "cases-embedded"),
+                               ("restcontract embedded, -n 2", ["-n", "2"], "cases-embedded-n2"),
+                               ("restcontract embedded, -n 2, stored cases", ["-n", "2"], "cases-embedded-n2")):
+        report = work / f"embedded{len(rows)}.json"
+        cmd = suite_cmd(report, "--case-cache", str(work / cache), *extra)
+        code, wall = timed(cmd, work / f"embedded{len(rows)}.log")
+        data = json.loads(report.read_text())
+        rows.append(row(name + " (incl. server start)", wall, data["summary"]["requests"],
+                        findings=data["summary"]["failures"]))
+        print(rows[-1], flush=True)
+
+
+def server_runs(work: Path) -> list[tuple[str, str | None, Path | None, Callable[[str], list[str]], Path]]:
+    """The runs against a fresh server each: (row, timing files' prefix or None, restcontract's
+    report or None, command on the server's API root, cwd)."""
+    plain = [PY, "-m", "pytest", "bench/plain_schemathesis.py", "-p", "no:restcontract", "-p", "bench_parallel",
+             "-p", "no:cacheprovider", "-q", "-s"]  # its server comes from BENCH_BASE_URL
+
+    def cli(workers: int) -> Callable[[str], list[str]]:
+        return lambda url: [SCHEMATHESIS, "run", f"{url}/openapi.json", "--url", url, "-n", "10", "--seed", "1",
+                            "--phases", "examples,fuzzing", "--exclude-path-regex", "^/admin", "-w", str(workers),
+                            "--continue-on-failure"]
+
+    def restcontract(report: str, cache: str, *extra: str) -> Callable[[str], list[str]]:
+        return lambda url: suite_cmd(work / report, "--base-url", url, "-p", "bench_parallel",
+                                     "--case-cache", str(work / cache), *extra)
+
+    return [
+        ("restcontract --base-url, serial", "timing", work / "serial.json", restcontract("serial.json", "cases"), ROOT),
+        # the same run again: its cases come from the store the run before filled (restcontract.cases.store)
+        ("restcontract --base-url, serial, stored cases", "timing-stored", work / "serial-stored.json",
+         restcontract("serial-stored.json", "cases"), ROOT),
+        ("restcontract --base-url, -n 2", "timing-n2", work / "n2.json",
+         restcontract("n2.json", "cases-n2", "-n", "2"), ROOT),
+        ("restcontract --base-url, -n 2, stored cases", "timing-n2-stored", work / "n2-stored.json",
+         restcontract("n2-stored.json", "cases-n2", "-n", "2"), ROOT),
+        # the reference point: the same cases through schemathesis's pytest integration alone
+        ("schemathesis pytest, same cases (no restcontract)", "plain", None, lambda url: plain, ROOT),
+        ("schemathesis CLI -n 10, -w 1", None, None, cli(1), work),  # cwd: its .schemathesis/ stays out of the repo
+        ("schemathesis CLI -n 10, -w 2", None, None, cli(2), work),
+    ]
+
+
+def run_on_servers(work: Path, rows: list[dict]) -> dict[str, dict]:
+    """The ``server_runs``, each row appended to ``rows``; return the overhead of each timed run."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]))
+    overhead: dict[str, dict] = {}
+    for name, timing, report, cmd_for, cwd in server_runs(work):
+        run_env = dict(env, BENCH_TIMING=str(work / timing)) if timing else env
+        log = work / f"{timing or 'cli-' + name[-1]}.log"
+        wall, requests, server_s = on_fresh_server(cmd_for, log, run_env, cwd)
+        findings = json.loads(report.read_text())["summary"]["failures"] if report else None
+        rows.append(row(name, wall, requests, server_s, findings))
+        print(rows[-1], flush=True)
+        if timing:
+            overhead[name] = overhead_of(timing_parts(work, timing), server_s, wall)
+            print("overhead:", overhead[name], flush=True)
+    return overhead
 
 
 def main() -> int:
@@ -266,56 +333,8 @@ def main() -> int:
     print(f"machine: {machine()}", flush=True)
 
     if not args.skip_embedded:
-        # each cold row generates into its own empty store; the row after it replays that store
-        for name, extra, cache in (("restcontract embedded, serial", [], "cases-embedded"),
-                                   ("restcontract embedded, serial, stored cases", [], "cases-embedded"),
-                                   ("restcontract embedded, -n 2", ["-n", "2"], "cases-embedded-n2"),
-                                   ("restcontract embedded, -n 2, stored cases", ["-n", "2"], "cases-embedded-n2")):
-            report = work / f"embedded{len(rows)}.json"
-            code, wall = timed(suite_cmd(report, "--case-cache", str(work / cache), *extra), work / f"embedded{len(rows)}.log")
-            data = json.loads(report.read_text())
-            rows.append(row(name + " (incl. server start)", wall, data["summary"]["requests"],
-                            findings=data["summary"]["failures"]))
-            print(rows[-1], flush=True)
-
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]))
-    plain = [PY, "-m", "pytest", "bench/plain_schemathesis.py", "-p", "no:restcontract", "-p", "bench_parallel",
-             "-p", "no:cacheprovider", "-q", "-s"]  # its server comes from BENCH_BASE_URL
-
-    def cli(workers: int) -> Callable[[str], list[str]]:
-        return lambda url: [SCHEMATHESIS, "run", f"{url}/openapi.json", "--url", url, "-n", "10", "--seed", "1",
-                            "--phases", "examples,fuzzing", "--exclude-path-regex", "^/admin", "-w", str(workers),
-                            "--continue-on-failure"]
-
-    def restcontract(report: str, cache: str, *extra: str) -> Callable[[str], list[str]]:
-        return lambda url: suite_cmd(work / report, "--base-url", url, "-p", "bench_parallel",
-                                     "--case-cache", str(work / cache), *extra)
-
-    # (row, timing files' prefix or None, restcontract's report or None, command on the server's API root, cwd)
-    runs = [
-        ("restcontract --base-url, serial", "timing", work / "serial.json", restcontract("serial.json", "cases"), ROOT),
-        # the same run again: its cases come from the store the run before filled (restcontract.cases.store)
-        ("restcontract --base-url, serial, stored cases", "timing-stored", work / "serial-stored.json",
-         restcontract("serial-stored.json", "cases"), ROOT),
-        ("restcontract --base-url, -n 2", "timing-n2", work / "n2.json", restcontract("n2.json", "cases-n2", "-n", "2"), ROOT),
-        ("restcontract --base-url, -n 2, stored cases", "timing-n2-stored", work / "n2-stored.json",
-         restcontract("n2-stored.json", "cases-n2", "-n", "2"), ROOT),
-        # the reference point: the same cases through schemathesis's pytest integration alone
-        ("schemathesis pytest, same cases (no restcontract)", "plain", None, lambda url: plain, ROOT),
-        ("schemathesis CLI -n 10, -w 1", None, None, cli(1), work),  # cwd: its .schemathesis/ stays out of the repo
-        ("schemathesis CLI -n 10, -w 2", None, None, cli(2), work),
-    ]
-    overhead: dict[str, dict] = {}
-    for name, timing, report, cmd_for, cwd in runs:
-        run_env = dict(env, BENCH_TIMING=str(work / timing)) if timing else env
-        log = work / f"{timing or 'cli-' + name[-1]}.log"
-        wall, requests, server_s = on_fresh_server(cmd_for, log, run_env, cwd)
-        findings = json.loads(report.read_text())["summary"]["failures"] if report else None
-        rows.append(row(name, wall, requests, server_s, findings))
-        print(rows[-1], flush=True)
-        if timing:
-            overhead[name] = overhead_of(timing_parts(work, timing), server_s, wall)
-            print("overhead:", overhead[name], flush=True)
+        run_embedded(work, rows)
+    overhead = run_on_servers(work, rows)
 
     result = {"machine": machine(), "rows": rows, "overhead": overhead, "work": str(work)}
     (work / "bench.json").write_text(json.dumps(result, indent=2))

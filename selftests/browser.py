@@ -67,7 +67,8 @@ class Browser:
                 if first and first[0].isdigit():
                     return int(first[0])
             if self.process.poll() is not None:
-                raise RuntimeError(f"chromium exited with {self.process.returncode}: {self.process.stderr.read()[-500:]}")
+                stderr = self.process.stderr.read()[-500:]
+                raise RuntimeError(f"chromium exited with {self.process.returncode}: {stderr}")
             time.sleep(0.05)
         raise RuntimeError("chromium did not open its DevTools port")
 
@@ -141,10 +142,12 @@ class Browser:
     def choose(self, selector: str, value: str) -> None:
         """Pick an option of a ``<select>`` with the keyboard: focus it, then arrow keys to the option."""
         where = json.dumps(selector)
-        index = self.evaluate(f"[...document.querySelector({where}).options].findIndex(o => o.value === {json.dumps(value)})")
+        options = f"[...document.querySelector({where}).options]"
+        index = self.evaluate(f"{options}.findIndex(o => o.value === {json.dumps(value)})")
         if index is None or index < 0:
             raise AssertionError(f"{selector!r} has no option {value!r}")
-        current = self.evaluate(f"(() => {{const s = document.querySelector({where}); s.focus(); return s.selectedIndex;}})()")
+        current = self.evaluate(f"(() => {{const s = document.querySelector({where}); "
+                                f"s.focus(); return s.selectedIndex;}})()")
         key = ("ArrowDown", 40) if index > current else ("ArrowUp", 38)
         for _ in range(abs(index - current)):
             for kind in ("rawKeyDown", "keyUp"):

@@ -52,5 +52,6 @@ class Child:
             self.process.wait()
             raise
         report = json.loads(self.report_path.read_text()) if self.report_path.exists() else {}
-        assert not undeclared(report), f"report fields not declared in restcontract.reporting.model: {undeclared(report)}"
+        missing = undeclared(report)
+        assert not missing, f"report fields not declared in restcontract.reporting.model: {missing}"
         return SuiteRun(self.process.returncode, self.output_path.read_text(errors="replace"), report)

@@ -42,15 +42,17 @@ def runs(prefect_server, protected_server, tmp_path_factory):
     - ``protected``: every family on ``FLOW_OPS`` against ``protected_server`` with ``--auth-string``.
     """
     api_url = {"PREFECT_API_URL": "http://127.0.0.1:9/api"}
-    secrets_dir, embedded_dir, protected_dir = (tmp_path_factory.mktemp(n) for n in ("secrets", "embedded", "protected"))
+    secrets_dir, embedded_dir, protected_dir = (
+        tmp_path_factory.mktemp(n) for n in ("secrets", "embedded", "protected"))
     prefect_server.activate("conformance_undocumented_status", "conformance_server_error")
     try:
-        secrets = Child(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none",
-                         "--api-key", API_KEY, "--header", f"X-Custom: {CUSTOM}", "--max-examples", "3", "-rA",
-                         "--junitxml", str(secrets_dir / "junit.xml"), "--contract-html", str(secrets_dir / "report.html"),
+        secrets = Child(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url,
+                         "--baseline", "none", "--api-key", API_KEY, "--header", f"X-Custom: {CUSTOM}",
+                         "--max-examples", "3", "-rA", "--junitxml", str(secrets_dir / "junit.xml"),
+                         "--contract-html", str(secrets_dir / "report.html"),
                          "--contract-markdown", str(secrets_dir / "report.md"), *OPS], secrets_dir, env=api_url)
-        embedded = Child(["tests/test_contracts.py::test_conformance", "--baseline", "none", "--operation", "GET /health"], embedded_dir,
-                         env={**api_url, "PYTEST_BASE_URL": None})
+        embedded = Child(["tests/test_contracts.py::test_conformance", "--baseline", "none",
+                          "--operation", "GET /health"], embedded_dir, env={**api_url, "PYTEST_BASE_URL": None})
         protected = Child(["tests", "--base-url", protected_server.base_url, "--baseline", "none", "--auth-string",
                            AUTH_STRING, "--max-examples", "3", "--contract-html", str(protected_dir / "report.html"),
                            "-rA", *FLOW_OPS], protected_dir, env=api_url)
@@ -75,7 +77,8 @@ def test_secrets_never_printed(runs):
         for secret in (API_KEY, CUSTOM):
             assert secret not in text, f"{secret} printed in the {name} output"
     # The headers were sent, and show as redacted in the reproductions.
-    assert any("Authorization: [REDACTED]" in r and "X-Custom: [REDACTED]" in r for r in reproductions), reproductions[0]
+    assert any("Authorization: [REDACTED]" in r and "X-Custom: [REDACTED]" in r
+               for r in reproductions), reproductions[0]
     ET.parse(paths["junit.xml"])  # well-formed
 
 
@@ -108,7 +111,8 @@ def test_prefect_api_url_is_ignored_with_base_url(runs, prefect_server):
     assert run.returncode == 1, run.output[-3000:]
     assert run.report["target"]["base_url"] == prefect_server.base_url
     assert run.report["operations"]["GET /health"]["statuses"].get("418"), run.report["operations"]["GET /health"]
-    assert any(s.startswith("2") for s in run.report["operations"]["GET /flows/{id}"]["statuses"]), run.report["operations"]
+    flow_statuses = run.report["operations"]["GET /flows/{id}"]["statuses"]
+    assert any(s.startswith("2") for s in flow_statuses), run.report["operations"]
 
 
 def test_prefect_api_url_is_ignored_without_base_url(runs):

@@ -46,8 +46,8 @@ def test_a_baseline_through_its_life(prefect_server, broken, tmp_path):
     def start(name, seed, examples, operations, *args, baseline=baseline) -> Child:
         directory = tmp_path / name  # one per run: the runs after the first go side by side
         directory.mkdir()
-        return Child(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", str(baseline),
-                      "--seed", seed, "--max-examples", examples, "-rA",
+        return Child(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url,
+                      "--baseline", str(baseline), "--seed", seed, "--max-examples", examples, "-rA",
                       *[arg for operation in operations for arg in ("--operation", operation)], *args], directory)
 
     # 1. --update-baseline accepts what this run finds (every fault, and the one to be fixed); the run passes.
@@ -58,7 +58,8 @@ def test_a_baseline_through_its_life(prefect_server, broken, tmp_path):
     assert {e["fingerprint"] for e in entries} == {f["fingerprint"] for f in accepted.findings()}
     assert all(e["reason"] == UNREVIEWED for e in entries)
     fixed = {e["fingerprint"] for e in entries if e["operation"] == "GET /version"}
-    assert fixed and fixed == {f["fingerprint"] for f in accepted.findings("GET /version") if f["extra"]["status"] == 400}
+    assert fixed and fixed == {f["fingerprint"] for f in accepted.findings("GET /version")
+                               if f["extra"]["status"] == 400}
     # A reviewer takes GET /health's entries out of a copy: there, its findings are not accepted.
     reviewed.write_text(json.dumps({"version": 1, "entries": [e for e in entries if e["operation"] != "GET /health"]}))
 
@@ -68,8 +69,15 @@ def test_a_baseline_through_its_life(prefect_server, broken, tmp_path):
                 start("strict", "1", "4", ["GET /version"], "--strict-baseline")]
         reseeded, strict = (child.result() for child in runs)
 
-    # 2. Another seed and budget: every fault is found again with the same fingerprints. The gate marks
-    # new exactly the findings the (reviewed) baseline lacks, among them GET /health's, and fails on them.
+    new = assert_found_again_and_gated(accepted, reseeded, reviewed)
+    assert_stale_entries_fail_nothing(reseeded, fixed, new)
+    assert_strict_baseline_fails_on_stale(strict, fixed)
+
+
+def assert_found_again_and_gated(accepted, reseeded, reviewed) -> set[str]:
+    """2. Another seed and budget: every fault is found again with the same fingerprints. The gate marks
+    new exactly the findings the (reviewed) baseline lacks, among them GET /health's, and fails on them.
+    Returns the new findings' fingerprints."""
     first, second = injected_fingerprints(accepted), injected_fingerprints(reseeded)
     for key in first:
         assert first[key], f"{key} not found with --seed 1\n{accepted.output[-2000:]}"
@@ -86,9 +94,12 @@ def test_a_baseline_through_its_life(prefect_server, broken, tmp_path):
         assert reseeded.outcome(f"test_conformance[{operation}]") == ("FAILED" if expected == "failed" else "PASSED")
     assert reseeded.result("GET /health", "conformance") == "failed"
     assert reseeded.result("POST /flows/paginate", "conformance") == "accepted"  # its 500s, whatever the seed
+    return new
 
-    # 3. GET /version fixed: its entries are stale, listed with the hint, and fail nothing: its test passes
-    # and the run's outcome names the new findings alone...
+
+def assert_stale_entries_fail_nothing(reseeded, fixed: set[str], new: set[str]) -> None:
+    """3. GET /version fixed: its entries are stale, listed with the hint, and fail nothing: its test passes
+    and the run's outcome names the new findings alone..."""
     assert reseeded.result("GET /version", "conformance") == "passed"
     assert reseeded.outcome("test_conformance[GET /version]") == "PASSED"
     stale = reseeded.report["baseline"]["stale"]  # (with another seed, a few real spec gaps may not reproduce)
@@ -98,9 +109,12 @@ def test_a_baseline_through_its_life(prefect_server, broken, tmp_path):
     assert "(no longer reproduced: remove them, or --contract-strict-baseline to fail on them)" in reseeded.output
     assert reseeded.report["summary"]["outcome_reason"] == f"{len(new)} finding(s) not accepted by the baseline"
 
-    # 4. ...unless --strict-baseline, which makes stale entries fail the gate though no finding is new.
+
+def assert_strict_baseline_fails_on_stale(strict, fixed: set[str]) -> None:
+    """4. ...unless --strict-baseline, which makes stale entries fail the gate though no finding is new."""
     assert {e["fingerprint"] for e in strict.report["baseline"]["stale"]} == fixed
-    assert strict.report["summary"]["new_failures"] == 0 and strict.outcome("test_conformance[GET /version]") == "PASSED"
+    assert (strict.report["summary"]["new_failures"] == 0
+            and strict.outcome("test_conformance[GET /version]") == "PASSED")
     assert "--strict-baseline" in strict.report["summary"]["outcome_reason"]
     assert "(no longer reproduced" not in strict.output  # the hint is for runs without it
     assert strict.returncode == 1, strict.output[-3000:]
@@ -110,7 +124,8 @@ def test_an_update_keeps_every_reason(tmp_path):
     """--update-baseline rewrites the file from the run's findings: a reason a person wrote stays,
     a new finding gets UNREVIEWED, what no longer reproduces goes, entries of checks that did not run stay."""
     health = Finding("GET /health", "conformance", "status_code_conformance", SPEC_GAP, "Undocumented", "ST103|418|418")
-    count = Finding("POST /flows/count", "conformance", "response_schema_conformance", SERVER_DEFECT, "Schema", "ST|200")
+    count = Finding("POST /flows/count", "conformance", "response_schema_conformance", SERVER_DEFECT,
+                    "Schema", "ST|200")
     gone = Finding("POST /flows/count", "conformance", "content_type_conformance", SERVER_DEFECT, "Type", "ST|ct")
     other = Finding("POST /flows/", "graceful_create", "status", SERVER_DEFECT, "Create", "201")
     path = tmp_path / "baseline.json"

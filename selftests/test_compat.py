@@ -235,8 +235,9 @@ def test_the_live_replay_confirms_the_rejection_and_leaves_nothing(prefect_serve
     assert replay.problems == []
     assert leftovers(prefect_server.base_url, replay.ledger.run_prefix) == []
     recorded = [r["status"] for r in data["requests"]]
-    same = sum(a == b for a, b in zip(statuses, recorded))
-    assert same >= 0.9 * len(recorded), list(zip(recorded, statuses))  # the unbroken server answers as recorded
+    same = sum(a == b for a, b in zip(statuses, recorded, strict=True))
+    # the unbroken server answers as recorded
+    assert same >= 0.9 * len(recorded), list(zip(recorded, statuses, strict=True))
     with broken("flows_forbid_labels"):
         replay = Replay(target, documents["3.8.8"])
         sent = replay.run(data["requests"])
@@ -263,7 +264,7 @@ def test_the_matrix_names_the_first_call_that_breaks_per_document_and_live_serve
     flows = next(i for i, r in enumerate(data["requests"]) if r["path"] == "/flows/")
     # after the refused create, every request naming the flow follows from it (404/409, ``follows``)
     refused = [Sent("", 422) if i == flows else Sent("", 404, follows=True) if i > flows and r["status"] < 300 else s
-               for i, (r, s) in enumerate(zip(data["requests"], as_recorded))]
+               for i, (r, s) in enumerate(zip(data["requests"], as_recorded, strict=True))]
     table = matrix(tmp_path, ["3.8.8"], {"live same": lambda rec: as_recorded, "live old": lambda rec: refused})
     header, rule, row = table.splitlines()
     assert header == "| client \\ document | `prefect-3.0.11.json` | live same | live old |"

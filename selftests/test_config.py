@@ -119,7 +119,8 @@ def test_options_added_to_the_group_later_are_settable_without_code_changes():
         argument(["-x"], "short_only"),
     ])
     specs = config.options_of(group)
-    assert [(s.short, s.kind) for s in specs] == [("max-response-time", "value"), ("strict-thing", "flag"), ("tag", "list")]
+    assert [(s.short, s.kind) for s in specs] == [
+        ("max-response-time", "value"), ("strict-thing", "flag"), ("tag", "list")]
     loaded = config.parse({"max-response-time": "1.5", "strict-thing": True, "tag": ["Flows"]}, specs)
     assert loaded.values == {"max_response_time": 1.5, "strict_thing": True, "tag": ["Flows"]}
     with pytest.raises(ConfigError, match="max-response-time: expected a number"):
@@ -193,12 +194,13 @@ def start_child(directory: Path, *args: str, env: dict | None = None) -> subproc
     """A child pytest of the probe in ``directory`` (its rootdir: the config file there is read), started."""
     (directory / "test_probe.py").write_text(PROBE)
     environment = {k: v for k, v in os.environ.items() if k != "PYTEST_BASE_URL"} | (env or {})
-    return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s", "test_probe.py", *args],
-                            cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s", "test_probe.py", *args]
+    return subprocess.Popen(cmd, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=environment)
 
 
 def options_seen(proc: subprocess.CompletedProcess) -> dict:
-    line = next((l for l in proc.stdout.splitlines() if "OPTIONS=" in l), None)
+    line = next((printed for printed in proc.stdout.splitlines() if "OPTIONS=" in printed), None)
     assert line, proc.stdout + proc.stderr
     return json.loads(line.split("OPTIONS=", 1)[1])
 
@@ -340,7 +342,8 @@ def test_the_file_accepts_excludes_skips_and_sets_budgets(runs):
     assert configured.result("POST /flows/count", "conformance") == "excluded"
     assert "counted elsewhere" in configured.report["excluded"]["POST /flows/count"]
     assert configured.result("POST /deployments/count", "conformance") == "excluded"
-    assert "conformance skipped by restcontract.toml" in configured.report["operations"]["POST /deployments/count"]["reason"]
+    skipped = configured.report["operations"]["POST /deployments/count"]["reason"]
+    assert "conformance skipped by restcontract.toml" in skipped
     fuzzed = [sum(run.report["operations"]["POST /flows/filter"]["statuses"].values()) for run in runs]
     health = [sum(run.report["operations"]["GET /health"]["statuses"].values()) for run in runs]
     assert fuzzed[1] > fuzzed[0] + 5 and health[1] == health[0], (fuzzed, health)  # 12 examples there, 2 elsewhere

@@ -36,8 +36,8 @@ def caught(run, operation):
 def unbroken(prefect_server, tmp_path_factory):
     from conftest import run_pytest
 
-    return run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none", *NARROW],
-                      tmp_path_factory.mktemp("unbroken"))
+    return run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url,
+                       "--baseline", "none", *NARROW], tmp_path_factory.mktemp("unbroken"))
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +46,8 @@ def all_broken(prefect_server, tmp_path_factory):
 
     prefect_server.activate(*[name for name, _, _ in CASES], TRANSIENT[0])
     try:
-        return run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none",
-                           *NARROW], tmp_path_factory.mktemp("broken"))
+        return run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url,
+                           "--baseline", "none", *NARROW], tmp_path_factory.mktemp("broken"))
     finally:
         prefect_server.activate()
 
@@ -82,7 +82,8 @@ def test_failure_names_operation_check_and_curl(all_broken):
 
 
 def test_accepted_invalid_data_names_the_violation(all_broken):
-    findings = [f for f in all_broken.findings("POST /variables/", "conformance") if f["rule"] == "negative_data_rejection"]
+    findings = [f for f in all_broken.findings("POST /variables/", "conformance")
+                if f["rule"] == "negative_data_rejection"]
     assert findings and all(f["kind"] == "server_defect" for f in findings)
     for finding in findings:
         violation = finding["detail"].split("|", 1)[1]
@@ -91,13 +92,15 @@ def test_accepted_invalid_data_names_the_violation(all_broken):
 
 
 def test_rejected_valid_data_quotes_the_server(all_broken):
-    [finding] = [f for f in all_broken.findings("GET /version", "conformance") if f["rule"] == "positive_data_acceptance"]
+    [finding] = [f for f in all_broken.findings("GET /version", "conformance")
+                 if f["rule"] == "positive_data_acceptance"]
     assert "Rejected by the broken server" in finding["message"]
     assert finding["kind"] == "spec_gap" and finding["extra"]["status"] == 400
 
 
 def test_slow_answer_names_operation_and_time_with_a_stable_identity(all_broken):
-    [finding] = [f for f in all_broken.findings("POST /task_runs/count", "conformance") if f["rule"] == "max_response_time"]
+    [finding] = [f for f in all_broken.findings("POST /task_runs/count", "conformance")
+                 if f["rule"] == "max_response_time"]
     assert finding["detail"] == "max_response_time|2.0"  # the bound, not the measured time: no flapping
     took = re.search(r"took (\d+\.\d\d) s", finding["message"])
     assert "POST /task_runs/count" in finding["message"] and took and float(took.group(1)) >= 2.0

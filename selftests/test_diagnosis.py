@@ -11,7 +11,8 @@ path a run against a shared ``restcontract.serve`` server (remote xdist workers)
 import pytest
 
 OPERATIONS = ["POST /flows/count", "POST /deployments/count"]
-ARGS = ["tests/test_contracts.py::test_conformance", *[a for op in OPERATIONS for a in ("--operation", op)], "--max-examples", "3"]
+ARGS = ["tests/test_contracts.py::test_conformance", *[a for op in OPERATIONS for a in ("--operation", op)],
+        "--max-examples", "3"]
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,10 @@
 Each class of error keeps one end-to-end child run that shows what a user sees (one line
 ``restcontract: <reason>``, the exit code, no traceback, no ``Exit`` banner): a target unusable at
 start-up (exit 3), a bad spec, a bad option value and an unknown marker (exit 4), a server that dies
-or hangs mid-run (exit 2, the reports so far); the six runs start together (``children``). The message for each value of a class is checked
-in-process against the function that makes it (``check_reachable``, ``load_spec``, the plugin's
-option declarations); the credentials' messages are ``test_auth``'s (in-process, same strings).
+or hangs mid-run (exit 2, the reports so far); the six runs start together (``children``). The
+message for each value of a class is checked in-process against the function that makes it
+(``check_reachable``, ``load_spec``, the plugin's option declarations); the credentials' messages
+are ``test_auth``'s (in-process, same strings).
 
 Stub servers (``selftests/stubs.py``) stand in only for these error paths: a port nobody
 listens on, a web page, a server that hangs, a server that throttles. Everything else runs
@@ -56,7 +57,8 @@ def mini(tmp_path_factory) -> str:
 
 
 def one_op(mini: str) -> list[str]:
-    return ["tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--contract-spec", mini, "--contract-operation", "GET /health"]
+    return ["tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--contract-spec", mini,
+            "--contract-operation", "GET /health"]
 
 
 def assert_one_line_exit(run, code: int) -> str:
@@ -171,7 +173,8 @@ class PluginOptions(argparse.ArgumentParser):
 
 BAD_OPTIONS = {
     "embedded-db": (["--contract-embedded-db", "mysql"], "argument --contract-embedded-db: invalid choice: 'mysql'"),
-    "max-examples": (["--contract-max-examples", "0"], "argument --contract-max-examples: expected a positive whole number, got '0'"),
+    "max-examples": (["--contract-max-examples", "0"],
+                     "argument --contract-max-examples: expected a positive whole number, got '0'"),
     "header": (["--contract-header", "no-colon"], "argument --contract-header: expected NAME:VALUE"),
     "auth-string": (["--contract-auth-string", "no-colon"], "argument --contract-auth-string: expected USER:PASS"),
 }
@@ -249,22 +252,23 @@ def children(prefect_server, tmp_path_factory, mini) -> SimpleNamespace:
         started = {
             "hang_at_start_up": start("hang_at_start_up", [*one_op(mini), "--base-url", start_hang.url + "/api",
                                                            "--contract-request-timeout", "0.5"]),
-            "bad_spec": start("bad_spec", ["tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--contract-spec", str(spec_path),
-                                           "--base-url", "http://127.0.0.1:9/api"]),
+            "bad_spec": start("bad_spec", ["tests/test_contracts.py::test_conformance", "--contract-baseline", "none",
+                                           "--contract-spec", str(spec_path), "--base-url", "http://127.0.0.1:9/api"]),
             "unknown_marker": start("unknown_marker", [*one_op(mini), "--base-url", "http://127.0.0.1:9/api",
                                                        "-m", "conformance and nosuchmarker"]),
-            "bad_option": start("bad_option", ["tests/test_contracts.py::test_conformance", "--contract-baseline", "none",
-                                               *BAD_OPTIONS["max-examples"][0]]),
+            "bad_option": start("bad_option", ["tests/test_contracts.py::test_conformance",
+                                               "--contract-baseline", "none", *BAD_OPTIONS["max-examples"][0]]),
             "hangs_mid_run": start("hangs_mid_run", [
-                "tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--base-url", mid_hang.url + "/api", "--contract-spec", mini,
-                "--contract-operation", "GET /flows/{id}", "--contract-operation", "POST /flows/count", "--contract-request-timeout", "0.5",
-                "--contract-max-examples", "2"]),
+                "tests/test_contracts.py::test_conformance", "--contract-baseline", "none",
+                "--base-url", mid_hang.url + "/api", "--contract-spec", mini,
+                "--contract-operation", "GET /flows/{id}", "--contract-operation", "POST /flows/count",
+                "--contract-request-timeout", "0.5", "--contract-max-examples", "2"]),
         }
         proxy = stack.enter_context(Proxy(prefect_server.base_url, faults=Faults(outage_after=OUTAGE_AFTER)))
         started["dies_mid_run"] = start("dies_mid_run", [
-            "tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--contract-spec", mini, "--contract-max-examples", "5",
-            *[a for op in MID_RUN for a in ("--contract-operation", op)], "--base-url", proxy.url_of(prefect_server.base_url),
-            "--contract-html", str(html)])
+            "tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--contract-spec", mini,
+            "--contract-max-examples", "5", *[a for op in MID_RUN for a in ("--contract-operation", op)],
+            "--base-url", proxy.url_of(prefect_server.base_url), "--contract-html", str(html)])
         runs = {name: future.result() for name, future in started.items()}
     return SimpleNamespace(runs=runs, start_hang=start_hang, mid_hang=mid_hang, bad_spec=(spec_path, needle), html=html)
 

@@ -72,7 +72,8 @@ def test_curl_without_body_and_with_raw_bytes():
 
 
 def test_scrub_free_text():
-    assert scrub("token sk-1 and sk-1 again, not sk-2", ["sk-1", ""]) == f"token {REDACTED} and {REDACTED} again, not sk-2"
+    scrubbed = scrub("token sk-1 and sk-1 again, not sk-2", ["sk-1", ""])
+    assert scrubbed == f"token {REDACTED} and {REDACTED} again, not sk-2"
 
 
 def five_xx(operation, status=500, error=None, rule="not_a_server_error"):
@@ -82,7 +83,8 @@ def five_xx(operation, status=500, error=None, rule="not_a_server_error"):
 
 
 def test_one_bug_behind_two_routes_is_one_group():
-    boom = {"type": "RuntimeError", "message": "boom 12 for '3fa85f64-5717-4562-b3fc-2c963f66afa6'", "frame": "a.py:1 in f"}
+    boom = {"type": "RuntimeError", "message": "boom 12 for '3fa85f64-5717-4562-b3fc-2c963f66afa6'",
+            "frame": "a.py:1 in f"}
     boom2 = dict(boom, message="boom 7 for '00000000-0000-0000-0000-000000000000'", frame="a.py:9 in g")
     findings = [five_xx("POST /flows/count", error=boom), five_xx("POST /deployments/count", error=boom2),
                 five_xx("POST /flows/paginate", 503), make("GET /health", "status_code_conformance", "418",

@@ -41,7 +41,8 @@ def rules(run, operation, family, kind=None):
 @pytest.mark.parametrize("fault, operation, family, rule", CASES, ids=IDS)
 def test_broken_server_is_caught(broken_contracts, fault, operation, family, rule):
     found = rules(broken_contracts, operation, family)
-    assert rule in found, f"{fault} not caught on {operation} ({family}): found {found}\n{broken_contracts.output[-3000:]}"
+    assert rule in found, (
+        f"{fault} not caught on {operation} ({family}): found {found}\n{broken_contracts.output[-3000:]}")
     assert broken_contracts.result(operation, family) == "failed"
     assert broken_contracts.returncode == 1
 
@@ -69,7 +70,8 @@ def test_unbroken_server_passes(unbroken_contracts, fault, operation, family, ru
 
 def test_classes_and_shapes_are_reported(unbroken_contracts):
     extra = unbroken_contracts.report["extra"]
-    classes = {op: extra["graceful_create"].get(op) for op in ("POST /flows/", "POST /deployments/", "POST /work_queues/")}
+    classes = {op: extra["graceful_create"].get(op)
+               for op in ("POST /flows/", "POST /deployments/", "POST /work_queues/")}
     assert classes == {"POST /flows/": "graceful", "POST /deployments/": "graceful", "POST /work_queues/": "strict"}
     assert extra["not_found_shapes"]["GET /flows/{id}"] == "detail"
     assert extra["not_found_shapes"]["POST /flow_runs/{id}/set_state"] == "exception_message"

@@ -45,8 +45,10 @@ VIOLATIONS = {  # rule: (path, method, operation definition)
     "get_without_body": ("/flows/{id}/graph", "get", _op("Read Graph", _obj({"depth": "integer"}))),
     "query_actions_are_post": ("/task_runs/count", "get", _op("Count Task Runs")),
     "pagination_in_body": ("/task_runs/filter", "post",
-                           _op("Read Task Runs", _obj({}), [{"name": "limit", "in": "query", "schema": {"type": "integer"}}])),
-    "single_sort": ("/task_runs/history", "post", _op("Task Run History", _obj({"sort_by": "string", "limit": "integer"}))),
+                           _op("Read Task Runs", _obj({}),
+                               [{"name": "limit", "in": "query", "schema": {"type": "integer"}}])),
+    "single_sort": ("/task_runs/history", "post",
+                    _op("Task Run History", _obj({"sort_by": "string", "limit": "integer"}))),
     "crud_verbs": ("/task_runs/", "delete", _op("Delete All Task Runs")),
 }
 
@@ -83,8 +85,8 @@ def test_suite_reports_violations_per_operation(prefect_server, tmp_path):
         paths.setdefault(path, {})[method] = op
     spec_path = tmp_path / "lint.json"
     spec_path.write_text(json.dumps({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": paths}))
-    run = run_pytest(["tests/test_contracts.py::test_guidelines", "--spec", str(spec_path), "--base-url", prefect_server.base_url,
-                      "--baseline", "none"], tmp_path)
+    run = run_pytest(["tests/test_contracts.py::test_guidelines", "--spec", str(spec_path),
+                      "--base-url", prefect_server.base_url, "--baseline", "none"], tmp_path)
     assert run.returncode == 1, run.output[-2000:]
     for rule, (path, method, _) in VIOLATIONS.items():
         operation = f"{method.upper()} {path}"

@@ -36,7 +36,9 @@ def test_one_open_route_is_caught(runs):
     run = runs["hole"]
     found = run.findings(check="auth")
     assert {(f["operation"], f["rule"], f["detail"]) for f in found} == {
-        ("POST /flows/filter", "ignored_auth", "without|2xx"), ("POST /flows/filter", "ignored_auth", "wrong|2xx")}, found
+        ("POST /flows/filter", "ignored_auth", "without|2xx"),
+        ("POST /flows/filter", "ignored_auth", "wrong|2xx"),
+    }, found
     assert KEY not in run.output and all(KEY not in f["reproduce"] for f in found)
 
 
@@ -47,4 +49,5 @@ def test_a_server_that_ignores_credentials_is_caught_everywhere(runs):
 def test_no_credentials_skips_with_the_reason(runs):
     run = runs["none"]
     assert set(results(run).values()) == {"skipped"}, results(run)
-    assert "no credentials configured" in str(run.report["operations"]["GET /version"].get("reason")), run.report["operations"]["GET /version"]
+    version = run.report["operations"]["GET /version"]
+    assert "no credentials configured" in str(version.get("reason")), version

@@ -119,6 +119,7 @@ def test_sigterm_mid_run_removes_what_the_run_created_and_writes_the_reports(pre
     assert "outcome: INTERRUPTED: SIGTERM" in output, output[-3000:]
     # what the run created is gone, but for an object whose answer was on the wire when the signal landed
     late = {i for i, f in left.items() if abs(age(f, at)) < 1.0}
-    assert set(left) - late == set(), f"{len(left)} flows of the run survived SIGTERM: {[f['name'] for f in left.values()]}"
+    assert set(left) - late == set(), (
+        f"{len(left)} flows of the run survived SIGTERM: {[f['name'] for f in left.values()]}")
     assert created - set(left), "nothing was cleaned up"
     assert time.monotonic() - signalled < 120

@@ -61,10 +61,12 @@ def seed(client: httpx.Client, tag: str) -> dict[str, str]:
 
     flows = [post("/flows/", {"name": f"keep-{tag}-flow-{i}"}, f"flow {i}", "/flows/{id}") for i in range(6)]
     for i in range(3):
-        post("/work_pools/", {"name": f"keep-{tag}-pool-{i}", "type": "process"}, f"work pool {i}", "/work_pools/{name}")
+        post("/work_pools/", {"name": f"keep-{tag}-pool-{i}", "type": "process"}, f"work pool {i}",
+             "/work_pools/{name}")
     for i in range(4):
-        post("/deployments/", {"name": f"keep-{tag}-dep-{i}", "flow_id": flows[i]["id"], "work_pool_name": f"keep-{tag}-pool-0",
-                               "tags": ["keep"]}, f"deployment {i}", "/deployments/{id}")
+        post("/deployments/", {"name": f"keep-{tag}-dep-{i}", "flow_id": flows[i]["id"],
+                               "work_pool_name": f"keep-{tag}-pool-0", "tags": ["keep"]},
+             f"deployment {i}", "/deployments/{id}")
     runs = [post("/flow_runs/", {"flow_id": flows[i % 3]["id"], "name": f"keep-{tag}-run-{i}", "tags": ["keep"]},
                  f"flow run {i}", "/flow_runs/{id}") for i in range(6)]
     for i in range(3):
@@ -88,14 +90,15 @@ def seed(client: httpx.Client, tag: str) -> dict[str, str]:
         post("/v2/concurrency_limits/", {"name": f"keep-{tag}-limit-{i}", "limit": 5 + i},
              f"global concurrency limit {i}", "/v2/concurrency_limits/{id}")
         post("/work_queues/", {"name": f"keep-{tag}-queue-{i}"}, f"work queue {i}", "/work_queues/{id}")
+    trigger = {"type": "event", "posture": "Reactive", "expect": ["keep.never"],
+               "match": {"prefect.resource.id": f"keep.{tag}"}, "threshold": 1, "within": 0}
     for i in range(2):
         post(f"/work_pools/keep-{tag}-pool-1/queues", {"name": f"keep-{tag}-pool-queue-{i}"}, f"pool queue {i}",
              "/work_pools/keep-" + tag + "-pool-1/queues/{name}")
         post("/artifacts/", {"key": f"keep-{tag}-artifact-{i}", "type": "markdown", "data": "# kept"}, f"artifact {i}",
              "/artifacts/{id}")
-        post("/automations/", {"name": f"keep-{tag}-automation-{i}", "enabled": False, "actions": [{"type": "do-nothing"}],
-                               "trigger": {"type": "event", "posture": "Reactive", "expect": ["keep.never"],
-                                           "match": {"prefect.resource.id": f"keep.{tag}"}, "threshold": 1, "within": 0}},
+        post("/automations/", {"name": f"keep-{tag}-automation-{i}", "enabled": False,
+                               "actions": [{"type": "do-nothing"}], "trigger": trigger},
              f"automation {i}", "/automations/{id}")
         response = client.put("/saved_searches/", json={"name": f"keep-{tag}-search-{i}", "filters": []})
         assert response.status_code in (200, 201), response.text
@@ -153,7 +156,8 @@ def test_the_selection_holds_every_destructive_and_writing_operation():
     destructive = set(DESTRUCTIVE) & {op.key for op in spec}
     assert destructive and destructive <= set(selection)
     assert all(op.method == "GET" or last_action(op.route) in QUERY_ACTIONS for op in spec if op.key not in selection)
-    assert {"POST /flows/", "POST /work_queues/", "POST /flow_runs/{id}/set_state", "GET /deployments/{id}/work_queue_check",
+    assert {"POST /flows/", "POST /work_queues/", "POST /flow_runs/{id}/set_state",
+            "GET /deployments/{id}/work_queue_check",
             "POST /work_pools/{name}/get_scheduled_flow_runs"} <= set(selection)
     assert {"GET /flows/{id}", "POST /flows/filter", "POST /flow_runs/count"}.isdisjoint(selection)
     assert missing_from(set(selection) - {"POST /flows/bulk_delete"}, spec) == {"POST /flows/bulk_delete"}
@@ -170,8 +174,9 @@ def test_seeded_objects_survive_the_whole_suite(prefect_server, tmp_path):
         before = snapshot(client, routes)
         assert all(isinstance(v, dict) for v in before.values()), before
 
-        run = run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url, "--baseline", "none",
-                          "--max-examples", "3", *[arg for op in selection for arg in ("--operation", op)]], tmp_path)
+        run = run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url,
+                          "--baseline", "none", "--max-examples", "3",
+                          *[arg for op in selection for arg in ("--operation", op)]], tmp_path)
         assert run.report, run.output[-3000:]
         after = snapshot(client, routes)
 
@@ -189,7 +194,8 @@ def test_seeded_objects_survive_the_whole_suite(prefect_server, tmp_path):
     # Every other operation of the selection was tested (not excluded, not left out).
     untested = [op for op in selection if op not in destructive
                 and report["operations"][op]["checks"].get("conformance") in (None, "excluded")]
-    assert not untested and report["summary"]["tested"] == len(selection) - len(destructive), (untested, report["summary"])
+    expected_tested = len(selection) - len(destructive)
+    assert not untested and report["summary"]["tested"] == expected_tested, (untested, report["summary"])
     assert report["extra"]["cleanup"]["deleted"] > 0  # the harness did create (and remove) objects of its own
 
 
@@ -231,8 +237,9 @@ def test_ctrl_c_still_removes_what_the_run_created(prefect_server, tmp_path):
     the ledger and stays; such an object was created at most a moment before the signal.
     """
     ops = ["POST /flows/", "GET /flows/{id}", "PATCH /flows/{id}", "GET /flows/name/{name}", "POST /flows/filter"]
-    cmd = [sys.executable, "-m", "pytest", "tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url,
-           "--baseline", "none", "--max-examples", "300", "--contract-report", str(tmp_path / "report.json"),
+    cmd = [sys.executable, "-m", "pytest", "tests/test_contracts.py::test_conformance",
+           "--base-url", prefect_server.base_url, "--baseline", "none", "--max-examples", "300",
+           "--contract-report", str(tmp_path / "report.json"),
            *[arg for op in ops for arg in ("--operation", op)], *CHILD_FLAGS]
     with httpx.Client(base_url=prefect_server.base_url, timeout=30) as client:
         before = set(all_flows(client))
@@ -266,7 +273,8 @@ def test_ctrl_c_still_removes_what_the_run_created(prefect_server, tmp_path):
     assert created, "the run created no flows before the interrupt"
     # Whatever the run created is gone, except an object created in the instant the signal landed.
     late = {i for i, f in left.items() if abs(age(f, interrupted_at)) < 1.0}
-    assert set(left) - late == set(), f"{len(left)} flows created by the run survived Ctrl-C: {[f['name'] for f in left.values()]}"
+    assert set(left) - late == set(), (
+        f"{len(left)} flows created by the run survived Ctrl-C: {[f['name'] for f in left.values()]}")
     assert created - set(left), "nothing was cleaned up"
 
 

@@ -1,11 +1,12 @@
 """Every report states the run's outcome plainly (``restcontract.reporting.outcome``).
 
-passed < new findings < interrupted < target unusable < error: the worst that applies wins, and a run that
-did not finish, crashed or tested nothing is never shown as passed (``test_never_green.py`` runs those). The precedence and each renderer are checked in-process; two child runs
-check the whole path: a server killed mid-run (interrupted, in the JSON, HTML, markdown, JUnit and terminal
-output; the stop one ``restcontract:`` line, without pytest's ``Interrupted`` banner) and a target that cannot be
-reached (target unusable; the terminal's ``outcome:`` line too, although pytest writes no summary for exit 3). The passing and new-findings outcomes of a
-real run are in ``test_package.py`` (the installed suite from an empty directory).
+passed < new findings < interrupted < target unusable < error: the worst that applies wins, and a run that did
+not finish, crashed or tested nothing is never shown as passed (``test_never_green.py`` runs those). The
+precedence and each renderer are checked in-process; two child runs check the whole path: a server killed
+mid-run (interrupted, in the JSON, HTML, markdown, JUnit and terminal output; the stop one ``restcontract:``
+line, without pytest's ``Interrupted`` banner) and a target that cannot be reached (target unusable; the
+terminal's ``outcome:`` line too, although pytest writes no summary for exit 3). The passing and new-findings
+outcomes of a real run are in ``test_package.py`` (the installed suite from an empty directory).
 """
 
 from __future__ import annotations
@@ -103,8 +104,9 @@ def test_a_server_killed_mid_run_is_interrupted_in_every_report(tmp_path):
     ops = ["POST /flows/", "POST /flows/filter", "GET /flows/{id}", "PATCH /flows/{id}"]
     try:
         server.wait_ready()
-        returncode, output = kill_mid_run(server, ["tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--contract-max-examples", "40",
-                                                   *[a for op in ops for a in ("--contract-operation", op)], *args])
+        returncode, output = kill_mid_run(server, [
+            "tests/test_contracts.py::test_conformance", "--contract-baseline", "none", "--contract-max-examples", "40",
+            *[a for op in ops for a in ("--contract-operation", op)], *args])
     finally:
         server.stop()
     assert returncode == INTERRUPTED_EXIT, output[-3000:]
@@ -125,7 +127,8 @@ def test_a_server_killed_mid_run_is_interrupted_in_every_report(tmp_path):
     lines = output.splitlines()
     assert not [line for line in lines if "Interrupted: " in line or line.startswith("!!!")], output[-3000:]
     last = [line for line in lines if line.strip()][-1]
-    assert last.startswith("restcontract: the server at ") and last.endswith(" mid-run; the reports hold the results so far")
+    assert (last.startswith("restcontract: the server at ")
+            and last.endswith(" mid-run; the reports hold the results so far"))
 
 
 def free_port() -> int:
@@ -140,8 +143,8 @@ def test_an_unreachable_target_is_unusable_in_every_report(tmp_path):
     document = json.loads((ROOT / "spec" / "prefect-3.8.8.json").read_text())  # cut to one path: collected in seconds
     document["paths"] = {"/flows/{id}": document["paths"]["/flows/{id}"]}
     (tmp_path / "mini.json").write_text(json.dumps(document))
-    run = run_pytest(["tests/test_contracts.py::test_conformance", "--contract-spec", str(tmp_path / "mini.json"), "--contract-baseline", "none",
-                      "--base-url", url, *args], tmp_path)
+    run = run_pytest(["tests/test_contracts.py::test_conformance", "--contract-spec", str(tmp_path / "mini.json"),
+                      "--contract-baseline", "none", "--base-url", url, *args], tmp_path)
     assert run.returncode == UNUSABLE_EXIT, run.output[-3000:]
     summary = run.report["summary"]
     assert summary["outcome"] == outcome.TARGET_UNUSABLE and "cannot reach" in summary["outcome_reason"], summary

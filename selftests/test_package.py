@@ -32,7 +32,8 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setupt
 
 
 def test_every_package_of_the_tree_is_in_the_wheel_list():
-    tree = {".".join(p.parent.relative_to(ROOT / "src").parts) for p in (ROOT / "src" / "restcontract").rglob("__init__.py")}
+    tree = {".".join(p.parent.relative_to(ROOT / "src").parts)
+            for p in (ROOT / "src" / "restcontract").rglob("__init__.py")}
     listed = set(PYPROJECT["packages"])
     assert tree - listed == set(), f"add these to [tool.setuptools] packages in pyproject.toml: {sorted(tree - listed)}"
     assert listed - tree == {"restcontract.suite", "restcontract.documents"}, sorted(listed)
@@ -43,7 +44,8 @@ def isolation() -> list[str]:
     """``--no-build-isolation`` when this environment already meets pyproject's build requirements (tox's
     environments do: setuptools 84 for ``setuptools>=68``), which halves the build (no throwaway build
     environment to install); else pip's isolated build, as ``.ci/wheel-check`` always does."""
-    requirements = [Requirement(r) for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]]
+    build_system = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]
+    requirements = [Requirement(r) for r in build_system["requires"]]
     try:
         met = all(r.specifier.contains(version(r.name), prereleases=True) for r in requirements)
     except PackageNotFoundError:

@@ -19,7 +19,8 @@ FAULTS = ["conformance_server_error", "conformance_undocumented_status", "confor
           "diagnosis_same_exception"]
 OPERATIONS = ["POST /flows/paginate", "GET /health", "POST /deployments/count", "POST /flows/count",
               "POST /flows/", "GET /flows/{id}"]
-ARGS = ["tests/test_contracts.py::test_conformance", *[a for op in OPERATIONS for a in ("--operation", op)], "--max-examples", "5"]
+ARGS = ["tests/test_contracts.py::test_conformance", *[a for op in OPERATIONS for a in ("--operation", op)],
+        "--max-examples", "5"]
 UNREVIEWED_OPERATION = "GET /health"  # its entries are taken out of the baseline the -n 2 run reads
 GATE = {"new_failures", "accepted", "outcome", "outcome_reason"}  # summary fields that depend on the baseline
 
@@ -76,7 +77,8 @@ def test_report_is_complete(runs):
         assert entry["checks"] == ({"conformance": "accepted"} if serial_checks == {"conformance": "failed"}
                                    and op != UNREVIEWED_OPERATION else serial_checks), op
         assert sum(entry["statuses"].values()) > 0, op
-    assert without(parallel.report["summary"], {"requests", *GATE}) == without(serial.report["summary"], {"requests", *GATE})
+    not_compared = {"requests", *GATE}  # request counts may differ by a few (the docstring says why)
+    assert without(parallel.report["summary"], not_compared) == without(serial.report["summary"], not_compared)
     assert parallel.report["summary"]["requests"] > 0
     assert parallel.report["server_errors"].keys() == serial.report["server_errors"].keys()
     # the workers' case store counts, added up: every test replayed what the serial run generated or replayed
@@ -137,7 +139,8 @@ def test_pipeline_thread_imports_nothing(runs):
 def test_pipeline_sends_what_a_case_by_case_run_sends(runs):
     pipelined, case_by_case = runs.serial, runs.case_by_case
     assert fingerprints(pipelined) == fingerprints(case_by_case), pipelined.output[-3000:]
-    assert without(pipelined.report["summary"], GATE) == without(case_by_case.report["summary"], GATE)  # requests included
+    # every summary field but the gate's, the request count included
+    assert without(pipelined.report["summary"], GATE) == without(case_by_case.report["summary"], GATE)
     assert case_by_case.report["summary"]["accepted"] == pipelined.report["summary"]["new_failures"]
     for op in OPERATIONS:
         assert pipelined.report["operations"][op]["statuses"] == case_by_case.report["operations"][op]["statuses"], op

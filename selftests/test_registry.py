@@ -49,7 +49,8 @@ def test_the_suite_is_built_from_the_registry(pytester_like_config):
 
 @pytest.fixture
 def pytester_like_config():
-    """What ``collect.family_tests`` reads of a config: the arguments and ``-m`` (here: every family but conformance)."""
+    """What ``collect.family_tests`` reads of a config: the arguments and ``-m`` (here: every family but
+    conformance)."""
 
     class Option:
         markexpr = "not conformance"

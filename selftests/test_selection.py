@@ -54,10 +54,11 @@ def test_globs_and_exact_keys():
 
 
 def test_unknown_exact_key_and_empty_glob_are_errors():
-    with pytest.raises(SelectionError, match=r"^--contract-operation 'GET /flow/\{id\}' is not an operation of the document "
-                                             r"\(did you mean 'GET /flows/\{id\}'\?\)$"):
+    with pytest.raises(SelectionError, match=r"^--contract-operation 'GET /flow/\{id\}' is not an operation of the "
+                                             r"document \(did you mean 'GET /flows/\{id\}'\?\)$"):
         select(SPEC, operations=["GET /flow/{id}"])
-    with pytest.raises(SelectionError, match=r"^--contract-operation 'POST /flow/\*' matches no operation of the document$"):
+    with pytest.raises(SelectionError,
+                       match=r"^--contract-operation 'POST /flow/\*' matches no operation of the document$"):
         select(SPEC, operations=["POST /flow/*"])
     with pytest.raises(SelectionError, match=r"^--contract-exclude-operation 'flows': expected 'METHOD /path'"):
         select(SPEC, exclude=["flows"])
@@ -68,7 +69,8 @@ def test_tags():
     assert len(tags) == 27 and len(tags["Flows"]) == 11
     chosen = select(SPEC, tags=["flows", "Flow Run States"])  # case-insensitive, several: OR
     assert chosen.keys == set(tags["Flows"]) | set(tags["Flow Run States"]) and len(chosen.keys) == 13
-    with pytest.raises(SelectionError, match=r"^--contract-tag 'Flow' is not a tag of the document \(did you mean 'Flows'\? tags: "):
+    with pytest.raises(SelectionError,
+                       match=r"^--contract-tag 'Flow' is not a tag of the document \(did you mean 'Flows'\? tags: "):
         select(SPEC, tags=["Flow"])
 
 
@@ -94,7 +96,8 @@ def test_changed_since():
 def test_selection_in_the_summary_and_errors_in_one_line(tmp_path):
     """A document-only family (no server): the summary says what was selected and why. The three
     child runs are independent: started together, then read."""
-    base = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_contracts.py::test_guidelines", "-m", "guidelines"]
+    base = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_contracts.py::test_guidelines",
+            "-m", "guidelines"]
     started = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in (
         [*base, "--contract-tag", "Flows", "--contract-exclude-operation", "POST /flows/bulk_delete"],
         [*base, "--contract-operation", "GET /flow/{id}"],
@@ -105,10 +108,11 @@ def test_selection_in_the_summary_and_errors_in_one_line(tmp_path):
     assert "note: selected 10 of 187 operations: --contract-tag 'Flows' (11 operations); " \
            "--contract-exclude-operation 'POST /flows/bulk_delete' (-1)" in proc, proc[-2000:]
     assert bad.returncode == 4 and "Traceback" not in bad_out + bad_err
-    assert "ERROR: restcontract: --contract-operation 'GET /flow/{id}' is not an operation of the document (did you mean " \
-           "'GET /flows/{id}'?)" in bad_out + bad_err
+    assert "ERROR: restcontract: --contract-operation 'GET /flow/{id}' is not an operation of the document " \
+           "(did you mean 'GET /flows/{id}'?)" in bad_out + bad_err
     assert parallel.returncode == 4 and "Traceback" not in par_out + par_err
-    assert "ERROR: restcontract: --contract-changed-since nope.json: spec file not found: nope.json" in par_out + par_err
+    missing_spec = "ERROR: restcontract: --contract-changed-since nope.json: spec file not found: nope.json"
+    assert missing_spec in par_out + par_err
 
 
 # -- progress -----------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ def broken(prefect_server, tmp_path_factory):
 
     prefect_server.activate("sequence_patch_ignored")
     try:
-        return run_pytest(["tests/test_contracts.py::test_lifecycle", "--base-url", prefect_server.base_url, "--baseline", "none",
-                           "--operation", "POST /variables/"], tmp_path_factory.mktemp("sequences"))
+        return run_pytest(["tests/test_contracts.py::test_lifecycle", "--base-url", prefect_server.base_url,
+                           "--baseline", "none", "--operation", "POST /variables/"],
+                          tmp_path_factory.mktemp("sequences"))
     finally:
         prefect_server.activate()
 
@@ -40,7 +41,8 @@ def test_the_script_runs(broken, prefect_server):
     script = broken.findings("POST /variables/", "lifecycle")[0]["reproduce"]
     prefect_server.activate("sequence_patch_ignored")
     try:
-        out = subprocess.run(["bash", "-euc", script + "\nprintf '\\n%s\\n' \"$ID1\""], capture_output=True, text=True, timeout=60)
+        out = subprocess.run(["bash", "-euc", script + "\nprintf '\\n%s\\n' \"$ID1\""],
+                             capture_output=True, text=True, timeout=60)
     finally:
         prefect_server.activate()
     assert out.returncode == 0, out.stderr

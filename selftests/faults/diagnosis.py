@@ -10,5 +10,8 @@ def _boom(body):
 
 FAULTS = {
     # The same bug behind two routes: both answers are 500 and the server log names RuntimeError.
-    "diagnosis_same_exception": [Fault("POST /flows/count", respond=_boom), Fault("POST /deployments/count", respond=_boom)],
+    "diagnosis_same_exception": [
+        Fault("POST /flows/count", respond=_boom),
+        Fault("POST /deployments/count", respond=_boom),
+    ],
 }

@@ -41,8 +41,9 @@ FAULTS = {
     "gc_duplicate_answers_201": [Fault("POST /deployments/", response=_status(200, 201))],
     "gc_duplicate_makes_second_object": [Fault("POST /work_queues/", request=_rename)],
     # not_found
-    "nf_missing_id_500": [Fault("GET /flows/{id}", response=_status(404, 500, {"exception_message": "Internal Server Error"},
-                                                                    keep_body=False))],
+    "nf_missing_id_500": [
+        Fault("GET /flows/{id}",
+              response=_status(404, 500, {"exception_message": "Internal Server Error"}, keep_body=False))],
     "nf_missing_id_200_null": [Fault("GET /deployments/{id}", response=_status(404, 200, None, keep_body=False))],
     "nf_action_on_missing_id_succeeds": [
         Fault("POST /flow_runs/{id}/set_state",
