@@ -44,7 +44,8 @@ def call(item: pytest.Item):
         stopped = str(exc)
         _stop_run(item, exc)
     except Exception as exc:  # a check crashed (findings and skips are not exceptions): the outcome is error
-        ending.internal_error(item.config, pytest.ExceptionInfo.from_exception(exc))
+        if family_of(item) is not None:  # a contract test, not a test of the user's beside the suite
+            ending.internal_error(item.config, pytest.ExceptionInfo.from_exception(exc))
         raise
     context = item.stash.get(stash.CONTEXT, None)
     if context is None or (context.operation is None and not context.findings):
