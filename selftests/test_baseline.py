@@ -155,6 +155,23 @@ def test_stale_only_among_checks_that_ran(tmp_path):
     assert [e["fingerprint"] for e in loaded.stale([], {("GET /health", "conformance")})] == [finding.fingerprint]
 
 
+def test_a_glob_entry_is_judged_only_by_a_run_that_reached_every_operation_it_covers(tmp_path):
+    """A narrowed or stopped run proves nothing about the operations it did not reach: a glob entry is
+    neither stale nor dropped by --contract-update-baseline unless every operation it covers ran."""
+    path = tmp_path / "b.json"
+    entry = {"operation": "*", "check": "conformance", "rule": "positive_data_acceptance", "location": "",
+             "answer": "400 Invalid X-PREFECT-API-VERSION header format", "kind": SPEC_GAP, "reason": "the header"}
+    path.write_text(json.dumps({"version": 1, "entries": [entry]}))
+    ran = {("GET /health", "conformance")}
+    narrow = {("POST /flows/", "conformance")}  # a whole run would have reached it too
+    assert Baseline.load(path).stale([], ran, narrow) == []
+    assert len(Baseline.load(path).stale([], ran, set())) == 1  # every operation reached: stale
+    Baseline.load(path).write([], ran, narrow)
+    assert [e["reason"] for e in json.loads(path.read_text())["entries"]] == ["the header"]  # kept
+    Baseline.load(path).write([], ran, set())
+    assert json.loads(path.read_text())["entries"] == []  # a whole run that did not meet it drops it
+
+
 def test_a_5xx_without_server_record_matches_by_operation_and_status(tmp_path):
     """Live servers give no server-side cause: their 5xx match the embedded baseline's by operation and status."""
     def five_xx(status, server_error):

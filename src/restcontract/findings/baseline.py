@@ -137,19 +137,21 @@ class Baseline:
         """The keys of the entries some of ``findings`` met."""
         return {e.key for f in findings for e in self.matching(f)}
 
-    def stale(self, findings: list[Finding], ran: set[tuple[str, str]]) -> list[dict]:
-        """Entries no finding of this run met, among those an (operation, check) that ran could meet."""
+    def stale(self, findings: list[Finding], ran: set[tuple[str, str]],
+              unreached: set[tuple[str, str]] = frozenset()) -> list[dict]:
+        """Entries no finding of this run met, among those it judged (``judged``)."""
         met = self.met(findings)
         return [dict(e.data, fingerprint=e.key) for e in self._sorted(self.items)
-                if e.key not in met and any(e.covers(op, check) for op, check in ran)]
+                if e.key not in met and judged(e, ran, unreached)]
 
-    def write(self, findings: list[Finding], ran: set[tuple[str, str]]) -> Path:
+    def write(self, findings: list[Finding], ran: set[tuple[str, str]],
+              unreached: set[tuple[str, str]] = frozenset()) -> Path:
         """Merge this run's findings: entries met or not covered by the run stay as they are (globs,
         reasons), stale ones go, every finding no entry meets gets an UNREVIEWED entry of its own."""
         if self.path is None:
             raise BaselineError("--update-baseline needs a baseline file (--baseline FILE)")
         met = self.met(findings)
-        kept = [e for e in self.items if e.key in met or not any(e.covers(op, check) for op, check in ran)]
+        kept = [e for e in self.items if e.key in met or not judged(e, ran, unreached)]
         reasons = {e.key: e.data.get("reason", UNREVIEWED) for e in self.items}
         kept = [_upgrade(e, findings) if e.legacy and e.key in met else e for e in kept]
         for finding in findings:
@@ -165,6 +167,15 @@ class Baseline:
         d = lambda e: e.data  # noqa: E731
         return sorted(items, key=lambda e: (d(e)["operation"], d(e)["check"], d(e).get("rule", ""),
                                             d(e).get("location", ""), d(e).get("answer", ""), e.key))
+
+
+def judged(entry: Entry, ran: set[tuple[str, str]], unreached: set[tuple[str, str]]) -> bool:
+    """Whether a run could have met ``entry``: it ran the entry's check on an operation the entry covers,
+    and left none of them unreached (``unreached``: (operation, check) pairs a whole run would have judged
+    and this one did not, being narrowed by a selection or stopped early). A glob entry covering 142
+    operations is not stale because a run of 2 of them did not meet it."""
+    return (any(entry.covers(op, check) for op, check in ran)
+            and not any(entry.covers(op, check) for op, check in unreached))
 
 
 def _entry(path: Path, number: int, entry) -> Entry:

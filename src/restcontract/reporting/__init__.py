@@ -25,6 +25,22 @@ def ran_pairs(harness: Harness) -> set[tuple[str, str]]:
     return {(op, check) for op, checks in harness.results.checks.items() for check, r in checks.items() if r in RAN}
 
 
+def unreached_pairs(harness: Harness) -> set[tuple[str, str]]:
+    """(operation, family) pairs a whole run of the families that ran would have given a result and this
+    one did not (deselected, or the run stopped first): baseline entries covering them are not judged."""
+    from restcontract.checks.registry import FAMILIES
+
+    settled = {(op, check) for op, checks in harness.results.checks.items() for check in checks}
+    out = set()
+    for name in {check for _, check in settled}:
+        family = FAMILIES.get(name)
+        if family is None or family.scope == "run":
+            continue
+        operations = family.operations(harness.spec) if family.operations else harness.spec.operations
+        out |= {(op, name) for op in operations} - settled
+    return out
+
+
 def build(harness: Harness) -> dict:
     run, spec = harness.results, harness.spec
     findings = run.unique_findings()
@@ -37,7 +53,7 @@ def build(harness: Harness) -> dict:
         operations[op] = entry
     tested, not_served, excluded = classify(operations)
     with_2xx = sorted(run.with_2xx() & set(tested))  # of the tested operations (factories' calls do not count)
-    stale = harness.baseline.stale(findings, ran_pairs(harness))
+    stale = harness.baseline.stale(findings, ran_pairs(harness), unreached_pairs(harness))
     target = harness.target_info() if not harness.is_controller else (run.extra.get("target") or harness.target_info())
     report = {
         "target": target,
@@ -114,7 +130,7 @@ def write_all(harness: Harness) -> bool:
     options = harness.options
     if options.update_baseline:
         harness.baseline.path = harness.baseline.path or harness.baseline_path()
-        harness.baseline.write(harness.results.unique_findings(), ran_pairs(harness))
+        harness.baseline.write(harness.results.unique_findings(), ran_pairs(harness), unreached_pairs(harness))
         for finding in harness.results.findings:
             finding.baselined = True
     report = build(harness)
