@@ -117,6 +117,8 @@ def test_sigterm_mid_run_removes_what_the_run_created_and_writes_the_reports(pre
     summary = json.loads(report.read_text())["summary"]
     assert summary["outcome"] == "interrupted" and "SIGTERM" in summary["outcome_reason"], summary
     assert "outcome: INTERRUPTED: SIGTERM" in output, output[-3000:]
+    assert output.rstrip().splitlines()[-1].startswith("restcontract: stopped by SIGTERM"), output[-3000:]
+    assert "!!!" not in output, output[-3000:]  # one line, not pytest's banner
     # what the run created is gone, but for an object whose answer was on the wire when the signal landed
     late = {i for i, f in left.items() if abs(age(f, at)) < 1.0}
     assert set(left) - late == set(), (

@@ -44,6 +44,12 @@ def interrupted(config: pytest.Config | None, exc: BaseException) -> None:
     one_line_exit(config, exc)
     if harness.ended is None:
         harness.ended = how_it_ended(exc)
+    if isinstance(exc, KeyboardInterrupt) and stash.EXIT_LINE not in config.stash:  # Ctrl-C, SIGTERM
+        signal_name = how_it_ended(exc)[1].split(":")[0]  # one line, not pytest's '!!! ... !!!' banner
+        config.stash[stash.EXIT_LINE] = f"restcontract: stopped by {signal_name}; the reports hold the results so far"
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            compat.forget_interrupt_banner(reporter)
 
 
 def one_line_exit(config: pytest.Config, exc: BaseException) -> None:
