@@ -4,8 +4,9 @@
 detection; ``check_reachable``), ``auth`` (Basic/Bearer credentials, CSRF tokens, sent as Prefect's client
 sends them), ``embedded`` (a real Prefect in a child process), ``serve`` (that child process: the app, its
 error log, the fault injector for self-tests), ``records`` (server-side error records behind a 5xx),
-``postgres`` (a throwaway PostgreSQL), ``features`` (which optional features the server serves: one probe
-each, once per run).
+``template`` (the migrated, empty SQLite database of a Prefect version, replayed from its SQL in ``schemas/``
+instead of migrating), ``postgres`` (a throwaway PostgreSQL), ``features`` (which optional features the
+server serves: one probe each, once per run).
 
 May import: errors, tables, compat, spec, findings, testing.
 """

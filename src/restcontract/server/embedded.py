@@ -7,11 +7,17 @@ process, each xdist worker gets its own, and a server that dies is observable. `
 once (the harness calls it after collection); ``wait_ready`` blocks when a test first needs the
 target, so start-up overlaps the setup of the first tests.
 
-Start-up is dominated by the database migrations: 19 s on a fresh SQLite file, 5.6 s on a
-migrated one. So the first embedded server on a machine keeps a copy of its freshly migrated,
-still empty database (SQLite's backup API, taken before the harness sends anything) as a
-template in ``$TMPDIR/restcontract/``, one per Prefect version; every later server starts
-from a copy of it in its own temporary directory.
+Start-up, measured on a fresh SQLite file (Prefect 3.8.8, CPU seconds of the child): importing Prefect
+5.4, ``create_app`` 0.7, the alembic migrations 9-12, registering Prefect's blocks 2.1; 19-21 s of wall
+time on an idle machine, 35-45 s under load. The migrations are gone: ``server.template`` replays the
+database they make, kept as SQL per Prefect version (proven identical by selftests/test_template_db.py),
+in milliseconds, and the server is told not to check it again (``PREFECT_API_DATABASE_MIGRATE_ON_START``).
+The first embedded server on a machine then keeps a copy of its database once it answers (SQLite's backup
+API, taken before the harness sends anything: migrated and with the blocks Prefect registered at start-up)
+as a template in ``$TMPDIR/restcontract/``, one per Prefect version and set of Prefect collections (they
+add block types); every later server starts from a copy of it in its own temporary directory, told not to
+register the same blocks again. A version ``tables.versions.EMPTY_DATABASE`` does not list migrates on its
+first start, as before.
 """
 
 from __future__ import annotations
@@ -26,19 +32,35 @@ import sys
 import tempfile
 import time
 from contextlib import closing
-from importlib.metadata import version
+from hashlib import sha256
+from importlib.metadata import entry_points, version
 from pathlib import Path
 
 import httpx
 
 from restcontract.errors import TargetError
+from restcontract.server import template
 
 STARTUP_TIMEOUT = 120.0
 
+# Prefect settings of a server whose database is ready before it starts, by where the database came from (the
+# caller's ``settings`` override them). Replayed: at the head revision already (Prefect's check: 0.3-0.5 s).
+# Template: also holds the blocks this Prefect and these collections register (again: 1.2-2 s of CPU, no change).
+READY_DATABASE: dict[str, dict[str, str]] = {
+    "replayed": {"PREFECT_API_DATABASE_MIGRATE_ON_START": "false"},
+    "template": {"PREFECT_API_DATABASE_MIGRATE_ON_START": "false", "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",
+                 "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false"},
+}
+
 
 def template_path() -> Path:
-    """Where the migrated, empty SQLite database of this Prefect version is kept."""
-    return Path(tempfile.gettempdir()) / "restcontract" / f"prefect-{version('prefect')}-empty.db"
+    """Where the empty SQLite database of this Prefect version, as its server leaves it after start-up, is kept.
+    Installed Prefect collections (entry points ``prefect.collections``) register block types of their own: with
+    any installed, their names and versions are part of the file name."""
+    collections = sorted({f"{ep.dist.name}=={ep.dist.version}" for ep in entry_points(group="prefect.collections")
+                          if ep.dist is not None})
+    suffix = "-" + sha256("\n".join(collections).encode()).hexdigest()[:12] if collections else ""
+    return Path(tempfile.gettempdir()) / "restcontract" / f"prefect-{version('prefect')}{suffix}-empty.db"
 
 
 def free_port() -> int:
@@ -75,16 +97,36 @@ class EmbeddedServer:
             cmd += ["--faults", self.faults]
         if self.db_url:
             cmd += ["--db-url", self.db_url]
-        self.from_template = self.db_url is None and template_path().exists()
-        if self.from_template:
-            shutil.copyfile(template_path(), self.home / "prefect.db")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | self.settings
+        self.source = self._prepare_database()
+        env = ({k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+               | READY_DATABASE.get(self.source, {}) | self.settings)
         src = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
         self.started_at = time.monotonic()
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         return self
+
+    def _prepare_database(self) -> str:
+        """Put the server's SQLite file in place before it starts; say where it came from: ``template`` (a copy of
+        the kept one), ``replayed`` (``server.template``), ``migrations`` (the server makes it) or ``db-url``."""
+        if self.db_url is not None:
+            return "db-url"
+        kept = template_path()
+        try:
+            shutil.copyfile(kept, self.home / "prefect.db")
+            return "template"
+        except FileNotFoundError:
+            pass
+        try:
+            return "replayed" if template.build(self.home / "prefect.db") else "migrations"
+        except (OSError, sqlite3.Error):  # the server migrates a fresh file itself, as before
+            (self.home / "prefect.db").unlink(missing_ok=True)
+            return "migrations"
+
+    @property
+    def from_template(self) -> bool:
+        return self.source == "template"
 
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> float:
         """Block until ``GET /health`` answers; return the start-up time in seconds."""
@@ -109,9 +151,12 @@ class EmbeddedServer:
         raise TargetError(f"embedded Prefect server did not answer within {timeout:.0f} s (log: {self.log_path})")
 
     def _keep_template(self) -> None:
-        """Once ready, before any request: save the migrated database as the template (once)."""
+        """Once ready, before any request: save the database as the template (once). Not when the caller's
+        settings decide one of the start-up steps the template stands for (a server told not to register the
+        blocks would keep a template without them)."""
         target = template_path()
-        if self.db_url is not None or self.from_template or target.exists():
+        if (self.source not in ("replayed", "migrations") or target.exists()
+                or self.settings.keys() & READY_DATABASE["template"].keys()):
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(f".{os.getpid()}.tmp")

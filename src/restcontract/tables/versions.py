@@ -179,6 +179,14 @@ PREFECT_3_0 = Version(
 VERSIONS: dict[int, Version] = {2: PREFECT_2, 3: PREFECT_3}
 SERIES: dict[str, Version] = {"3.0": PREFECT_3_0}  # "major.minor" -> a table that differs within a major
 
+# How the embedded server's migrated, empty SQLite database is made, per exact Prefect version (each has its own
+# migrations; server/template.py): REPLAY_SCHEMA replays server/schemas/prefect-<version>.sql, which
+# selftests/test_template_db.py proves identical to a migrated database (milliseconds); a version not listed
+# runs Prefect's migrations when its server starts (10-20 s of CPU).
+REPLAY_SCHEMA = "replay schema"
+MIGRATE = "migrate"
+EMPTY_DATABASE: dict[str, str] = {"3.8.8": REPLAY_SCHEMA, "3.0.11": REPLAY_SCHEMA, "2.20.26": REPLAY_SCHEMA}
+
 
 def for_version(server_version: str | None) -> Version:
     """The table of a server's Prefect version (``/admin/version``); the newest for an unknown one."""

@@ -1,0 +1,107 @@
+"""The replayed empty database (``server.template``) is the database Prefect's migrations make, per version.
+
+For every version ``tables.versions.EMPTY_DATABASE`` replays: a fresh file migrated by that version's own
+Prefect (a child process: the installed one, or a tox environment's ``.tox/*/bin/python`` with that version;
+skipped when none is at hand), and a file built from ``schemas/prefect-<version>.sql``, described by
+``template.describe`` (each table's definition, columns with name, type, notnull, default and pk, indexes with
+their columns, uniqueness and SQL, foreign keys and rows, which is the ``alembic_version`` row; triggers,
+views; the journal mode) must be equal. The comparison itself is shown to notice a dropped index, a changed
+default and another alembic revision. No server, no suite: a migration per version (10-20 s each).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from importlib.metadata import version
+
+import pytest
+
+from conftest import ROOT
+from restcontract.server import template
+from restcontract.tables.versions import EMPTY_DATABASE, REPLAY_SCHEMA
+
+REPLAYED = sorted(v for v, how in EMPTY_DATABASE.items() if how == REPLAY_SCHEMA)
+LOCAL = version("prefect") if version("prefect") in REPLAYED else REPLAYED[-1]  # for the in-process tests
+
+
+def python_with(prefect_version: str) -> str | None:
+    """An interpreter whose Prefect is ``prefect_version``: this one, or a tox environment's."""
+    if version("prefect") == prefect_version:
+        return sys.executable
+    for python in sorted((ROOT / ".tox").glob("*/bin/python")):
+        found = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('prefect'))"],
+                               capture_output=True, text=True)
+        if found.returncode == 0 and found.stdout.strip() == prefect_version:
+            return str(python)
+    return None
+
+
+def differences(left: dict, right: dict) -> list[str]:
+    """What differs between two descriptions, one line per table (and field) or object."""
+    lines = [f"journal_mode: {left['journal_mode']} != {right['journal_mode']}"] * (
+        left["journal_mode"] != right["journal_mode"])
+    for name in sorted(left["tables"].keys() | right["tables"].keys()):
+        one, other = left["tables"].get(name), right["tables"].get(name)
+        if one is None or other is None:
+            lines.append(f"table {name}: only in the {'replayed' if one is None else 'migrated'} database")
+            continue
+        lines += [f"table {name} {key}: {one[key]} != {other[key]}" for key in one if one[key] != other[key]]
+    for name in sorted(left["other"].keys() | right["other"].keys()):
+        if left["other"].get(name) != right["other"].get(name):
+            lines.append(f"{name}: {left['other'].get(name)} != {right['other'].get(name)}")
+    return lines
+
+
+def test_every_replayed_version_has_its_schema_file():
+    for prefect_version in REPLAYED:
+        path = template.dump_path(prefect_version)
+        assert path.exists(), f"{path} missing: python -m restcontract.server.template dump (Prefect {prefect_version})"
+        assert template.replays(prefect_version)
+    listed = {p.stem.removeprefix("prefect-") for p in template.SCHEMAS.glob("prefect-*.sql")}
+    assert listed == set(REPLAYED), "a schema file no version replays, or a replayed version without one"
+
+
+def test_a_version_not_listed_migrates(tmp_path):
+    assert not template.build(tmp_path / "prefect.db", "9.9.9")
+    assert not (tmp_path / "prefect.db").exists()
+
+
+@pytest.mark.parametrize("prefect_version", REPLAYED)
+def test_the_replay_is_the_migrated_database(prefect_version, tmp_path):
+    python = python_with(prefect_version)
+    if python is None:
+        pytest.skip(f"no interpreter with Prefect {prefect_version} (tox -e contract-... makes one)")
+    assert template.migrated(tmp_path / "migrated.db", python) == prefect_version
+    assert template.build(tmp_path / "replayed.db", prefect_version)
+    migrated, replayed = template.describe(tmp_path / "migrated.db"), template.describe(tmp_path / "replayed.db")
+    assert not differences(migrated, replayed), "\n".join(differences(migrated, replayed))
+    assert len(replayed["tables"]) > 30 and sum(len(t["indexes"]) for t in replayed["tables"].values()) > 100
+    revision = replayed["tables"]["alembic_version"]["rows"]
+    header = template.dump_path(prefect_version).read_text(encoding="utf-8").splitlines()[0]
+    assert len(revision) == 1 and f"(alembic revision {revision[0][0]})" in header
+
+
+@pytest.mark.parametrize("change", [
+    "DROP INDEX ix_flow__updated",
+    "UPDATE alembic_version SET version_num = 'other'",
+    "ALTER TABLE flow ADD COLUMN extra VARCHAR DEFAULT 'x'",
+    "CREATE VIEW v AS SELECT 1",
+])
+def test_the_comparison_notices_a_change(change, tmp_path):
+    assert template.build(tmp_path / "replayed.db", LOCAL)
+    shutil.copyfile(tmp_path / "replayed.db", tmp_path / "changed.db")
+    with closing(sqlite3.connect(tmp_path / "changed.db")) as db:
+        db.execute(change)
+        db.commit()
+    assert differences(template.describe(tmp_path / "replayed.db"), template.describe(tmp_path / "changed.db"))
+
+
+def test_dump_round_trips(tmp_path):
+    """``dump`` of a replayed database is its schema file again (nothing in the file is lost or added)."""
+    assert template.build(tmp_path / "replayed.db", LOCAL)
+    assert template.dump(tmp_path / "replayed.db", LOCAL) == template.dump_path(LOCAL).read_text(encoding="utf-8")
+

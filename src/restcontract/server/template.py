@@ -1,0 +1,198 @@
+"""The migrated, empty SQLite database of a Prefect version, made in milliseconds instead of 10-20 s of migrations.
+
+Prefect makes its database by replaying every alembic migration (114 files for 3.8.8): 9-12 s of CPU,
+19-40 s of wall time on a shared 2-core machine, once per fresh file. The result is the same for every
+file of one Prefect version, so ``schemas/prefect-<version>.sql`` keeps it as SQL (``dump``: the
+database Prefect's own migrations made, written by sqlite3's ``iterdump``: every table, index, trigger
+and view as SQLite stored it, and every row, which is the ``alembic_version`` row), and ``build``
+replays that file into a new database. ``selftests/test_template_db.py`` proves the replay identical to
+a migrated database (``describe``: tables, columns, indexes, foreign keys, triggers, views, rows).
+
+SQLAlchemy's ``create_all`` over Prefect's ORM metadata is not identical, so it is not used: measured on
+3.8.8 it fails outright (``ix_artifact__key`` is declared twice), and with the duplicate taken out it
+lacks the migration-only table ``deployment_version`` and 16 indexes (the case-insensitive name indexes,
+among others), writes 19 indexes differently (partial indexes lose their ``WHERE``), adds 5 the
+migrations drop (``*_gin``, the ``coalesce`` indexes) and renders the column defaults of 34 tables
+differently.
+
+Which versions replay and which migrate is ``tables.versions.EMPTY_DATABASE`` (a version not listed, or
+whose file is missing, migrates as before). ``python -m restcontract.server.template dump`` writes the
+file of the installed Prefect (its migrations, then the replay checked against them);
+``python -m restcontract.server.template migrate PATH`` is the migration alone (the self-test's other
+side).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from contextlib import closing
+from importlib.metadata import version
+from pathlib import Path
+
+from restcontract.tables.versions import EMPTY_DATABASE, REPLAY_SCHEMA
+
+SCHEMAS = Path(__file__).with_name("schemas")
+HEADER = "-- "
+
+
+def dump_path(prefect_version: str) -> Path:
+    return SCHEMAS / f"prefect-{prefect_version}.sql"
+
+
+def replays(prefect_version: str) -> bool:
+    """Whether this version's empty database is made by replaying its checked-in schema."""
+    return EMPTY_DATABASE.get(prefect_version) == REPLAY_SCHEMA and dump_path(prefect_version).exists()
+
+
+def build(path: Path, prefect_version: str | None = None) -> bool:
+    """Make ``path`` the migrated, empty database of ``prefect_version`` (default: the installed one) from its
+    schema file; False (nothing written) when that version migrates instead."""
+    prefect_version = prefect_version or version("prefect")
+    if not replays(prefect_version):
+        return False
+    partial = Path(f"{path}.{os.getpid()}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        with closing(sqlite3.connect(partial)) as db:
+            db.executescript(dump_path(prefect_version).read_text(encoding="utf-8"))
+            db.execute("PRAGMA journal_mode = WAL")  # as Prefect's connections leave a migrated file
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return True
+
+
+def dump(db_path: Path, prefect_version: str) -> str:
+    """The SQL that makes a database identical to ``db_path`` (a freshly migrated one)."""
+    with closing(sqlite3.connect(db_path)) as db:
+        revision = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        lines = list(db.iterdump())
+    header = [
+        f"The migrated, empty SQLite database of Prefect {prefect_version} (alembic revision {revision}),",
+        "as Prefect's migrations made it, written by sqlite3's iterdump.",
+        "Made by `python -m restcontract.server.template dump`; replayed by restcontract.server.template.build;",
+        "selftests/test_template_db.py proves the replay identical to a migrated database.",
+    ]
+    return "\n".join([HEADER + h for h in header] + lines) + "\n"
+
+
+def describe(db_path: Path) -> dict:
+    """Everything that makes two empty databases the same: each table's definition (its columns and constraints as
+    written, in any order), columns (name, type, notnull, default, pk, in order), indexes (name, unique, origin,
+    partial, columns, SQL), foreign keys and rows; triggers and views (SQL); the journal mode."""
+    with closing(sqlite3.connect(db_path)) as db:
+        entries = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        sql_of = {name: sql for _, name, _, sql in entries}
+        out: dict = {"journal_mode": db.execute("PRAGMA journal_mode").fetchone()[0], "tables": {}, "other": {}}
+        for kind, name, table, sql in entries:
+            if kind == "table":
+                out["tables"][name] = _table(db, name, sql_of)
+            elif kind in ("trigger", "view"):
+                out["other"][f"{kind} {name}"] = [table, sql]
+    return json.loads(json.dumps(out))  # tuples -> lists: comparable with a description read back from JSON
+
+
+def _table(db: sqlite3.Connection, name: str, sql_of: dict) -> dict:
+    quoted = '"' + name.replace('"', '""') + '"'
+    indexes = [
+        {"name": index, "unique": unique, "origin": origin, "partial": partial, "sql": sql_of.get(index),
+         "columns": [c[2] for c in db.execute(f"PRAGMA index_xinfo({_quote(index)})") if c[5]]}
+        for _, index, unique, origin, partial in db.execute(f"PRAGMA index_list({quoted})")]
+    return {
+        "definition": _definition(sql_of[name]),
+        "columns": [row[1:6] for row in db.execute(f"PRAGMA table_info({quoted})")],
+        "indexes": sorted(indexes, key=lambda i: i["name"]),
+        "foreign_keys": sorted(row[2:] for row in db.execute(f"PRAGMA foreign_key_list({quoted})")),
+        "rows": sorted(map(list, db.execute(f"SELECT * FROM {quoted}")), key=repr),
+    }
+
+
+def _definition(sql: str) -> list[str]:
+    """The items of a ``CREATE TABLE`` (columns, constraints), whitespace collapsed, sorted: Prefect 2.20.26's
+    migrations write a table's foreign-key constraints in a different order on every run (alembic's batch mode
+    rebuilds the table from a set), so two migrated files differ in that order and nothing else."""
+    body = sql[sql.index("(") + 1:sql.rindex(")")]
+    items, depth, start, quoted = [], 0, 0, ""
+    for at, char in enumerate(body):
+        if quoted:
+            quoted = "" if char == quoted else quoted
+        elif char in "'\"":
+            quoted = char
+        elif char in "(,)":
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if char == "," and depth == 0:
+                items.append(body[start:at])
+                start = at + 1
+    return sorted(" ".join(item.split()) for item in [*items, body[start:]])
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def migrate(path: Path) -> str:
+    """Prefect's own migrations on ``path``, in this process (call before anything imports Prefect: its settings
+    are read from the environment once). Returns the Prefect version."""
+    home = tempfile.mkdtemp(prefix="restcontract-migrate-")
+    os.environ.update({"PREFECT_HOME": home, "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{path}",
+                       "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL"})
+    from prefect.server.database.dependencies import provide_database_interface
+
+    asyncio.run(provide_database_interface().create_db())
+    return version("prefect")
+
+
+def migrated(path: Path, python: str = sys.executable) -> str:
+    """A database migrated by the Prefect of ``python`` (a child process: its own, clean settings); returns the
+    Prefect version that made it."""
+    src = str(Path(__file__).resolve().parents[2])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    done = subprocess.run([python, "-m", "restcontract.server.template", "migrate", str(path)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"migrating with {python} failed: {done.stderr.strip()[-2000:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def write_dump(out: Path | None = None) -> Path:
+    """Migrate a fresh file with the installed Prefect, write its schema file, and check that it replays
+    to an identical database."""
+    with tempfile.TemporaryDirectory(prefix="restcontract-dump-") as tmp:
+        source = Path(tmp) / "migrated.db"
+        prefect_version = migrated(source)
+        target = out or dump_path(prefect_version)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dump(source, prefect_version), encoding="utf-8")
+        replay = Path(tmp) / "replayed.db"
+        with closing(sqlite3.connect(replay)) as db:
+            db.executescript(target.read_text(encoding="utf-8"))
+            db.execute("PRAGMA journal_mode = WAL")
+        if describe(replay) != describe(source):
+            raise RuntimeError(f"{target} does not replay to the migrated database")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m restcontract.server.template")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="run Prefect's migrations on a new file").add_argument("path", type=Path)
+    dumping = commands.add_parser("dump", help="write schemas/prefect-<installed version>.sql")
+    dumping.add_argument("--out", type=Path, help="write here instead")
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        print(migrate(args.path.resolve()))
+    else:
+        print(write_dump(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
