@@ -7,12 +7,13 @@ from children import Child
 from family_run import family_run
 
 KEY = "selftest-key-123"
+AUTH = "test_contracts.py::test_auth"
 OPS = ["--operation", "POST /flows/filter", "--operation", "GET /version", "--operation", "POST /variables/count"]
 
 
 @pytest.fixture(scope="module")
 def runs(prefect_server, tmp_path_factory):
-    out = {name: family_run(prefect_server, tmp_path_factory, "test_auth.py", faults, *OPS, "--api-key", KEY)
+    out = {name: family_run(prefect_server, tmp_path_factory, AUTH, faults, *OPS, "--api-key", KEY)
            for name, faults in [("required", ("auth_required",)), ("hole", ("auth_hole",))]}
     # The real server (no fault set) with and without credentials, side by side: the auth family only
     # reads, on operations without path parameters, so neither run changes what the other sees.

@@ -73,6 +73,7 @@ def pytest_collection(session: pytest.Session) -> None:
     ``pytest.exit`` before the session started is printed by pytest as ``Exit: ...``); xdist's controller
     collects nothing, so it checks the selection here (else a bad one is each worker's traceback)."""
     harness = stash.harness(session.config)
+    selection.check_markexpr(session.config)  # before the suite's module builds its tests from -m
     if harness.options.spec:
         _ = harness.spec  # loaded now: a document that does not load ends the run here
     if harness.is_controller:
@@ -109,7 +110,6 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     harness = stash.harness(config)
-    selection.check_markexpr(config)
     selection.deselect(config, harness, items)
     selection.mark_exclusions(harness, items)
 
