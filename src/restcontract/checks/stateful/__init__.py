@@ -90,8 +90,13 @@ def report(ctx: ContractContext, sequence: Sequence, found: Break, explored: int
                + ("" if replayed else " (the recorded replay did not break them again: the defect is flaky)"))
     detail = f"{ctx.operation} -> " + ", ".join(f"{op} {kind}" for op, kind in sorted(found.signature.items()))
     response = next(iter(response for _, (_, response) in sorted(broken.items())))
-    ctx.report(sequence_finding(ctx, RULE, SERVER_DEFECT, message, detail, response, step=ctx.operation,
-                                reproduce_with=script(ctx, answers)))
+    result = sequence_finding(ctx, RULE, SERVER_DEFECT, message, detail, response, step=ctx.operation,
+                              reproduce_with=script(ctx, answers))
+    # The defect is the write and how its reads break; which reads were still healthy to watch depends on
+    # what other tests left on the server (a listing another object already broke is not watched): the
+    # fingerprint and the baseline read the kinds of break, the detail and message name the reads.
+    result.answer = f"{ctx.operation} -> reads {'+'.join(sorted(set(found.signature.values())))}"
+    ctx.report(result)
 
 
 @family("stateful", "after any write the server accepts, the reads of that object and its collection still "
