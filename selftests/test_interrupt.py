@@ -62,6 +62,16 @@ def test_a_swallowed_sigterm_is_raised_again_as_terminated():
     assert output.splitlines() == ["the run goes on", "Terminated raised again"]
 
 
+def test_a_signal_swallowed_for_good_is_still_received():
+    """A SIGTERM swallowed where nothing raises it again (the run then ends as if nothing happened) is still
+    known at the end: the reports say interrupted, not 'nothing tested' (plugin.reports.finish)."""
+    script = SCRIPT.format(install=True).replace("signal.SIGINT", "signal.SIGTERM").replace(
+        "try:\n    interrupt.raise_if_lost()", "print(repr(interrupt.received()))\ntry:\n    interrupt.handled()")
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                            preexec_fn=default_signals).stdout
+    assert output.splitlines() == ["the run goes on", "Terminated('SIGTERM')", "nothing raised"]
+
+
 def default_signals() -> None:
     """``preexec_fn``: SIGINT and SIGTERM as an interactive start has them (``conftest.default_sigint``)."""
     default_sigint()

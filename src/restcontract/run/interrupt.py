@@ -25,6 +25,7 @@ import threading
 
 _pending: type[KeyboardInterrupt] | None = None  # the interrupt a gc callback may have swallowed
 _terminated = False
+_received: type[KeyboardInterrupt] | None = None  # the last signal that arrived, handled or not
 
 
 class Terminated(KeyboardInterrupt):
@@ -32,16 +33,16 @@ class Terminated(KeyboardInterrupt):
 
 
 def _on_sigint(signum, frame):
-    global _pending
-    _pending = KeyboardInterrupt
+    global _pending, _received
+    _pending = _received = KeyboardInterrupt
     raise KeyboardInterrupt
 
 
 def _on_sigterm(signum, frame):
-    global _pending, _terminated
+    global _pending, _terminated, _received
     if _terminated:  # the first one is being handled: the cleanup goes on
         return
-    _terminated, _pending = True, Terminated
+    _terminated, _pending, _received = True, Terminated, Terminated
     raise Terminated("SIGTERM")
 
 
@@ -60,11 +61,17 @@ def install() -> dict | None:
 
 def restore(previous: dict | None) -> None:
     """Give the signals back to the handlers ``install`` replaced."""
-    global _terminated
+    global _terminated, _received
     for signum, handler in (previous or {}).items():
         if signal.getsignal(signum) in (_on_sigint, _on_sigterm):
             signal.signal(signum, handler)
-    _terminated = False
+    _terminated, _received = False, None
+
+
+def received() -> KeyboardInterrupt | None:
+    """The Ctrl-C (``KeyboardInterrupt``) or SIGTERM (``Terminated``) that arrived during the run, if one
+    did: a run that a signal reached is interrupted, even where the signal was swallowed for good."""
+    return _received("SIGTERM") if _received is Terminated else _received() if _received else None
 
 
 def handled() -> None:
