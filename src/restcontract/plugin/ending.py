@@ -71,6 +71,8 @@ def internal_error(config: pytest.Config | None, excinfo) -> None:
     harness = stash.harness(config) if config is not None else None
     if harness is None or excinfo is None or (harness.ended or ("",))[0] == outcome.ERROR:
         return  # the first internal error is the one the run ends with
+    if interrupt.received() is not None:
+        return  # stopped by Ctrl-C or SIGTERM: what broke on the way out is the stop's, the outcome interrupted
     what = f"{excinfo.type.__name__}: {str(excinfo.value).splitlines()[0] if str(excinfo.value) else ''}".rstrip(": ")
     where = _where(excinfo.tb)
     saved = _save_traceback(excinfo)
