@@ -93,6 +93,9 @@ class Version:
     factory_fields: dict[str, dict] = field(default_factory=dict)
     unreachable: dict[str, str] = field(default_factory=dict)
     features: tuple[Feature, ...] = ()
+    # what a flow_runs.start_time filter compares: the first of these fields that is not null (3.8.8: a run not
+    # started yet by its expected start; 3.0.11 and 2.x: start_time alone, a run not started is never in range)
+    run_start_time: tuple[str, ...] = ("start_time", "expected_start_time")
 
 
 # prefect/server/api/automations.py and events.py (2.20.26): a router dependency answers every route
@@ -117,6 +120,7 @@ EVENTS = Feature(
            "(the server answered 404 'Events are not enabled')")
 
 PREFECT_2 = Version(
+    run_start_time=("start_time",),  # filters compare FlowRun.start_time alone (as 3.0.11)
     major=2,
     name_forms={
         # 422 "Variable name must only contain lowercase letters, numbers, and underscores"
@@ -154,6 +158,7 @@ PREFECT_3 = Version(major=3)
 # Measured on an embedded and a live 3.0.11 (constraints/prefect-3.0.11.txt).
 PREFECT_3_0 = Version(
     major=3,
+    run_start_time=("start_time",),  # a scheduled run with no start_time counts 0 in a range around it (live)
     name_forms={
         # as on 2.x: 422 "Variable name must only contain lowercase letters, numbers, and underscores."
         "POST /variables/": {"name": SNAKE},

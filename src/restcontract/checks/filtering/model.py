@@ -84,6 +84,13 @@ class Coll:
     read: Callable[[dict], str] | None = None  # GET route that reads one object back
 
 
+def use_version(run_start_time: tuple[str, ...]) -> None:
+    """Model ``flow_runs.start_time`` as the server's version filters it (``tables.versions.Version.run_start_time``):
+    the first of those fields that is not null. One server per run, so the model is set once for the process."""
+    COLLECTIONS["flow_runs"].fields["start_time"] = Field("time", coalesce(*run_start_time),
+                                                          null_getter=get("start_time"))
+
+
 class World(dict):
     """collection -> the seeded objects, as the server returns them."""
 
