@@ -1,6 +1,6 @@
 """At the server's pace: of a run's wall time, how much is the server busy answering, restcontract vs the CLI.
 
-    python bench/bench_pace.py [--keep DIR] [--quick] [--skip-profile]
+    python bench/bench_pace.py [--keep DIR] [--quick] [--runs a,b0,b,d,c]
 
 One embedded Prefect (``EmbeddedServer``, the installed Prefect, SQLite), started once, behind a small
 timing reverse proxy (``TimingProxy``: ``restcontract.testing.proxy.Proxy`` recording when each request
@@ -13,7 +13,8 @@ fuller database):
     second replays the stored cases ("stored cases");
 (c) the schemathesis CLI on the checked-in document: ``schemathesis run spec/prefect-<v>.json --url
     <proxy>/api -n 10 --seed 1 --phases examples,fuzzing --exclude-path-regex ^/admin -w 1
-    --continue-on-failure``;
+    --continue-on-failure``; it runs last: it removes nothing it made, and a self-triggering automation
+    among that keeps the server at 100% CPU for every run after it;
 (d) (a) once more under cProfile (``-p bench_pace`` with ``BENCH_PROFILE``: this file is also the pytest
     plugin; the main thread and every thread started later, the pipeline's, each with its own profiler):
     the top 15 cumulative entries outside pytest's own machinery, and every function's own time summed by
@@ -89,7 +90,7 @@ def suite(proxy_api: str, work: Path, name: str, *extra: str) -> list[str]:
             "-p", "no:cacheprovider", "-q", "--no-header", *extra]
 
 
-def runs(proxy_api: str, work: Path, quick: bool, profile: bool) -> list[tuple[str, str, list[str], dict, Path]]:
+def runs(proxy_api: str, work: Path, quick: bool, keys: set[str]) -> list[tuple[str, str, list[str], dict, Path]]:
     """(key, row, command, extra environment, working directory) in the order they run."""
     narrow = ["--contract-operation", " ".join(QUICK_OPERATION)] if quick else []
     cli_narrow = ["--include-path", QUICK_OPERATION[1]] if quick else []  # (its --include-* options add up: or)
@@ -106,12 +107,13 @@ def runs(proxy_api: str, work: Path, quick: bool, profile: bool) -> list[tuple[s
          suite(proxy_api, work, "b0", "--case-cache", cases, *narrow), {}, ROOT),
         ("b", "(b) restcontract, stored cases (--case-cache DIR, second run)",
          suite(proxy_api, work, "b", "--case-cache", cases, *narrow), {}, ROOT),
+        ("d", "(d) = (a) under cProfile",
+         suite(proxy_api, work, "d", "--case-cache", "none", "-p", "bench_pace", *narrow), plugin, ROOT),
+        # last: the CLI removes nothing it made, and among it can be an automation that triggers itself on its own
+        # events (../shared/reference): the server then stays at 100% CPU and every later run meets it
         ("c", "(c) schemathesis CLI, examples+fuzzing, -n 10, -w 1", cli, {}, work),  # its .schemathesis/ stays here
     ]
-    if profile:
-        chosen.append(("d", "(d) = (a) under cProfile",
-                       suite(proxy_api, work, "d", "--case-cache", "none", "-p", "bench_pace", *narrow), plugin, ROOT))
-    return chosen
+    return [run for run in chosen if run[0] in keys]
 
 
 # -- the profile (this file as a pytest plugin) ------------------------------------------------
@@ -250,7 +252,7 @@ def warm_up(proxy_api: str, work: Path) -> None:
     httpx.get(proxy_api + "/openapi.json", timeout=120).raise_for_status()
 
 
-def run_all(work: Path, quick: bool, profile: bool) -> list[dict]:
+def run_all(work: Path, quick: bool, keys: set[str]) -> list[dict]:
     from restcontract.server.embedded import EmbeddedServer
 
     rows = []
@@ -260,7 +262,7 @@ def run_all(work: Path, quick: bool, profile: bool) -> list[dict]:
         print(f"server ready in {started:.1f} s ({server.source})", flush=True)
         with TimingProxy(server.base_url.rsplit("/api", 1)[0]) as proxy:
             warm_up(proxy.origin + "/api", work)
-            for key, name, cmd, extra_env, cwd in runs(proxy.origin + "/api", work, quick, profile):
+            for key, name, cmd, extra_env, cwd in runs(proxy.origin + "/api", work, quick, keys):
                 seen = len(proxy.intervals)  # the warm-up's requests are not any run's
                 began = time.perf_counter()
                 code, _ = timed(cmd, work / f"{key}.log", child_env(extra_env), cwd=cwd)
@@ -287,13 +289,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", help="keep logs, reports and the profile here (default: a temporary directory)")
     parser.add_argument("--quick", action="store_true", help=f"one operation only ({' '.join(QUICK_OPERATION)})")
-    parser.add_argument("--skip-profile", action="store_true", help="no run (d)")
+    parser.add_argument("--runs", default="a,b0,b,d,c", help="which runs, in their fixed order (default: all)")
     args = parser.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-pace-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}; load {os.getloadavg()}; work: {work}", flush=True)
-    rows = run_all(work, args.quick, not args.skip_profile)
-    profile = profile_tables(work) if not args.skip_profile else ""
+    keys = set(args.runs.split(","))
+    rows = run_all(work, args.quick, keys)
+    profile = profile_tables(work) if "d" in keys else ""
     (work / "pace.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
     (work / "profile.md").write_text(profile)
     print("\n" + table(rows) + "\n\n" + profile + f"\n\nwork: {work}")

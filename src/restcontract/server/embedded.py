@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from contextlib import closing
+from functools import cache
 from hashlib import sha256
 from importlib.metadata import entry_points, version
 from pathlib import Path
@@ -54,13 +55,18 @@ READY_DATABASE: dict[str, dict[str, str]] = {
 
 
 def template_path() -> Path:
-    """Where the empty SQLite database of this Prefect version, as its server leaves it after start-up, is kept.
-    Installed Prefect collections (entry points ``prefect.collections``) register block types of their own: with
-    any installed, their names and versions are part of the file name."""
+    """Where the empty SQLite database of this Prefect version, as its server leaves it after start-up, is kept."""
+    return Path(tempfile.gettempdir()) / "restcontract" / f"prefect-{version('prefect')}{_collections()}-empty.db"
+
+
+@cache
+def _collections() -> str:
+    """Installed Prefect collections (entry points ``prefect.collections``) register block types of their own: with
+    any installed, a digest of their names and versions goes into the template's name (a scan of every installed
+    distribution: once per process)."""
     collections = sorted({f"{ep.dist.name}=={ep.dist.version}" for ep in entry_points(group="prefect.collections")
                           if ep.dist is not None})
-    suffix = "-" + sha256("\n".join(collections).encode()).hexdigest()[:12] if collections else ""
-    return Path(tempfile.gettempdir()) / "restcontract" / f"prefect-{version('prefect')}{suffix}-empty.db"
+    return "-" + sha256("\n".join(collections).encode()).hexdigest()[:12] if collections else ""
 
 
 def free_port() -> int:
