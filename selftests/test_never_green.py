@@ -80,20 +80,16 @@ def test_an_exception_in_a_hook_is_an_error_in_every_report(runs):
     assert prop is not None and prop.get("value") == outcome.ERROR
 
 
-def test_an_exception_in_the_gate_is_an_error_not_a_failed_test(runs):
-    run, _ = runs["gate_crash"]
+@pytest.mark.parametrize("name, says", [
+    ("gate_crash", "KeyError: 'gate' in restcontract/plugin/running.py"),  # the gate failed mid-test
+    ("check_crash", "ZeroDivisionError: check in restcontract/plugin/"),  # a check crashed: not a new finding
+])
+def test_an_exception_mid_test_is_an_error_not_a_failed_test(runs, name, says):
+    run, _ = runs[name]
     assert run.returncode != 0, run.output[-3000:]
     assert run.report["summary"]["outcome"] == outcome.ERROR, run.report["summary"]
     line, = restcontract_lines(run.output)
-    assert line.startswith("restcontract: internal error: KeyError: 'gate' in restcontract/plugin/running.py"), line
-
-
-def test_a_check_that_crashes_is_an_error_not_a_new_finding(runs):
-    run, _ = runs["check_crash"]
-    assert run.returncode != 0, run.output[-3000:]
-    assert run.report["summary"]["outcome"] == outcome.ERROR, run.report["summary"]
-    line, = restcontract_lines(run.output)
-    assert line.startswith("restcontract: internal error: ZeroDivisionError: check in restcontract/plugin/"), line
+    assert line.startswith(f"restcontract: internal error: {says}"), line
 
 
 def test_no_prefect_and_no_base_url_is_one_line(runs):
