@@ -152,11 +152,14 @@ def migrate(path: Path) -> str:
 def migrated(path: Path, python: str = sys.executable) -> str:
     """A database migrated by the Prefect of ``python`` (a child process: its own, clean settings); returns the
     Prefect version that made it."""
-    src = str(Path(__file__).resolve().parents[2])
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
-    done = subprocess.run([python, "-m", "restcontract.server.template", "migrate", str(path)], env=env,
-                          capture_output=True, text=True, timeout=600)
+    with tempfile.TemporaryDirectory(prefix="restcontract-path-") as shim:
+        # this restcontract alone on the child's path: the folder it is installed in (site-packages, in a tox
+        # environment) holds another Prefect, which the child would import instead of its own
+        os.symlink(Path(__file__).resolve().parents[1], Path(shim) / "restcontract")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [shim, env.get("PYTHONPATH")]))
+        done = subprocess.run([python, "-m", "restcontract.server.template", "migrate", str(path)], env=env,
+                              capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"migrating with {python} failed: {done.stderr.strip()[-2000:]}")
     return done.stdout.strip().splitlines()[-1]
