@@ -14,6 +14,7 @@ Three layers, cheapest first:
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -83,6 +84,19 @@ def test_task_runs_follow_their_flow_run_and_keep_no_transition_ids():
 
 
 # -- the machine in-process, one fault set at a time ---------------------------------------------
+class Retrying(httpx.Client):
+    """As a run's client does (``server.target``): a 503 is sent again. The self-test server is shared with
+    the other self-tests' child runs, and its SQLite answers 503 while another writer holds it."""
+
+    def request(self, *args, **kwargs) -> httpx.Response:
+        for attempt in range(6):
+            response = super().request(*args, **kwargs)
+            if response.status_code != 503:
+                break
+            time.sleep(0.25 * 2 ** attempt)
+        return response
+
+
 class Machine:
     """``explore`` on the self-test server with a context of its own (a recording client, unique names);
     what it made is deleted afterwards (the flow, and with it every run of it)."""
@@ -90,7 +104,7 @@ class Machine:
     def __init__(self, server, operation: str):
         self.exchanges: list = []
         counter = itertools.count()
-        self.client = httpx.Client(base_url=server.base_url, timeout=30, event_hooks={"response": [self.record]})
+        self.client = Retrying(base_url=server.base_url, timeout=30, event_hooks={"response": [self.record]})
         self.objects = SimpleNamespace(unique=lambda hint: f"rc-selftest-{hint}-{next(counter)}")
         self.driver = Driver(self, SUBJECTS[operation], for_version("3.8.8"))
 
