@@ -22,16 +22,17 @@ from restcontract.plugin import stash
 from restcontract.reporting import outcome
 from restcontract.run import interrupt
 
+# the signals that stop a run (run.interrupt), by exception type -> how the reports name them
+SIGNALS = {interrupt.Terminated: "SIGTERM (the run was cancelled)", KeyboardInterrupt: "Ctrl-C (KeyboardInterrupt)"}
+
 
 def how_it_ended(exc: BaseException) -> tuple[str, str]:
     """(outcome, why) of a run ended by ``exc``: a ``pytest.exit(..., returncode=3)`` is an unusable target."""
     if isinstance(exc, pytest.exit.Exception):
         reason = exc.msg.removeprefix("restcontract: ")
         return (outcome.TARGET_UNUSABLE if exc.returncode == 3 else outcome.INTERRUPTED), reason
-    if isinstance(exc, interrupt.Terminated):
-        return outcome.INTERRUPTED, "SIGTERM (the run was cancelled): the results so far"
-    if type(exc) is KeyboardInterrupt:
-        return outcome.INTERRUPTED, "Ctrl-C (KeyboardInterrupt): the results so far"
+    if type(exc) in SIGNALS:
+        return outcome.INTERRUPTED, f"{SIGNALS[type(exc)]}: the results so far"
     return outcome.INTERRUPTED, str(exc).removeprefix("restcontract: ") or type(exc).__name__
 
 
@@ -44,26 +45,32 @@ def interrupted(config: pytest.Config | None, exc: BaseException) -> None:
     one_line_exit(config, exc)
     if harness.ended is None:
         harness.ended = how_it_ended(exc)
-    if isinstance(exc, KeyboardInterrupt) and stash.EXIT_LINE not in config.stash:  # Ctrl-C, SIGTERM
-        signal_name = how_it_ended(exc)[1].split(":")[0]  # one line, not pytest's '!!! ... !!!' banner
-        config.stash[stash.EXIT_LINE] = f"restcontract: stopped by {signal_name}; the reports hold the results so far"
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            compat.forget_interrupt_banner(reporter)
 
 
 def one_line_exit(config: pytest.Config, exc: BaseException) -> None:
     """A run ended by ``pytest.exit("restcontract: <reason>", returncode=N)``, or stopped mid-run by
-    ``session.shouldstop = "restcontract: <reason>"`` (the server stopped answering), prints exactly that
-    line at the end (``last_lines``), not pytest's ``! _pytest.outcomes.Exit: ... !`` or
-    ``!!! Interrupted: ... !!!`` banner."""
-    message = (exc.msg if isinstance(exc, pytest.exit.Exception)
-               else str(exc) if isinstance(exc, compat.session_interrupted()) else "")
+    ``session.shouldstop = "restcontract: <reason>"`` (the server stopped answering), or by Ctrl-C or SIGTERM
+    (``restcontract: stopped by SIGTERM ...``), prints exactly that line at the end (``last_lines``), not
+    pytest's ``! _pytest.outcomes.Exit: ... !``, ``!!! Interrupted: ... !!!`` or ``!!! KeyboardInterrupt !!!``
+    banner."""
+    if type(exc) in SIGNALS and stash.EXIT_LINE in config.stash:
+        return  # the run had already ended with its line (an internal error): that one stays
+    message = _exit_message(exc)
     if message.startswith("restcontract: "):
         config.stash[stash.EXIT_LINE] = message.splitlines()[0]
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             compat.forget_interrupt_banner(reporter)
+
+
+def _exit_message(exc: BaseException) -> str:
+    if isinstance(exc, pytest.exit.Exception):
+        return exc.msg
+    if isinstance(exc, compat.session_interrupted()):
+        return str(exc)
+    if type(exc) in SIGNALS:
+        return f"restcontract: stopped by {SIGNALS[type(exc)]}; the reports hold the results so far"
+    return ""
 
 
 def internal_error(config: pytest.Config | None, excinfo) -> None:

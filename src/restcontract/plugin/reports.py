@@ -25,8 +25,9 @@ def finish(session: pytest.Session) -> None:
     harness = stash.harness(session.config)
     if harness is None or not (harness.has_contract_tests or (harness.ended and harness.options.writes_reports)):
         return  # no contract check ran (the controller: no worker sent one), nor ended a run that wants reports
-    if harness.ended is None and interrupt.received() is not None:  # a signal something swallowed for good
-        harness.ended = ending.how_it_ended(interrupt.received())
+    signal = interrupt.received()
+    if harness.ended is None and signal is not None:  # a signal something swallowed for good
+        harness.ended = ending.how_it_ended(signal)
     for problem in harness.finish():
         harness.results.notes.append(f"cleanup: {problem}")
     if xdist.is_worker(session.config):

@@ -43,9 +43,8 @@ def call(item: pytest.Item):
     except STOPPING as exc:  # one line, not a traceback
         stopped = str(exc)
         _stop_run(item, exc)
-    except Exception as exc:  # a check crashed (findings and skips are not exceptions): the outcome is error
-        if family_of(item) is not None:  # a contract test, not a test of the user's beside the suite
-            ending.internal_error(item.config, pytest.ExceptionInfo.from_exception(exc))
+    except Exception as exc:  # a check crashed (findings and skips are not exceptions)
+        _crashed(item, exc)
         raise
     context = item.stash.get(stash.CONTEXT, None)
     if context is None or (context.operation is None and not context.findings):
@@ -54,10 +53,17 @@ def call(item: pytest.Item):
         return result
     try:
         _judge(context, stopped)
-    except Exception as exc:  # the gate itself failed (pytest.fail is no Exception): the outcome is error
-        ending.internal_error(item.config, pytest.ExceptionInfo.from_exception(exc))
+    except Exception as exc:  # the gate itself failed (pytest.fail is no Exception)
+        _crashed(item, exc)
         raise
     return result
+
+
+def _crashed(item: pytest.Item, exc: Exception) -> None:
+    """A contract test's check or gate raised: the run's outcome is error (a test of the user's beside the
+    suite, with no family, is pytest's own business)."""
+    if family_of(item) is not None:
+        ending.internal_error(item.config, pytest.ExceptionInfo.from_exception(exc))
 
 
 def _stop_run(item: pytest.Item, exc: Exception) -> None:

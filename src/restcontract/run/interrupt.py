@@ -25,7 +25,7 @@ import threading
 
 _pending: type[KeyboardInterrupt] | None = None  # the interrupt a gc callback may have swallowed
 _terminated = False
-_received: type[KeyboardInterrupt] | None = None  # the last signal that arrived, handled or not
+_received: KeyboardInterrupt | None = None  # the last signal that arrived, handled or not
 
 
 class Terminated(KeyboardInterrupt):
@@ -34,7 +34,7 @@ class Terminated(KeyboardInterrupt):
 
 def _on_sigint(signum, frame):
     global _pending, _received
-    _pending = _received = KeyboardInterrupt
+    _pending, _received = KeyboardInterrupt, KeyboardInterrupt()
     raise KeyboardInterrupt
 
 
@@ -42,7 +42,7 @@ def _on_sigterm(signum, frame):
     global _pending, _terminated, _received
     if _terminated:  # the first one is being handled: the cleanup goes on
         return
-    _terminated, _pending, _received = True, Terminated, Terminated
+    _terminated, _pending, _received = True, Terminated, Terminated("SIGTERM")
     raise Terminated("SIGTERM")
 
 
@@ -71,7 +71,7 @@ def restore(previous: dict | None) -> None:
 def received() -> KeyboardInterrupt | None:
     """The Ctrl-C (``KeyboardInterrupt``) or SIGTERM (``Terminated``) that arrived during the run, if one
     did: a run that a signal reached is interrupted, even where the signal was swallowed for good."""
-    return _received("SIGTERM") if _received is Terminated else _received() if _received else None
+    return _received
 
 
 def handled() -> None:

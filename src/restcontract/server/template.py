@@ -60,13 +60,17 @@ def build(path: Path, prefect_version: str | None = None) -> bool:
     partial = Path(f"{path}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
     try:
-        with closing(sqlite3.connect(partial)) as db:
-            db.executescript(dump_path(prefect_version).read_text(encoding="utf-8"))
-            db.execute("PRAGMA journal_mode = WAL")  # as Prefect's connections leave a migrated file
+        _replay(dump_path(prefect_version), partial)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return True
+
+
+def _replay(schema: Path, db_path: Path) -> None:
+    with closing(sqlite3.connect(db_path)) as db:
+        db.executescript(schema.read_text(encoding="utf-8"))
+        db.execute("PRAGMA journal_mode = WAL")  # as Prefect's connections leave a migrated file
 
 
 def dump(db_path: Path, prefect_version: str) -> str:
@@ -100,7 +104,7 @@ def describe(db_path: Path) -> dict:
 
 
 def _table(db: sqlite3.Connection, name: str, sql_of: dict) -> dict:
-    quoted = '"' + name.replace('"', '""') + '"'
+    quoted = _quote(name)
     indexes = [
         {"name": index, "unique": unique, "origin": origin, "partial": partial, "sql": sql_of.get(index),
          "columns": [c[2] for c in db.execute(f"PRAGMA index_xinfo({_quote(index)})") if c[5]]}
@@ -175,9 +179,7 @@ def write_dump(out: Path | None = None) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(dump(source, prefect_version), encoding="utf-8")
         replay = Path(tmp) / "replayed.db"
-        with closing(sqlite3.connect(replay)) as db:
-            db.executescript(target.read_text(encoding="utf-8"))
-            db.execute("PRAGMA journal_mode = WAL")
+        _replay(target, replay)
         if describe(replay) != describe(source):
             raise RuntimeError(f"{target} does not replay to the migrated database")
     return target

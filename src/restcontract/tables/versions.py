@@ -120,8 +120,8 @@ EVENTS = Feature(
            "(the server answered 404 'Events are not enabled')")
 
 PREFECT_2 = Version(
-    run_start_time=("start_time",),  # filters compare FlowRun.start_time alone (as 3.0.11)
     major=2,
+    run_start_time=("start_time",),  # filters compare FlowRun.start_time alone (as 3.0.11)
     name_forms={
         # 422 "Variable name must only contain lowercase letters, numbers, and underscores"
         "POST /variables/": {"name": SNAKE},
