@@ -11,6 +11,7 @@ entries, writes the report, and prints the terminal summary once. Request counts
 """
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -144,3 +145,125 @@ def test_pipeline_sends_what_a_case_by_case_run_sends(runs):
     assert case_by_case.report["summary"]["accepted"] == pipelined.report["summary"]["new_failures"]
     for op in OPERATIONS:
         assert pipelined.report["operations"][op]["statuses"] == case_by_case.report["operations"][op]["statuses"], op
+
+
+# Which tests each worker gets, and when a run gets workers by default (``restcontract.plugin.workers``):
+# in process, on the suite's real node ids.
+
+@pytest.fixture(scope="module")
+def nodeids() -> list[str]:
+    """The whole suite's node ids, as a collection prints them (offline: no server starts)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    listed = subprocess.run([sys.executable, "-m", "pytest", "tests", "--collect-only", "-q", "-p", "no:cacheprovider"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, check=True).stdout
+    return [line for line in listed.splitlines() if "::" in line]
+
+
+def test_shards_cover_every_test_once_in_collection_order(nodeids):
+    from restcontract.plugin.workers import shards
+
+    for count in (1, 2, 3):
+        assigned = shards(nodeids, count)
+        assert sorted(i for shard in assigned for i in shard) == list(range(len(nodeids)))
+        assert all(shard == sorted(shard) for shard in assigned)
+        assert assigned == shards(list(nodeids), count)  # decided by the tests alone
+
+
+def test_a_resource_stays_on_one_worker(nodeids):
+    from restcontract.plugin.workers import resource, shards
+
+    owner = {}
+    for worker, shard in enumerate(shards(nodeids, 2)):
+        for index in shard:
+            assert owner.setdefault(resource(nodeids[index]), worker) == worker, nodeids[index]
+    assert owner["concurrency_limits"] == owner[resource("t.py::test_filtering[POST /v2/concurrency_limits/filter]")]
+    assert resource("t.py::test_not_found[GET /ui/flow_runs/history]") == "flow_runs"
+    assert resource("t.py::test_drift") == "test_drift"
+
+
+def test_shards_are_balanced(nodeids):
+    from restcontract.plugin.workers import cost, resource, shards
+
+    loads = [sum(cost(nodeids[i]) for i in shard) for shard in shards(nodeids, 2)]
+    largest = max(sum(cost(n) for n in nodeids if resource(n) == r) for r in {resource(n) for n in nodeids})
+    assert abs(loads[0] - loads[1]) <= largest
+
+
+ROOT = Path(__file__).resolve().parents[1]
+NO_CONFTEST = ["-p", "no:cacheprovider", "--noconftest"]  # the checkout's conftest.py stays out of sys.modules
+
+
+@pytest.mark.parametrize(("args", "workers"), [
+    (["tests"], 2),
+    (["tests/test_contracts.py"], 2),
+    (["tests", "-n", "0"], None),
+    (["tests", "-n", "1"], None),
+    (["tests", "--base-url", "http://127.0.0.1:9/api"], None),
+    (["tests", "-m", "not conformance"], None),
+    (["tests", "-k", "flows"], None),
+    (["tests", "--contract-operation", "GET /flows/{id}"], None),
+    (["tests/test_contracts.py::test_not_found"], None),
+    (["tests", "--collect-only"], None),
+    (["selftests/test_gate.py"], None),
+])
+def test_default_workers(args, workers, monkeypatch):
+    """A whole-suite run on the embedded target gets a worker per core (two here), anything else what it asked."""
+    from _pytest.config import _prepareconfig
+
+    from restcontract.plugin import workers as module
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("PYTEST_BASE_URL", raising=False)
+    monkeypatch.setattr(module.os, "sched_getaffinity", lambda pid: {0, 1})
+    config = _prepareconfig([*NO_CONFTEST, *args])
+    asked = config.option.numprocesses
+    module.default(config)
+    assert config.option.numprocesses == (workers if workers is not None else asked)
+    if workers:
+        assert (config.option.dist, config.option.tx) == ("load", ["popen"] * workers)
+
+
+def test_one_core_stays_serial(monkeypatch):
+    from _pytest.config import _prepareconfig
+
+    from restcontract.plugin import workers as module
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(module.os, "sched_getaffinity", lambda pid: {0})
+    config = _prepareconfig([*NO_CONFTEST, "tests"])
+    module.default(config)
+    assert config.option.numprocesses is None
+
+
+def test_a_server_dies_with_the_process_that_started_it(tmp_path):
+    """An xdist worker ended with ``os._exit`` (its controller was sent SIGTERM) or killed leaves no
+    embedded server running (``server.serve.die_with_parent``): here its parent is SIGKILLed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    server = ("import time; from restcontract.server.serve import die_with_parent; die_with_parent(); "
+              "time.sleep(120)")
+    parent = ("import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', sys.argv[1]]); "
+              "print(p.pid, flush=True); time.sleep(120)")
+    starter = subprocess.Popen([sys.executable, "-c", parent, server], stdout=subprocess.PIPE, text=True)
+    pid = int(starter.stdout.readline())
+    time.sleep(1.0)  # the child has called prctl
+    os.kill(pid, 0)  # running
+    starter.send_signal(signal.SIGKILL)
+    starter.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    raise AssertionError("the child outlived its parent")

@@ -12,7 +12,8 @@ Flow of a run:
    (``running``, ``gate``): new ones fail the test; the result is recorded per (operation, check).
 5. At the end (``reports``) what the run created is removed and the reports are written; ``ending``
    says how a run that did not finish ended (Ctrl-C, SIGTERM, an unusable target, an internal error).
-``xdist`` merges the workers' runs; ``progress`` is the live line; ``stash`` what
+``workers`` gives a whole-suite embedded run a worker per core and each worker its tests; ``xdist`` merges
+the workers' runs; ``progress`` is the live line; ``stash`` what
 the plugin keeps in pytest's stash.
 
 May import: errors, tables, compat, spec, findings, testing, server, objects, diff, clients, cases, run, checks,
@@ -26,7 +27,7 @@ import pytest
 from restcontract.cases.fuzzing import without_local_constants
 from restcontract.checks.registry import FAMILIES
 from restcontract.errors import ContractError
-from restcontract.plugin import collect, ending, options, progress, reports, running, selection, stash, xdist
+from restcontract.plugin import collect, ending, options, progress, reports, running, selection, stash, workers, xdist
 from restcontract.plugin.fixtures import contract, contract_client, contract_spec, contract_target, prepare
 from restcontract.run import config as configfile
 from restcontract.run import interrupt
@@ -55,6 +56,16 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     result = yield
     early_config.stash[options.ALIASES_KEY] = options.add_aliases(parser)
     return result
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's DSession is made (pytest_configure)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    workers.default(config)
+
+
+@pytest.hookimpl(optionalhook=True, trylast=True)  # a conftest's own scheduler wins
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    return workers.scheduler(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -17,6 +17,8 @@ import argparse
 import importlib.util
 import json
 import os
+import shutil
+import signal
 import sys
 import time
 
@@ -141,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", help="append server exceptions here as JSON lines")
     parser.add_argument("--faults", help="a .py file or directory of them, each with a FAULTS dict of fault sets")
     args = parser.parse_args(argv)
+    parent = die_with_parent()
 
     # Settings must be in the environment before Prefect is imported.
     os.environ["PREFECT_HOME"] = args.home
@@ -154,7 +157,26 @@ def main(argv: list[str] | None = None) -> int:
 
     app = build_app(args.errors, args.faults)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on", access_log=False)
+    if os.getppid() != parent:  # orphaned: nobody else will remove the database
+        shutil.rmtree(args.home, ignore_errors=True)
     return 0
+
+
+def die_with_parent() -> int:
+    """Be sent SIGTERM when the process that started this server dies, however it dies (Linux): an xdist
+    worker ended by its controller with ``os._exit``, a SIGKILL. An orphaned server would go on holding a
+    core and a temporary directory. Returns the parent's pid."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # it died before prctl took effect
+            sys.exit(1)
+    return parent
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 if __name__ == "__main__":
