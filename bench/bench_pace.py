@@ -1,6 +1,6 @@
 """At the server's pace: of a run's wall time, how much is the server busy answering, restcontract vs the CLI.
 
-    python bench/bench_pace.py [--keep DIR] [--quick] [--runs a,b0,b,d,c]
+    python bench/bench_pace.py [--keep DIR] [--quick] [--runs a,b0,b,a2,b2,d,c]
 
 One embedded Prefect (``EmbeddedServer``, the installed Prefect, SQLite), started once, behind a small
 timing reverse proxy (``TimingProxy``: ``restcontract.testing.proxy.Proxy`` recording when each request
@@ -107,6 +107,10 @@ def runs(proxy_api: str, work: Path, quick: bool, keys: set[str]) -> list[tuple[
          suite(proxy_api, work, "b0", "--case-cache", cases, *narrow), {}, ROOT),
         ("b", "(b) restcontract, stored cases (--case-cache DIR, second run)",
          suite(proxy_api, work, "b", "--case-cache", cases, *narrow), {}, ROOT),
+        ("a2", "(a2) = (a) with -n 2: two workers, one server",
+         suite(proxy_api, work, "a2", "--case-cache", "none", "-n", "2", *narrow), {}, ROOT),
+        ("b2", "(b2) = (b) with -n 2: two workers, one server",
+         suite(proxy_api, work, "b2", "--case-cache", cases, "-n", "2", *narrow), {}, ROOT),
         ("d", "(d) = (a) under cProfile",
          suite(proxy_api, work, "d", "--case-cache", "none", "-p", "bench_pace", *narrow), plugin, ROOT),
         # last: the CLI removes nothing it made, and among it can be an automation that triggers itself on its own
@@ -289,7 +293,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", help="keep logs, reports and the profile here (default: a temporary directory)")
     parser.add_argument("--quick", action="store_true", help=f"one operation only ({' '.join(QUICK_OPERATION)})")
-    parser.add_argument("--runs", default="a,b0,b,d,c", help="which runs, in their fixed order (default: all)")
+    parser.add_argument("--runs", default="a,b0,b,a2,b2,d,c", help="which runs, in their fixed order (default: all)")
     args = parser.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-pace-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
