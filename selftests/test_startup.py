@@ -122,3 +122,9 @@ def test_the_suite_is_found_where_a_module_imports_it(tmp_path):
     (tmp_path / "tests" / "test_contracts.py").unlink()
     assert not fixtures._collects_suite(config(tmp_path, "."))  # build/: a directory pytest does not recurse into
     assert fixtures._collects_suite(config(tmp_path, "build"))  # ... unless it is named
+
+
+def test_the_self_tests_launch_no_server():
+    """``pytest selftests -n 2``: neither worker launches a server of its own (child runs launch theirs)."""
+    assert not fixtures._collects_suite(config(ROOT, "selftests"))
+    assert fixtures._collects_suite(config(ROOT, "tests"))
