@@ -6,11 +6,15 @@ skipped when none is at hand), and a file built from ``schemas/prefect-<version>
 ``template.describe`` (each table's definition, columns with name, type, notnull, default and pk, indexes with
 their columns, uniqueness and SQL, foreign keys and rows, which is the ``alembic_version`` row; triggers,
 views; the journal mode) must be equal. The comparison itself is shown to notice a dropped index, a changed
-default and another alembic revision. No server, no suite: a migration per version (10-20 s each).
+default and another alembic revision. No suite: a migration per version (10-20 s each).
+
+The blocks files (``schemas/blocks-prefect-*.sql``): the rows a real server of that environment registers on
+a replayed database (a child server, started until it answers) are the file's rows, ids and timestamps aside.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -76,7 +80,7 @@ def test_the_replay_is_the_migrated_database(prefect_version, tmp_path):
     if python is None:
         pytest.skip(f"no interpreter with Prefect {prefect_version} (tox -e contract-... makes one)")
     assert template.migrated(tmp_path / "migrated.db", python) == prefect_version
-    assert template.build(tmp_path / "replayed.db", prefect_version)
+    assert template.build(tmp_path / "replayed.db", prefect_version, blocks=False)
     migrated, replayed = template.describe(tmp_path / "migrated.db"), template.describe(tmp_path / "replayed.db")
     assert not differences(migrated, replayed), "\n".join(differences(migrated, replayed))
     assert len(replayed["tables"]) > 30 and sum(len(t["indexes"]) for t in replayed["tables"].values()) > 100
@@ -92,7 +96,7 @@ def test_the_replay_is_the_migrated_database(prefect_version, tmp_path):
     "CREATE VIEW v AS SELECT 1",
 ])
 def test_the_comparison_notices_a_change(change, tmp_path):
-    assert template.build(tmp_path / "replayed.db", LOCAL)
+    assert template.build(tmp_path / "replayed.db", LOCAL, blocks=False)
     shutil.copyfile(tmp_path / "replayed.db", tmp_path / "changed.db")
     with closing(sqlite3.connect(tmp_path / "changed.db")) as db:
         db.execute(change)
@@ -102,6 +106,48 @@ def test_the_comparison_notices_a_change(change, tmp_path):
 
 def test_dump_round_trips(tmp_path):
     """``dump`` of a replayed database is its schema file again (nothing in the file is lost or added)."""
-    assert template.build(tmp_path / "replayed.db", LOCAL)
+    assert template.build(tmp_path / "replayed.db", LOCAL, blocks=False)
     assert template.dump(tmp_path / "replayed.db", LOCAL) == template.dump_path(LOCAL).read_text(encoding="utf-8")
 
+
+
+BLOCKS = sorted(template.SCHEMAS.glob("blocks-prefect-*.sql"))
+
+
+def key_of(path) -> dict:
+    header = path.read_text(encoding="utf-8").splitlines()[1]
+    return json.loads(header.split("key ", 1)[1])
+
+
+def test_every_blocks_file_is_named_by_its_key():
+    assert BLOCKS, "no blocks file: python -m restcontract.server.template blocks"
+    for path in BLOCKS:
+        key = key_of(path)
+        assert template.blocks_path(key) == path
+        assert key["prefect"] in REPLAYED
+
+
+def test_the_blocks_replay_only_in_their_environment(tmp_path, monkeypatch):
+    if not template.blocks_path(template.blocks_key()).exists():
+        pytest.skip("no blocks file for this environment")
+    assert template.build(tmp_path / "with.db") == template.BLOCKS
+    assert template.block_rows(tmp_path / "with.db")["block_type"]
+    monkeypatch.setattr(template, "blocks_key", lambda: {**key_of(BLOCKS[0]), "pydantic": "0.0"})
+    assert template.build(tmp_path / "other.db") == template.SCHEMA
+    assert not template.block_rows(tmp_path / "other.db")
+
+
+@pytest.mark.parametrize("path", BLOCKS, ids=lambda p: p.stem)
+def test_the_blocks_are_a_registration(path, tmp_path):
+    """A server of the file's environment registering its blocks on a replayed database writes the file's rows."""
+    key = key_of(path)
+    python = python_with(key["prefect"])
+    if python is None:
+        pytest.skip(f"no interpreter with Prefect {key['prefect']}")
+    assert template.registered(tmp_path / "registered.db", python) == key, "another environment: other rows"
+    assert template.build(tmp_path / "replayed.db", key["prefect"], blocks=False)
+    template._replay(path, tmp_path / "replayed.db")
+    registered = template.block_rows(tmp_path / "registered.db")
+    replayed = template.block_rows(tmp_path / "replayed.db")
+    assert set(registered) == {"block_type", "block_schema", "block_schema_reference"}
+    assert registered == replayed

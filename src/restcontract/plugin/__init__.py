@@ -28,7 +28,7 @@ from restcontract.cases.fuzzing import without_local_constants
 from restcontract.checks.registry import FAMILIES
 from restcontract.errors import ContractError
 from restcontract.plugin import collect, ending, options, progress, reports, running, selection, stash, workers, xdist
-from restcontract.plugin.fixtures import contract, contract_client, contract_spec, contract_target, prepare
+from restcontract.plugin.fixtures import contract, contract_client, contract_spec, contract_target, prepare, start_early
 from restcontract.run import config as configfile
 from restcontract.run import interrupt
 from restcontract.run.harness import Harness
@@ -76,6 +76,11 @@ def pytest_configure(config: pytest.Config) -> None:
     Harness.current = config.stash[stash.HARNESS]
     without_local_constants()  # the same seed sends the same requests wherever restcontract is installed
     config.stash[stash.SIGNALS] = interrupt.install()  # a lost Ctrl-C is raised again; SIGTERM is a Ctrl-C
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The embedded server is launched before collection when the run will need it (``fixtures.start_early``)."""
+    start_early(session)
 
 
 @pytest.hookimpl(tryfirst=True)

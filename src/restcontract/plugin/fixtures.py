@@ -4,16 +4,27 @@
 serve tests outside the check families. ``prepare`` runs after collection: ``--base-url`` is checked with one
 request, or the embedded server starts (while the first tests are set up). A target that cannot be used ends
 the run with one line, exit 3 (``unusable``).
+
+The embedded server takes 6 s of CPU to start (importing Prefect) and collecting the suite 10 s: ``start_early``
+(``pytest_sessionstart``) launches it before collection, on the other core, when the run is about to collect the
+contract suite (a module under the run's paths imports ``family_tests`` or ``contract_schema``) and its ``-m``
+does not select only offline families; ``prepare`` adopts it, or stops it when no collected test needs it.
+Never on xdist's controller, for ``--collect-only``, ``--base-url`` or ``--contract-embedded-db postgresql``.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import importlib.util
+import os
+import re
+from pathlib import Path
 from typing import NoReturn
 
 import httpx
 import pytest
 
-from restcontract.checks.registry import OFFLINE
+from restcontract.checks.registry import FAMILIES, OFFLINE
 from restcontract.errors import ContractError
 from restcontract.plugin import stash
 from restcontract.plugin.collect import family_of, operation_of
@@ -28,11 +39,85 @@ def unusable(exc: ContractError) -> NoReturn:
     pytest.exit(f"restcontract: {exc}", returncode=3)
 
 
+# a test module of the contract suite (tests/test_contracts.py, or a user's @schema.parametrize module)
+SUITE_MODULE = re.compile(r"^\s*from restcontract\.plugin import [^\n]*\b(family_tests|contract_schema)\b", re.M)
+SCANNED = 2000  # .py files looked at, at most, before the paths are taken to hold the suite
+
+
+def start_early(session: pytest.Session) -> None:
+    """Before collection: launch the embedded server when this run will most likely need it (module docstring)."""
+    config = session.config
+    harness = stash.harness(config)
+    if (harness is None or harness.is_controller or config.option.collectonly or harness.is_live
+            or harness.options.embedded_db != "sqlite" or importlib.util.find_spec("prefect") is None):
+        return
+    if _only_offline(config.option.markexpr or "") or not _collects_suite(config):
+        return
+    harness.early_server(start=True)
+
+
+def _collects_suite(config: pytest.Config) -> bool:
+    """Whether a test module under the run's paths (command line, else ``testpaths``) is the contract suite's
+    (after ``SCANNED`` files without one: taken to be)."""
+    for number, file in enumerate(_test_files(config)):
+        if number >= SCANNED:
+            return True
+        try:
+            if SUITE_MODULE.search(file.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _test_files(config: pytest.Config):
+    """The files pytest would take for test modules under the run's paths (``python_files``; not into hidden
+    directories, ``norecursedirs`` or virtual environments), as they are found."""
+    patterns, skip = config.getini("python_files"), config.getini("norecursedirs")
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::")[0])
+        if path.is_file():
+            yield path
+        for root, dirs, names in os.walk(path) if path.is_dir() else ():
+            dirs[:] = [d for d in dirs if not d.startswith(".") and not any(fnmatch.fnmatch(d, p) for p in skip)
+                       and not Path(root, d, "pyvenv.cfg").exists()]
+            yield from (Path(root, n) for n in names if any(fnmatch.fnmatch(n, p) for p in patterns))
+
+
+def _only_offline(markexpr: str) -> bool:
+    """Whether ``-m`` selects only offline families (each family's test carries its family's marker)."""
+    if not markexpr:
+        return False
+    try:
+        from _pytest.mark.expression import Expression
+
+        expression = Expression.compile(markexpr)
+        selected = {family for family in FAMILIES if expression.evaluate(_marked(family))}
+    except Exception:  # noqa: BLE001 - pytest's own parser, private: when in doubt the server starts
+        return False
+    return selected <= OFFLINE
+
+
+def _marked(family: str):
+    """A ``-m`` matcher for a test marked with ``family`` alone."""
+    return lambda name, /, **_: name == family
+
+
+def _uses_target(session: pytest.Session) -> bool:
+    return any({"contract_target", "contract_client"} & set(getattr(item, "fixturenames", ()))
+               for item in session.items)
+
+
 def prepare(session: pytest.Session) -> None:
     """After collection: prepare the target when a collected contract test talks to a server (else only
-    the baseline is loaded). Not on xdist's controller, nor for ``--collect-only``."""
+    the baseline is loaded, and a server started before collection is stopped). Not on xdist's controller,
+    nor for ``--collect-only``."""
     harness = stash.harness(session.config)
-    if not harness.has_contract_tests or harness.is_controller or session.config.option.collectonly:
+    if harness.is_controller or session.config.option.collectonly:
+        return
+    if not harness.needs_server and not _uses_target(session):
+        harness.early_server(start=False)
+    if not harness.has_contract_tests:
         return
     try:
         if harness.needs_server:

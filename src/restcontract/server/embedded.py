@@ -12,12 +12,14 @@ Start-up, measured on a fresh SQLite file (Prefect 3.8.8, CPU seconds of the chi
 time on an idle machine, 35-45 s under load. The migrations are gone: ``server.template`` replays the
 database they make, kept as SQL per Prefect version (proven identical by selftests/test_template_db.py),
 in milliseconds, and the server is told not to check it again (``PREFECT_API_DATABASE_MIGRATE_ON_START``).
-The first embedded server on a machine then keeps a copy of its database once it answers (SQLite's backup
-API, taken before the harness sends anything: migrated and with the blocks Prefect registered at start-up)
-as a template in ``$TMPDIR/restcontract/``, one per Prefect version and set of Prefect collections (they
-add block types); every later server starts from a copy of it in its own temporary directory, told not to
-register the same blocks again. A version ``tables.versions.EMPTY_DATABASE`` does not list migrates on its
-first start, as before.
+The blocks Prefect registers at start-up (2.1 s of CPU) are replayed too where ``server.template`` keeps
+them for this environment (``schemas/blocks-*.sql``: Prefect, pydantic, Python, collections), and the server
+is told not to register them again: then a first start is a later start. Elsewhere the first embedded server
+on a machine keeps a copy of its database once it answers (SQLite's backup API, taken before the harness sends
+anything: migrated and with the blocks Prefect registered at start-up) as a template in
+``$TMPDIR/restcontract/``, one per environment (``template.blocks_key``); every later server starts from a copy
+of it in its own temporary directory, told not to register the same blocks again. A version
+``tables.versions.EMPTY_DATABASE`` does not list migrates on its first start, as before.
 """
 
 from __future__ import annotations
@@ -32,9 +34,7 @@ import sys
 import tempfile
 import time
 from contextlib import closing
-from functools import cache
-from hashlib import sha256
-from importlib.metadata import entry_points, version
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -47,26 +47,20 @@ STARTUP_TIMEOUT = 120.0
 # Prefect settings of a server whose database is ready before it starts, by where the database came from (the
 # caller's ``settings`` override them). Replayed: at the head revision already (Prefect's check: 0.3-0.5 s).
 # Template: also holds the blocks this Prefect and these collections register (again: 1.2-2 s of CPU, no change).
+# Replayed with the blocks (``template.BLOCKS``): the same as a template.
 READY_DATABASE: dict[str, dict[str, str]] = {
-    "replayed": {"PREFECT_API_DATABASE_MIGRATE_ON_START": "false"},
+    template.SCHEMA: {"PREFECT_API_DATABASE_MIGRATE_ON_START": "false"},
     "template": {"PREFECT_API_DATABASE_MIGRATE_ON_START": "false", "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",
                  "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false"},
 }
+READY_DATABASE[template.BLOCKS] = READY_DATABASE["template"]
 
 
 def template_path() -> Path:
-    """Where the empty SQLite database of this Prefect version, as its server leaves it after start-up, is kept."""
-    return Path(tempfile.gettempdir()) / "restcontract" / f"prefect-{version('prefect')}{_collections()}-empty.db"
-
-
-@cache
-def _collections() -> str:
-    """Installed Prefect collections (entry points ``prefect.collections``) register block types of their own: with
-    any installed, a digest of their names and versions goes into the template's name (a scan of every installed
-    distribution: once per process)."""
-    collections = sorted({f"{ep.dist.name}=={ep.dist.version}" for ep in entry_points(group="prefect.collections")
-                          if ep.dist is not None})
-    return "-" + sha256("\n".join(collections).encode()).hexdigest()[:12] if collections else ""
+    """Where the empty SQLite database of this Prefect version, as its server leaves it after start-up, is kept (one
+    per environment: the blocks it registered depend on it, ``template.blocks_key``)."""
+    return (Path(tempfile.gettempdir()) / "restcontract"
+            / f"prefect-{version('prefect')}-{template.key_digest(template.blocks_key())}-empty.db")
 
 
 def free_port() -> int:
@@ -115,7 +109,8 @@ class EmbeddedServer:
 
     def _prepare_database(self) -> str:
         """Put the server's SQLite file in place before it starts; say where it came from: ``template`` (a copy of
-        the kept one), ``replayed`` (``server.template``), ``migrations`` (the server makes it) or ``db-url``."""
+        the kept one), ``replayed`` or ``replayed-blocks`` (``server.template.build``), ``migrations`` (the server
+        makes it) or ``db-url``."""
         if self.db_url is not None:
             return "db-url"
         kept = template_path()
@@ -125,7 +120,7 @@ class EmbeddedServer:
         except FileNotFoundError:
             pass
         try:
-            return "replayed" if template.build(self.home / "prefect.db") else "migrations"
+            return template.build(self.home / "prefect.db") or "migrations"
         except (OSError, sqlite3.Error):  # the server migrates a fresh file itself, as before
             (self.home / "prefect.db").unlink(missing_ok=True)
             return "migrations"
@@ -161,7 +156,7 @@ class EmbeddedServer:
         settings decide one of the start-up steps the template stands for (a server told not to register the
         blocks would keep a template without them)."""
         target = template_path()
-        if (self.source not in ("replayed", "migrations") or target.exists()
+        if (self.source not in (template.SCHEMA, "migrations") or target.exists()
                 or self.settings.keys() & READY_DATABASE["template"].keys()):
             return
         target.parent.mkdir(parents=True, exist_ok=True)
