@@ -5,10 +5,10 @@ Runs the suite's conformance tests (``pytest tests -m conformance``, or the inst
 test generating into an empty store of its own (``--case-cache DIR``: nothing replayed, neither from
 the user's store nor from a shipped file), then packs that store into ``spec/cases-<document>.json.gz``
 (``cases.shipped``). Run it with the interpreter of the environment the cases are for: ``tox -e cases``
-for Prefect 3.8.8; for the others, their contract environments' interpreters
-(``tox exec -e contract-prefect2 -- python -m restcontract.cases.ship spec/prefect-2.20.26.json``,
-``tox exec -e contract-prefect30 -- python -m restcontract.cases.ship spec/prefect-3.0.11.json``).
-Options after ``--`` go to pytest (``-- -n 2``). Exit 0 when the file was written.
+for Prefect 3.8.8; for the others, their contract environments' interpreters on the checkout's code
+(once ``tox -e contract-prefect2`` made the environment: ``PYTHONPATH=src .tox/contract-prefect2/bin/python
+-m restcontract.cases.ship spec/prefect-2.20.26.json``; ``contract-prefect30`` and ``spec/prefect-3.0.11.json``
+likewise). Options after ``--`` go to pytest (``-- -n 2``). Exit 0 when the file was written.
 """
 
 from __future__ import annotations
