@@ -4,7 +4,9 @@ of its own, or a run that sends nothing), so a self-test waits for the longest i
 ``Child(args, tmp_path, env)`` starts one at once (``env``: extra variables, None unsets one); its
 ``result()`` waits and returns the ``SuiteRun`` (``conftest.run_pytest`` is ``Child(...).result()``).
 Output, stdout and stderr interleaved as a terminal shows them, goes to a file, not a pipe: a child
-never stalls on a full pipe while another one is being waited for.
+never stalls on a full pipe while another one is being waited for. A ``python -m pytest`` child is forked
+from the fork server (``forkserver``: the imports done once) unless ``fork=False`` or its environment
+needs a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+import forkserver
 from conftest import CHILD_FLAGS, ROOT, SuiteRun
 from restcontract.reporting.model import undeclared
 
@@ -31,18 +33,23 @@ def child_env(env: dict | None) -> dict[str, str]:
 
 class Child:
     def __init__(self, args: list[str], tmp_path: Path, env: dict | None = None, command: list[str] | None = None,
-                 cwd: Path = ROOT):
-        """``command`` replaces ``python -m pytest`` + the self-tests' child flags (``restcontract test``...)."""
+                 cwd: Path = ROOT, fork: bool = True):
+        """``command`` replaces ``python -m pytest`` + the self-tests' child flags (``restcontract test``...);
+        ``fork=False``: a fresh interpreter, also for ``python -m pytest`` (a test that needs the process
+        gone the instant ``kill()`` returns)."""
         tmp_path = Path(tmp_path)
         tmp_path.mkdir(parents=True, exist_ok=True)
         number = len(list(tmp_path.glob("output-*.txt")))
         self.report_path = tmp_path / f"report-{number}.json"
         self.output_path = tmp_path / f"output-{number}.txt"
-        cmd = [*(command or [sys.executable, "-m", "pytest", *CHILD_FLAGS]), *args,
-               "--contract-report", str(self.report_path)]
+        args = [*args, "--contract-report", str(self.report_path)]
         with self.output_path.open("w") as output:
-            self.process = subprocess.Popen(cmd, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, text=True,
-                                            env=child_env(env))
+            if command is None:
+                self.process = forkserver.popen([*CHILD_FLAGS, *args], env=child_env(env), fork=fork, cwd=cwd,
+                                                stdout=output, stderr=subprocess.STDOUT, text=True)
+            else:
+                self.process = subprocess.Popen([*command, *args], cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
+                                                text=True, env=child_env(env))
 
     def result(self, timeout: float = 900) -> SuiteRun:
         try:

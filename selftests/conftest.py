@@ -15,7 +15,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,8 +28,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FAULTS_DIR = Path(__file__).resolve().parent / "faults"
 # One store of generated cases for every child run of the session (``restcontract.cases.store``): the
 # first run of an operation generates its cases, later runs replay them; nothing lands in the checkout.
-CASE_CACHE = Path(tempfile.mkdtemp(prefix="restcontract-selftest-cases-"))
-atexit.register(shutil.rmtree, CASE_CACHE, True)
+# Made by the first process (under xdist the controller, whose environment the workers inherit), so both
+# workers' child runs share it (the store writes atomically).
+_SHARED_CASES = "RESTCONTRACT_SELFTEST_CASES"
+if os.environ.get(_SHARED_CASES):
+    CASE_CACHE = Path(os.environ[_SHARED_CASES])
+else:
+    CASE_CACHE = Path(tempfile.mkdtemp(prefix="restcontract-selftest-cases-"))
+    os.environ[_SHARED_CASES] = str(CASE_CACHE)
+    atexit.register(shutil.rmtree, CASE_CACHE, True)
 # Cleanup journals of child runs (``restcontract.objects.journal``) stay out of the user's state directory.
 STATE_DIR = Path(tempfile.mkdtemp(prefix="restcontract-selftest-state-"))
 os.environ["RESTCONTRACT_STATE_DIR"] = str(STATE_DIR)
@@ -126,8 +132,10 @@ def kill_mid_run(server: EmbeddedServer, args: list[str], timeout: float = 180) 
 
     import httpx
 
-    cmd = [sys.executable, "-m", "pytest", *args, "--base-url", server.base_url, *CHILD_FLAGS]
-    child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    import forkserver
+
+    child = forkserver.popen([*args, "--base-url", server.base_url, *CHILD_FLAGS], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and child.poll() is None:
         try:
@@ -188,19 +196,53 @@ def module_groups() -> dict[str, str]:
     return {f"selftests/{module.name}": root(f"selftests/{module.name}") for module in modules}
 
 
+# Modules that take long (CPU seconds on a 2-core machine, measured 2026-12-07, their fixtures' child runs and
+# servers included): their work units are handed out first, longest first (a unit: the sum of its modules), so
+# that the two workers end together instead of one of them running a long unit alone at the end. A module not
+# listed counts as its number of tests times 0.2 s. Only the order depends on these numbers, never a result.
+COST = {f"selftests/test_{name}.py": seconds for name, seconds in {
+    "template_db": 80, "live_safety": 55, "nothing_left_behind": 55, "startup": 50, "shipped_cases": 40,
+    "plugins_beside": 40, "network": 38, "drift_gate": 36, "auth": 35, "case_cache": 26, "config": 25,
+    "errors": 22, "parallel": 22, "versions": 20, "orchestration": 20, "baseline": 19, "outcome": 18,
+    "diagnosis": 18, "conformance": 17, "journal": 15, "diff": 15, "hierarchy": 14, "stateful": 13,
+    "ignored_auth": 12, "filtering": 12, "package": 12, "never_green": 11, "compat": 11, "reports": 11,
+    "selection": 11,
+}.items()}
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """Under pytest-xdist (``tox -e selftest`` runs ``-n 2``) every worker has its own server and its
     own copy of each session and module fixture: keep the tests that share one on one worker
     (``module_groups``). xdist's own ``--dist loadgroup`` cannot do it under pytest 9.2: it marks a
-    group by rewriting ``item._nodeid``, which pytest 9.2 no longer reads (pytest-xdist 3.8.0)."""
+    group by rewriting ``item._nodeid``, which pytest 9.2 no longer reads (pytest-xdist 3.8.0).
+    The units are handed out longest first (``COST``), not in xdist's order (most tests first)."""
     from xdist.scheduler import LoadScopeScheduling
 
     groups = module_groups()
+    members: dict[str, list[str]] = {}
+    for module, group in groups.items():
+        members.setdefault(group, []).append(module)
+
+    def cost(unit: tuple[str, dict]) -> float:
+        scope, nodeids = unit
+        tests = {module: 0 for module in members.get(scope, [scope])}
+        for nodeid in nodeids:
+            tests[nodeid.split("::", 1)[0]] = tests.get(nodeid.split("::", 1)[0], 0) + 1
+        return sum(COST.get(module, 0.2 * count) for module, count in tests.items())
 
     class ByModuleGroup(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
             return groups.get(module, module)
+
+        def _assign_work_unit(self, node) -> None:
+            if self.workqueue and not getattr(self, "_by_cost", False):
+                self._by_cost = True  # the queue is complete before the first unit is handed out
+                units = list(self.workqueue.items())
+                self.workqueue.clear()
+                for scope, nodeids in sorted(units, key=cost, reverse=True):
+                    self.workqueue[scope] = nodeids
+            super()._assign_work_unit(node)
 
     return ByModuleGroup(config, log)
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+import forkserver
 from conftest import ROOT, run_pytest
 from restcontract.run import config
 from restcontract.run.config import ConfigError, OptionSpec
@@ -194,9 +194,8 @@ def start_child(directory: Path, *args: str, env: dict | None = None) -> subproc
     """A child pytest of the probe in ``directory`` (its rootdir: the config file there is read), started."""
     (directory / "test_probe.py").write_text(PROBE)
     environment = {k: v for k, v in os.environ.items() if k != "PYTEST_BASE_URL"} | (env or {})
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s", "test_probe.py", *args]
-    return subprocess.Popen(cmd, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=environment)
+    return forkserver.popen(["-p", "no:cacheprovider", "-q", "-s", "test_probe.py", *args], env=environment,
+                            cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def options_seen(proc: subprocess.CompletedProcess) -> dict:

@@ -153,7 +153,7 @@ def killed_run(server, broken, state: Path, tmp_path: Path, entries: int = 15) -
     frozen first); return how many objects its journal names."""
     child = Child(["tests/test_contracts.py::test_conformance", "--base-url", server.base_url, "--baseline", "none",
                    "--max-examples", "40", *[arg for op in KILLED for arg in ("--operation", op)]],
-                  tmp_path, env={STATE_ENV: str(state)})
+                  tmp_path, env={STATE_ENV: str(state)}, fork=False)  # gone the instant kill() returns
     deadline, named = time.monotonic() + 90, 0
     while time.monotonic() < deadline and child.process.poll() is None and named < entries:
         time.sleep(0.2)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+import forkserver
 from children import Child
 from conftest import ROOT
 
@@ -73,8 +74,10 @@ def test_pytest_starts_beside_them_and_the_taken_names_stay_theirs():
     """pytest-spec's ``--spec`` is a flag of its own: restcontract's is ``--contract-spec`` only; the
     aliases no other plugin took still work (``--seed``)."""
     env = {**os.environ, "PYTHONPATH": str(plugins_directory())}
-    shown = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--help"], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=300)
+    child = forkserver.popen(["-p", "no:cacheprovider", "--help"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    stdout, stderr = child.communicate(timeout=300)
+    shown = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
     assert shown.returncode == 0, shown.stdout[-2000:] + shown.stderr[-2000:]
     for option in ("--spec", "--contract-spec", "--randomly-seed", "--timeout", "--cov", "--reruns"):
         assert f"  {option}" in shown.stdout, option

@@ -5,11 +5,11 @@ one child run shows the selection in the terminal summary and a bad selection as
 from __future__ import annotations
 
 import subprocess
-import sys
 from types import SimpleNamespace
 
 import pytest
 
+import forkserver
 from conftest import ROOT
 from restcontract.diff import changed_operations
 from restcontract.run import progress
@@ -96,9 +96,8 @@ def test_changed_since():
 def test_selection_in_the_summary_and_errors_in_one_line(tmp_path):
     """A document-only family (no server): the summary says what was selected and why. The three
     child runs are independent: started together, then read."""
-    base = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_contracts.py::test_guidelines",
-            "-m", "guidelines"]
-    started = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in (
+    base = ["-p", "no:cacheprovider", "-q", "tests/test_contracts.py::test_guidelines", "-m", "guidelines"]
+    started = [forkserver.popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in (
         [*base, "--contract-tag", "Flows", "--contract-exclude-operation", "POST /flows/bulk_delete"],
         [*base, "--contract-operation", "GET /flow/{id}"],
         # under xdist the controller checks it before the workers collect (each would print a traceback)
