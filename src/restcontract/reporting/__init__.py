@@ -173,8 +173,10 @@ def terminal_lines(harness: Harness) -> list[str]:
         lines.append("no requests sent (document-only checks)")
     cache = report["extra"].get("case_cache")  # present when a fuzzing test used the store
     if cache:
-        lines.append(f"cases: {cache['replayed']} fuzzing test(s) replayed the cases they generated before, "
-                     f"{cache['stored']} generated theirs and stored them ({cache['directory']})")
+        shipped = cache.get("shipped")
+        lines.append(f"cases: {cache['replayed']} fuzzing test(s) replayed the cases they generated before"
+                     + (f" ({shipped} from {Path(cache['shipped_file']).name})" if shipped else "")
+                     + f", {cache['stored']} generated theirs and stored them ({cache['directory']})")
     lines.append(f"findings: {s['failures']} ({s['new_failures']} new, {s['accepted']} accepted by the baseline)"
                  + (f"; {s['stale_baseline']} stale baseline entries" if s["stale_baseline"] else ""))
     groups = report.get("server_errors", {})

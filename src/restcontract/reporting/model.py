@@ -56,7 +56,8 @@ FINDING_FIELDS = ("operation", "check", "rule", "kind", "message", "detail", "re
 RUN_EXTRA: dict[str, str] = {
     "cleanup": "objects the run created and deleted at the end: {deleted, problems}",
     "transient_retries": "429/503 answers retried (by every client and case of the run)",
-    "case_cache": "the case store: {directory, replayed, stored} fuzzing tests",
+    "case_cache": "the case store: {directory, replayed, stored} fuzzing tests; with shipped cases also "
+                  "{shipped: how many of replayed came from it, shipped_file}",
 }
 
 
