@@ -58,7 +58,9 @@ def pytest_unconfigure(config):
 def run(tmp_path: Path, *args: str) -> tuple[int, list[dict], str]:
     (tmp_path / "startup_recorder.py").write_text(RECORDER)
     record = tmp_path / "record.jsonl"
-    env = {**os.environ, "STARTUP_RECORD": str(record),
+    # not this self-test's own xdist worker variables: the recorder tells a child's workers by them
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    env = {**inherited, "STARTUP_RECORD": str(record),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run([sys.executable, "-m", "pytest", "tests", "-p", "startup_recorder", "-p", "no:cacheprovider",
                            "-q", "--contract-case-cache", str(tmp_path / "cases"),
