@@ -24,6 +24,7 @@ from typing import NoReturn
 import httpx
 import pytest
 
+from restcontract import compat
 from restcontract.checks.registry import FAMILIES, OFFLINE
 from restcontract.errors import ContractError
 from restcontract.plugin import stash
@@ -53,7 +54,7 @@ def start_early(session: pytest.Session) -> None:
         return
     if _only_offline(config.option.markexpr or "") or not _collects_suite(config):
         return
-    harness.early_server(start=True)
+    harness.launch_server_early()
 
 
 def _collects_suite(config: pytest.Config) -> bool:
@@ -85,22 +86,11 @@ def _test_files(config: pytest.Config):
 
 
 def _only_offline(markexpr: str) -> bool:
-    """Whether ``-m`` selects only offline families (each family's test carries its family's marker)."""
+    """Whether ``-m`` selects only offline families (each family's test carries its family's marker; a
+    malformed expression keeps them all, so the server starts)."""
     if not markexpr:
         return False
-    try:
-        from _pytest.mark.expression import Expression
-
-        expression = Expression.compile(markexpr)
-        selected = {family for family in FAMILIES if expression.evaluate(_marked(family))}
-    except Exception:  # noqa: BLE001 - pytest's own parser, private: when in doubt the server starts
-        return False
-    return selected <= OFFLINE
-
-
-def _marked(family: str):
-    """A ``-m`` matcher for a test marked with ``family`` alone."""
-    return lambda name, /, **_: name == family
+    return {family for family in FAMILIES if compat.marker_expression_matches(markexpr, {family})} <= OFFLINE
 
 
 def _uses_target(session: pytest.Session) -> bool:
@@ -116,7 +106,7 @@ def prepare(session: pytest.Session) -> None:
     if harness.is_controller or session.config.option.collectonly:
         return
     if not harness.needs_server and not _uses_target(session):
-        harness.early_server(start=False)
+        harness.drop_early_server()
     if not harness.has_contract_tests:
         return
     try:

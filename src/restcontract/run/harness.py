@@ -146,7 +146,7 @@ class Harness:
 
             # a restcontract.serve server: 5xx findings get their server-side cause
             self._target.error_lookup = remote_errors(base_url, headers, timeout)
-        elif self._server is None:  # else started before collection (``early_server``)
+        elif self._server is None:  # else started before collection (``launch_server_early``)
             require_server_extra()
             from restcontract.server.embedded import EmbeddedServer
 
@@ -165,16 +165,19 @@ class Harness:
                 self.ledger.snapshot(client)
         self.load_baseline()
 
-    def early_server(self, start: bool) -> None:
-        """``start``: launch the embedded SQLite server now, before collection (``plugin.fixtures.start_early``), so
-        that its start-up overlaps collection; ``prepare_target`` adopts it. Else stop the one launched so (no
-        collected test needs it). Stopped at the end of the run in any case (pytest's config cleanup)."""
+    def launch_server_early(self) -> None:
+        """Launch the embedded SQLite server now, before collection (``plugin.fixtures.start_early``), so that its
+        start-up overlaps collection; ``prepare_target`` adopts it. Stopped at the end of the run in any case
+        (pytest's config cleanup)."""
         from restcontract.server.embedded import EmbeddedServer
 
-        if start and self._server is None and self._target is None:
+        if self._server is None and self._target is None:
             self._server = EmbeddedServer().start()
             self.config.add_cleanup(self._server.stop)
-        elif not start and self._server is not None and self._target is None:
+
+    def drop_early_server(self) -> None:
+        """Stop the server ``launch_server_early`` launched: no collected test needs it."""
+        if self._server is not None and self._target is None:
             self._server.stop()
             self._server = None
 

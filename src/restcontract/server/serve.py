@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
 def die_with_parent() -> int:
     """Be sent SIGTERM when the process that started this server dies, however it dies (Linux): an xdist
     worker ended by its controller with ``os._exit``, a SIGKILL. An orphaned server would go on holding a
@@ -215,9 +218,6 @@ def die_with_parent() -> int:
         if os.getppid() != parent:  # it died before prctl took effect
             sys.exit(1)
     return parent
-
-
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 if __name__ == "__main__":
