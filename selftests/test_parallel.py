@@ -200,6 +200,8 @@ NO_CONFTEST = ["-p", "no:cacheprovider", "--noconftest"]  # the checkout's conft
 @pytest.mark.parametrize(("args", "workers"), [
     (["tests"], 2),
     (["tests/test_contracts.py"], 2),
+    (["--pyargs", "restcontract.suite"], 2),
+    (["--pyargs", "restcontract.documents"], None),
     (["tests", "-n", "0"], None),
     (["tests", "-n", "1"], None),
     (["tests", "--base-url", "http://127.0.0.1:9/api"], None),

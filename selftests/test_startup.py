@@ -104,9 +104,10 @@ def test_only_offline(expression, offline):
     assert fixtures._only_offline(expression) is offline
 
 
-def config(tmp_path: Path, *args: str) -> SimpleNamespace:
+def config(tmp_path: Path, *args: str, pyargs: bool = False) -> SimpleNamespace:
     ini = {"python_files": ["test_*.py", "*_test.py"], "norecursedirs": ["build", "*.egg"]}
-    return SimpleNamespace(args=list(args), invocation_params=SimpleNamespace(dir=tmp_path), getini=ini.__getitem__)
+    return SimpleNamespace(args=list(args), invocation_params=SimpleNamespace(dir=tmp_path), getini=ini.__getitem__,
+                           option=SimpleNamespace(pyargs=pyargs))
 
 
 def test_the_suite_is_found_where_a_module_imports_it(tmp_path):
@@ -130,3 +131,10 @@ def test_the_self_tests_launch_no_server():
     """``pytest selftests -n 2``: neither worker launches a server of its own (child runs launch theirs)."""
     assert not fixtures._collects_suite(config(ROOT, "selftests"))
     assert fixtures._collects_suite(config(ROOT, "tests"))
+
+
+def test_the_installed_suite_is_found_by_its_module_name(tmp_path):
+    """``restcontract test`` runs ``--pyargs restcontract.suite`` from any directory: its server starts early too."""
+    assert fixtures._collects_suite(config(tmp_path, "restcontract.suite", pyargs=True))
+    assert not fixtures._collects_suite(config(tmp_path, "restcontract.documents", pyargs=True))
+    assert not fixtures._collects_suite(config(tmp_path, "no.such.module", pyargs=True))

@@ -17,7 +17,9 @@ A family raising ``checks.support.NotApplicable`` is reported skipped with its r
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -71,6 +73,21 @@ def selectable(config: pytest.Config, family: Family) -> bool:
         return False
     expression = getattr(config.option, "markexpr", "") or ""
     return not expression or compat.marker_expression_matches(expression, {family.name})
+
+
+def argument_path(config: pytest.Config, arg: str) -> Path:
+    """The file or folder a command-line argument names, its ``::test`` part dropped, as pytest resolves it:
+    under ``--pyargs`` a module name is its file or package folder (``restcontract.suite``), else a path from
+    the invocation directory."""
+    arg = arg.split("::")[0]
+    if config.option.pyargs:
+        try:
+            spec = importlib.util.find_spec(arg)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and (spec.submodule_search_locations or spec.origin):
+            return Path(next(iter(spec.submodule_search_locations or []), None) or spec.origin)
+    return config.invocation_params.dir / arg
 
 
 def parametrize_operations(metafunc: pytest.Metafunc, family: Family | None, spec) -> None:

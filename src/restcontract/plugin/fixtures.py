@@ -28,7 +28,7 @@ from restcontract import compat
 from restcontract.checks.registry import FAMILIES, OFFLINE
 from restcontract.errors import ContractError
 from restcontract.plugin import stash
-from restcontract.plugin.collect import family_of, operation_of
+from restcontract.plugin.collect import argument_path, family_of, operation_of
 from restcontract.run.context import ContractContext
 from restcontract.run.results import NOT_SERVED
 from restcontract.server.target import Target
@@ -58,8 +58,9 @@ def start_early(session: pytest.Session) -> None:
 
 
 def _collects_suite(config: pytest.Config) -> bool:
-    """Whether a test module under the run's paths (command line, else ``testpaths``) is the contract suite's
-    (after ``SCANNED`` files without one: taken to be)."""
+    """Whether a test module under the run's paths (command line, else ``testpaths``; ``--pyargs`` names as
+    ``collect.argument_path`` resolves them) is the contract suite's (after ``SCANNED`` files without one:
+    taken to be)."""
     for number, file in enumerate(_test_files(config)):
         if number >= SCANNED:
             return True
@@ -76,7 +77,7 @@ def _test_files(config: pytest.Config):
     directories, ``norecursedirs`` or virtual environments), as they are found."""
     patterns, skip = config.getini("python_files"), config.getini("norecursedirs")
     for arg in config.args:
-        path = Path(config.invocation_params.dir, arg.split("::")[0])
+        path = argument_path(config, arg)
         if path.is_file():
             yield path
         for root, dirs, names in os.walk(path) if path.is_dir() else ():

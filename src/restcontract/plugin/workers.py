@@ -22,14 +22,12 @@ back to xdist's own rescheduling.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-from pathlib import Path
 
 import pytest
 
 from restcontract.checks.registry import FAMILIES
-from restcontract.plugin.collect import MODULE
+from restcontract.plugin.collect import MODULE, argument_path
 
 MAX_DEFAULT = 4  # default workers: each starts its own Prefect server
 # Options that run part of the suite: (dest, its value when not given).
@@ -64,20 +62,10 @@ def _whole_suite(config: pytest.Config) -> bool:
     for arg in config.args:
         if "::" in arg:
             return False
-        path = _module_path(arg) if config.option.pyargs else config.invocation_params.dir / arg
-        if path is None or not ((path / MODULE).is_file() if path.is_dir() else path.name == MODULE):
+        path = argument_path(config, arg)
+        if not ((path / MODULE).is_file() if path.is_dir() else path.name == MODULE):
             return False
     return bool(config.args)
-
-
-def _module_path(name: str) -> Path | None:
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    return Path(next(iter(spec.submodule_search_locations or []), None) or spec.origin or "")
 
 
 def _live(config: pytest.Config) -> bool:
