@@ -78,12 +78,62 @@ def string_formats() -> list[str]:
     return sorted(STRING_FORMATS)
 
 
-def bound_coverage(select: Callable[[Any, Iterator[Any]], list]) -> None:
-    """schemathesis's coverage phase, lazily and bounded: its builder (``add_coverage``) attaches every
-    coverage case of an operation to the test as Hypothesis explicit examples when the test is BUILT (at
-    collection, for all operations, deselected ones included). Replace it by one that attaches a lazy
-    list, filled on the test's first run with ``select(operation, cases)`` (cases from schemathesis's own
-    ``CoverageGenerator``, in its order). A test fed stored cases never runs it."""
+class _LazyExamples(list):
+    """A ``@given`` test's explicit examples (``test.hypothesis_explicit_examples``, which Hypothesis reads only
+    when the test runs: iterated, reversed, counted), drawn at that first read: each maker, in the order
+    schemathesis's builder attached them, gives its cases, attached as ``hypothesis.example`` would."""
+
+    def __init__(self, existing):
+        super().__init__(existing)
+        self._makers: list[Callable[[], Any]] = []
+
+    def defer(self, make: Callable[[], Any]) -> None:
+        self._makers.append(make)
+
+    def _fill(self) -> None:
+        import hypothesis
+
+        while self._makers:
+            make = self._makers.pop(0)
+            holder = type("Holder", (), {})()
+            for case in make():
+                hypothesis.example(case=case)(holder)
+            super().extend(getattr(holder, "hypothesis_explicit_examples", []))
+
+    def __iter__(self):
+        self._fill()
+        return super().__iter__()
+
+    def __reversed__(self):
+        self._fill()
+        return super().__reversed__()
+
+    def __len__(self):
+        self._fill()
+        return super().__len__()
+
+    def __bool__(self):
+        return len(self) > 0
+
+
+def _defer(test: Any, make: Callable[[], Any]) -> None:
+    examples = getattr(test, "hypothesis_explicit_examples", [])
+    if not isinstance(examples, _LazyExamples):
+        examples = test.hypothesis_explicit_examples = _LazyExamples(examples)
+    examples.defer(make)
+
+
+def lazy_explicit_examples(select: Callable[[Any, Iterator[Any]], list]) -> None:
+    """schemathesis's explicit examples, drawn when a test first runs, and its coverage phase, lazily and bounded.
+
+    Its builder attaches both to each test as Hypothesis explicit examples when the test is BUILT (at
+    collection, for every operation of the schema): the document's examples (``add_examples``: each drawn by a
+    Hypothesis run of its own, 10 s of CPU for Prefect 3.8.8's 187 operations, most of collecting the suite),
+    then every coverage case (``add_coverage``). Replace both by builders that attach a lazy list, filled on the
+    test's first run, in the same order: the examples from schemathesis's own ``generate_example_cases`` (the
+    marks it sets on the test for a broken example are set then, before schemathesis's ``pytest_pyfunc_call``
+    reads them after the run), the coverage cases from ``select(operation, cases)`` (cases from schemathesis's
+    own ``CoverageGenerator``, in its order). A test fed stored cases (``cases.store``) makes neither."""
     try:
         from schemathesis.generation.drivers import CoverageGenerator
         from schemathesis.generation.hypothesis import builder
@@ -92,49 +142,35 @@ def bound_coverage(select: Callable[[Any, Iterator[Any]], list]) -> None:
         raise _missing("schemathesis.generation.hypothesis.builder.add_coverage", exc) from None
     if getattr(builder.add_coverage, "_restcontract_bounded", None) is select:
         return
-    import hypothesis
 
-    class LazyExamples(list):
-        """Hypothesis reads ``test.hypothesis_explicit_examples`` when the test runs (reversed, bool)."""
-
-        def __init__(self, existing, make):
-            super().__init__(existing)
-            self._make = make
-
-        def _fill(self):
-            if self._make is not None:
-                make, self._make = self._make, None
-                holder = type("Holder", (), {})()
-                for case in content_type_probes_first(make()):  # the order schemathesis's builder uses
-                    hypothesis.example(case=case)(holder)
-                super().extend(getattr(holder, "hypothesis_explicit_examples", []))
-
-        def __iter__(self):
-            self._fill()
-            return super().__iter__()
-
-        def __reversed__(self):
-            self._fill()
-            return super().__reversed__()
-
-        def __len__(self):
-            self._fill()
-            return super().__len__()
-
-        def __bool__(self):
-            return len(self) > 0
+    def add_examples(test, operation, fill_missing, hook_dispatcher=None, **kwargs):
+        _defer(test, lambda: builder.generate_example_cases(
+            test=test, operation=operation, fill_missing=fill_missing, hook_dispatcher=hook_dispatcher, **kwargs))
+        return test
 
     def add_coverage(test, operation, generation_modes, auth_storage, override, feedback, generation_config,
                      hooks=None):
-        def make():
-            return select(operation, iter(CoverageGenerator(
-                operation=operation, generation_modes=generation_modes, generation_config=generation_config,
-                auth_storage=auth_storage, override=override, feedback=feedback, hooks=hooks)))
-        test.hypothesis_explicit_examples = LazyExamples(getattr(test, "hypothesis_explicit_examples", []), make)
+        _defer(test, lambda: content_type_probes_first(select(operation, iter(CoverageGenerator(
+            operation=operation, generation_modes=generation_modes, generation_config=generation_config,
+            auth_storage=auth_storage, override=override, feedback=feedback, hooks=hooks)))))
         return test
 
     add_coverage._restcontract_bounded = select
-    builder.add_coverage = add_coverage
+    builder.add_examples, builder.add_coverage = add_examples, add_coverage
+
+
+def broken_examples(test: Any) -> bool:
+    """Whether drawing the test's explicit examples marked it as broken (an unsatisfiable, unserializable or
+    invalid example: schemathesis raises for it after the run)."""
+    from schemathesis.generation.hypothesis.builder import (
+        InvalidHeadersExampleMark,
+        InvalidRegexMark,
+        NonSerializableMark,
+        UnsatisfiableExampleMark,
+    )
+
+    return any(mark.get(test) is not None for mark in (InvalidHeadersExampleMark, InvalidRegexMark,
+                                                         NonSerializableMark, UnsatisfiableExampleMark))
 
 
 def api_operation_of(test: Any):

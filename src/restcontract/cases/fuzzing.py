@@ -18,8 +18,9 @@ and sent 1,409 requests to ``POST /flows/filter`` alone. schemathesis has no per
 for it (``phases.coverage`` takes ``enabled``, ``generate-duplicate-query-parameters``,
 ``unexpected-methods``, ``generation`` and refuses ``max-examples``), so restcontract bounds it:
 
-- lazily: the cases are made when the operation's test first runs, not at collection
-  (``compat.bound_coverage``); a test fed stored cases never makes them;
+- lazily: the cases are made when the operation's test first runs, not at collection, and so are the
+  document's examples (``compat.lazy_explicit_examples``: drawing them at collection was 10 s of CPU for
+  3.8.8); a test fed stored cases never makes them;
 - schema-violating cases only (``generation.mode: negative``): every boundary-value case Prefect's
   document gives is one (a value below ``minimum``, above ``maximum``, a string over
   ``maxLength``...; none of the 49,152 is a positive boundary value), and in both modes the first
@@ -115,7 +116,7 @@ def checks(max_response_time: float | None = None) -> dict:
 def schemathesis_schema(document: dict, seed: int, max_examples: int | None, operations: list[dict] | None = None,
                         max_response_time: float | None = None):
     """The schemathesis schema of ``document`` for ``@schema.parametrize()``."""
-    compat.bound_coverage(coverage_cases)
+    compat.lazy_explicit_examples(coverage_cases)
     config = SchemathesisConfig.from_dict(settings(seed, max_examples or DEFAULT_MAX_EXAMPLES, operations)
                                           | {"checks": checks(max_response_time)})
     return schemathesis.openapi.from_dict(document, config=config)

@@ -197,7 +197,7 @@ class CaseCache:
 
         with compat.replaced_inner_test(item.obj, recording):
             item.obj(**fixtures)  # an error or a skip leaves nothing stored
-        if storable:
+        if storable and not compat.broken_examples(item.obj):  # schemathesis raises for those after every run
             _store(path, recorded, self._run_key, item.nodeid)
             self.stored += 1
 
