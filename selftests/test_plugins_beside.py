@@ -91,3 +91,24 @@ def test_same_exit_status_and_same_findings_beside_the_plugins(runs):
     assert fingerprints(alone), "the narrow run found nothing: nothing to compare"
     assert fingerprints(beside) == fingerprints(alone)
     assert beside.report["summary"]["tested"] == alone.report["summary"]["tested"]
+
+
+def collected(*extra: str, env: dict | None = None) -> list[str]:
+    """The node ids ``pytest tests --collect-only`` runs, in order (one process: ``-p no:xdist``)."""
+    child = forkserver.popen(["tests", "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *extra],
+                             cwd=ROOT, env=env or dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    stdout, stderr = child.communicate(timeout=300)
+    assert child.returncode == 0, stdout[-2000:] + stderr[-2000:]
+    return [line for line in stdout.splitlines() if "::" in line]
+
+
+def test_the_suite_keeps_its_order_beside_pytest_randomly():
+    """pytest-randomly shuffles every module's tests; the suite's run in collection order all the same
+    (``plugin.collect.keep_collection_order``: with pytest-randomly's order the whole suite found 3 new
+    findings on 3.8.8, state earlier tests left)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(plugins_directory()),
+                                                                     os.environ.get("PYTHONPATH")]))}
+    plain = collected()
+    assert len(plain) > 500
+    assert collected("-p", "randomly", "--randomly-seed", "4", env=env) == plain

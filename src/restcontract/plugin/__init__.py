@@ -122,10 +122,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_itemcollected(item: pytest.Item) -> None:
     harness = stash.harness(item.config)
     collect.name_by_operation(item, harness.loaded_spec if harness is not None else None)
+    collect.remember_order(item)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     harness = stash.harness(config)
+    collect.keep_collection_order(items)
     selection.deselect(config, harness, items)
     selection.mark_exclusions(harness, items)
 

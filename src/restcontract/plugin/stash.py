@@ -14,6 +14,8 @@ PROGRESS = pytest.StashKey[progress.Progress]()  # the live line on a terminal (
 SIGNALS = pytest.StashKey[object]()  # the signal handlers to restore at the end (run.interrupt.install)
 EXIT_LINE = pytest.StashKey[str]()  # the one line a pytest.exit("restcontract: ...") ends the run with
 SUMMARY_SHOWN = pytest.StashKey[bool]()  # the terminal summary (and its outcome line) was written
+COLLECTED_AT = pytest.StashKey[int]()  # an item's place in collection order (plugin.collect.keep_collection_order)
+COLLECTED = pytest.StashKey[object]()  # the counter that numbers them
 SELECTION = pytest.StashKey[tuple]()  # (the run's selection, or None: all): worked out once (plugin.selection)
 
 
