@@ -3,11 +3,14 @@
 It knows the test's operation and check family, gives the check a recording httpx client, the
 object factories, the ledger and the run state, collects the check's findings (``report``),
 and sends schemathesis cases (``call_case``) with the same retries and recording as every
-other call. ``submit`` runs a check on the harness's pipeline (``restcontract.run.pipeline``).
+other call. ``submit`` runs a check on the harness's pipeline (``restcontract.run.pipeline``), and
+``send_case`` sends a prepared case there, beside others when the operation only reads (``--contract-concurrency``).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,6 +21,7 @@ from restcontract.objects.graph import Graph
 from restcontract.objects.ledger import Ledger
 from restcontract.objects.pool import Pool
 from restcontract.run.options import Options
+from restcontract.run.pipeline import reads_only
 from restcontract.run.results import RunState
 from restcontract.server.records import REQUEST_ID_HEADER
 from restcontract.server.target import Target, send_authorized
@@ -39,6 +43,7 @@ class ContractContext:
         self.findings: list[Finding] = []
         self.exchanges: list = []  # every answer ``client`` got in this test, in order (sequence reproductions)
         self._client = None
+        self._client_lock = threading.Lock()  # sender threads may ask for it at once (``send_case``)
 
     @property
     def target(self) -> Target:
@@ -80,9 +85,10 @@ class ContractContext:
 
     @property
     def client(self):
-        if self._client is None:
-            self._client = self.target.client(self._record)
-        return self._client
+        with self._client_lock:
+            if self._client is None:
+                self._client = self.target.client(self._record)
+            return self._client
 
     def _record(self, response) -> None:
         self.exchanges.append(response)
@@ -100,6 +106,17 @@ class ContractContext:
         """Run ``check(self, *args)`` on the harness's pipeline: after the cases submitted before it,
         while the test goes on (``restcontract.run.pipeline``). The test is judged once all have run."""
         self.harness.pipeline.submit(check, self, *args)
+
+    def send_case(self, work: Callable[[], list[Finding]]) -> None:
+        """Send a case this test prepared (filled, in generation order): ``work()`` sends it and returns its
+        findings. When the operation only reads (``pipeline.reads_only``) and the run's concurrency allows,
+        ``work`` runs on a sender thread beside other reads; the findings are reported in the order of the
+        cases either way (``Pipeline.send``), so the report does not depend on which answer came first."""
+        self.harness.pipeline.send(work, self._report_all, concurrent=reads_only(self.operation))
+
+    def _report_all(self, findings: list[Finding]) -> None:
+        for finding in findings:
+            self.report(finding)
 
     def scrub(self, text: str) -> str:
         return scrub(text, self.target.secrets)
