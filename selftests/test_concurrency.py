@@ -165,6 +165,8 @@ def test_the_default_and_the_option():
     assert Options(base_url="http://x/api").concurrent_sends == LIVE_CONCURRENCY == 4
     assert Options(base_url="http://x/api", concurrency=1).concurrent_sends == 1
     assert Options(concurrency=3).concurrent_sends == 3
+    assert Options(base_url="http://x/api", max_response_time=0.5).concurrent_sends == 1  # times are not queueing
+    assert Options(base_url="http://x/api", max_response_time=0.5, concurrency=4).concurrent_sends == 4
     with pytest.raises(argparse.ArgumentTypeError):
         positive_int("0")
 
@@ -292,3 +294,17 @@ def test_an_interrupted_test_waits_for_its_requests_and_reports_nothing():
     threading.Timer(0.05, release.set).start()  # answered while drain waits
     pipeline.drain(discard=True)  # as plugin.running does after Ctrl-C: no error, nothing reported
     assert done == [True] and delivered == []
+
+
+def test_the_config_file_sets_it():
+    from restcontract.plugin import options as plugin_options
+    from restcontract.run import config
+
+    attrs = {"dest": plugin_options.dest("concurrency"), **plugin_options.TABLE["concurrency"][1]}
+    option = SimpleNamespace(names=lambda: ["--contract-concurrency"], dest=attrs["dest"], attrs=lambda: attrs)
+    specs = config.options_of(SimpleNamespace(options=[option]))  # as the plugin's group holds it
+    where = "pyproject.toml [tool.restcontract]"
+    assert config.parse({"concurrency": 2}, specs, label=where).values == {"contract_concurrency": 2}
+    assert config.parse({"contract-concurrency": "3"}, specs, label=where).values == {"contract_concurrency": 3}
+    with pytest.raises(config.ConfigError, match="concurrency: expected a positive whole number"):
+        config.parse({"concurrency": 0}, specs, label=where)

@@ -74,7 +74,8 @@ TABLE: dict[str, tuple[bool, dict]] = {
     "concurrency": (False, {"type": positive_int, "default": None, "metavar": "N", "help": "fuzzed cases of "
                             "read-only operations (GET, POST .../filter|count|...) on the wire at once; writes stay "
                             "serial and in order; drops to 1 once the server answers 429/503 (default: "
-                            f"{LIVE_CONCURRENCY} with --base-url, {EMBEDDED_CONCURRENCY} on the embedded server)"}),
+                            f"{LIVE_CONCURRENCY} with --base-url, {EMBEDDED_CONCURRENCY} on the embedded server "
+                            "or with --contract-max-response-time)"}),
 }
 
 

@@ -121,9 +121,12 @@ class Options:
 
     @property
     def concurrent_sends(self) -> int:
-        """How many read-only cases may be on the wire at once: ``--contract-concurrency``, else
-        ``default_concurrency``."""
-        return self.concurrency or default_concurrency(self.is_live)
+        """How many read-only cases may be on the wire at once: ``--contract-concurrency``, else 1 when
+        ``--contract-max-response-time`` times the answers (an answer queued behind three others is slower for
+        a reason of the harness's making), else ``default_concurrency``."""
+        if self.concurrency:
+            return self.concurrency
+        return 1 if self.max_response_time else default_concurrency(self.is_live)
 
     @property
     def writes_reports(self) -> bool:
