@@ -171,9 +171,9 @@ def test_the_default_and_the_option():
         positive_int("0")
 
 
-def started(concurrency: int, transient=lambda: 0, notes: list | None = None) -> Pipeline:
+def started(concurrency: int, notes: list | None = None) -> Pipeline:
     """A pipeline whose thread runs (its first job ran on this thread)."""
-    pipeline = Pipeline(concurrency, transient, (notes if notes is not None else []).append)
+    pipeline = Pipeline(concurrency, (notes if notes is not None else []).append)
     pipeline.enabled = True
     pipeline.submit(lambda: None)
     return pipeline
@@ -246,18 +246,29 @@ def test_a_write_waits_for_the_reads_in_flight():
     assert seen == [["read"]] and delivered == ["read", "write"]
 
 
-def test_a_503_drops_to_one_and_says_so_once():
-    retried, notes = [0], []
-    pipeline, delivered = started(4, lambda: retried[0], notes), []
+@pytest.mark.parametrize(("statuses", "is_busy"), [
+    ([200], False), ([503, 200], True), ([503, 503, 422], True), ([429, 429, 429], True), ([503, 503, 503], False),
+    ([500], False), ([404], False),
+])
+def test_which_answers_say_the_server_is_busy(statuses, is_busy):
+    from restcontract.run.context import busy
+
+    assert busy(statuses) is is_busy
+
+
+def test_a_busy_server_drops_the_run_to_one_and_it_is_said_once():
+    notes = []
+    pipeline, delivered = started(4, notes), []
     release = threading.Event()
     release.set()
     pipeline.submit(case(pipeline, delivered, "before", release))
     pipeline.drain()
-    retried[0] = 1
+    pipeline.slow_down("POST /flows/count answered 503 then 200")
+    pipeline.slow_down("GET /flows/{id} answered 429 then 200")  # the first reason is the one said
     for number in range(3):
         pipeline.submit(case(pipeline, delivered, f"after {number}", release))
     pipeline.drain()
-    assert pipeline.concurrency == 1 and len(notes) == 1 and "4 -> 1" in notes[0]
+    assert pipeline.concurrency == 1 and len(notes) == 1 and "4 -> 1" in notes[0] and "503 then 200" in notes[0]
     assert delivered == ["before", "after 0", "after 1", "after 2"]
 
 

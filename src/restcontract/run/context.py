@@ -141,14 +141,18 @@ class ContractContext:
         if self.spec.prefix and base_url.endswith(self.spec.prefix):
             base_url = base_url[: -len(self.spec.prefix)]
 
+        statuses: list[int] = []  # of every attempt (busy: below)
+
         def attempt(extra: dict[str, str]):  # credentials and CSRF headers are added here, never stored
             headers = dict(self.target.headers, **extra, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
             try:
-                return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
+                response = case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
             except requests.TooManyRedirects:
                 # a redirect loop (2.x: a tag of "\n" redirects to itself): its first answer is the finding
-                return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout,
-                                 allow_redirects=False)
+                response = case.call(base_url=base_url, headers=headers, timeout=self.target.timeout,
+                                     allow_redirects=False)
+            statuses.append(response.status_code)
+            return response
 
         # a create the server answers with 200 even when it creates: was the key free before? (tables.versions)
         absent = self.ledger is not None and self.ledger.key_absent(self.client, self.operation, case.body)
@@ -157,9 +161,19 @@ class ContractContext:
         response = send_authorized(self.target, case.method, f"{case.method} {case.formatted_path}", attempt,
                                    errors=(requests.ConnectionError, requests.Timeout), timeouts=requests.Timeout)
         self.results.record_status(self.operation, response.status_code)
+        if busy(statuses):
+            self.harness.pipeline.slow_down(f"{self.operation} answered {' then '.join(map(str, statuses))}")
         if self.ledger is not None and self.ledger.delete_route_for(self.operation) and response.status_code < 300:
             try:
                 self.ledger.answered(self.operation, response.status_code, response.json(), case.body, absent)
             except ValueError:
                 pass
         return response
+
+
+def busy(statuses: list[int]) -> bool:
+    """Whether the attempts of one request say the server is busy: a 429, or a 503 that a later attempt got
+    past (SQLite's "database is locked"). A 503 that every attempt gets is that request's own answer (Prefect
+    3.8.8 answers some reads of v2 concurrency limits 503 on every attempt, one at a time too): a finding,
+    not a sign of load."""
+    return 429 in statuses or (503 in statuses[:-1] and statuses[-1] != 503)

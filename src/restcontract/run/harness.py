@@ -67,7 +67,7 @@ class Harness:
         self._schemathesis_schema = None
         self._database = None
         # conformance cases are sent while the next one is generated, read-only ones several at once
-        self.pipeline = Pipeline(options.concurrent_sends, self._retried, self._note_once)
+        self.pipeline = Pipeline(options.concurrent_sends, self._note_once)
         self.case_cache = CaseCache.from_option(options.case_cache, config.rootpath)  # cases generated before
         self.baseline = Baseline(None)
         self.has_contract_tests = False  # some collected test is a contract check (reports are written)
@@ -210,10 +210,6 @@ class Harness:
             with self.target.client() as client:
                 self._not_served = not_served(client, self.version.features)
         return self._not_served
-
-    def _retried(self) -> int:
-        """429/503 answers retried so far by this process (the pipeline drops to one request at a time)."""
-        return self._target.retries if self._target is not None else 0
 
     def _note_once(self, note: str) -> None:
         if note not in self.results.notes:

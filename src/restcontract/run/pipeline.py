@@ -22,9 +22,10 @@ before a write case is sent, and before the pipeline thread's own requests that 
 creating a reference object: ``settle``, an httpx request hook of the factories' client), every read in
 flight is answered, so each request meets the server in the state a serial run's would. A case's
 findings are handed back (``deliver``) on the pipeline thread in the order of the cases, never of the
-answers: the same seed gives the same report. Once the server answers 429 or 503 (``transient``: the
-retries counted by every client), the rest of the run sends one request at a time and the report's
-notes say so once (a server that asks to slow down is not sent more at once).
+answers: the same seed gives the same report. Once the server says it is busy (a case answered 429, or
+503 and then not on a retry: ``slow_down``), the rest of the run sends one request at a time and the
+report's notes say so once. A 503 on every attempt is not that: Prefect 3.8.8 answers some reads 503 every
+time, one at a time as well (retried, then a finding, as without concurrency).
 
 The process's first job runs on the test's thread, and only then does the pipeline thread
 start: the first case is where ``requests`` and schemathesis's transport import what they load
@@ -116,11 +117,10 @@ class Senders:
 class Pipeline:
     """The test's cases, prepared in order on one thread, sent beside each other where they only read."""
 
-    def __init__(self, concurrency: int = 1, transient: Callable[[], int] = lambda: 0,
-                 on_drop: Callable[[str], None] = lambda message: None):
+    def __init__(self, concurrency: int = 1, on_drop: Callable[[str], None] = lambda message: None):
         self.enabled = os.environ.get("RESTCONTRACT_PIPELINE", "1") != "0"
         self.concurrency = concurrency  # read-only cases in flight at most (1: one request at a time)
-        self._transient = transient  # () -> 429/503 answers retried so far in this process
+        self._busy: str | None = None  # what said the server is busy (``slow_down``)
         self._on_drop = on_drop  # called once with the note, when concurrency falls to 1
         self._jobs: queue.Queue = queue.Queue(maxsize=DEPTH)
         self._error: BaseException | None = None
@@ -186,15 +186,20 @@ class Pipeline:
         asked to slow down (429/503: the rest of the run drops to 1, said once in the notes)."""
         if self.concurrency <= 1 or threading.current_thread() is not self._thread:
             return False
-        retried = self._transient()
-        if retried:
-            self._on_drop(f"concurrency: the server answered 429/503 ({retried} retried): the rest of the run "
-                          f"sends one request at a time (--contract-concurrency {self.concurrency} -> 1)")
+        if self._busy is not None:
+            self._on_drop(f"concurrency: the server is busy ({self._busy}): the rest of the run sends one "
+                          f"request at a time (--contract-concurrency {self.concurrency} -> 1)")
             self.concurrency = 1
             return False
         if self._senders is None:
             self._senders = Senders(self.concurrency)
         return True
+
+    def slow_down(self, why: str) -> None:
+        """The server said it is busy (a 429, or a 503 a retry got past: ``context.busy``; any thread): from the
+        next case on, one request at a time for the rest of the run."""
+        if self._busy is None:
+            self._busy = why
 
     def _answered(self, future: Future) -> None:
         with self._lock:
