@@ -67,7 +67,7 @@ class Harness:
         self._schemathesis_schema = None
         self._database = None
         # conformance cases are sent while the next one is generated, read-only ones several at once
-        self.pipeline = Pipeline(options.concurrent_sends, self._note_once)
+        self.pipeline = Pipeline(options.concurrent_sends, self._concurrency_dropped)
         self.case_cache = CaseCache.from_option(options.case_cache, config.rootpath)  # cases generated before
         self.baseline = Baseline(None)
         self.has_contract_tests = False  # some collected test is a contract check (reports are written)
@@ -211,9 +211,9 @@ class Harness:
                 self._not_served = not_served(client, self.version.features)
         return self._not_served
 
-    def _note_once(self, note: str) -> None:
-        if note not in self.results.notes:
-            self.results.notes.append(note)
+    def _concurrency_dropped(self, note: str) -> None:
+        """The pipeline went down to one request at a time: the notes say so once, and from which request on."""
+        self.results.notes.append(f"{note}, from request {self.results.requests + 1} of this process on")
 
     def _settle_before_write(self, request: httpx.Request) -> None:
         """The factories' request hook: a request that writes (a reference object made while cases of a

@@ -132,8 +132,8 @@ class Pipeline:
 
     @property
     def peak(self) -> int:
-        """The most cases that were ever on the wire at once (1 when nothing was sent beside another)."""
-        return self._senders.peak if self._senders is not None else min(1, len(self._in_flight))
+        """The most cases that were ever on sender threads at once (0: none was sent on one)."""
+        return self._senders.peak if self._senders is not None else 0
 
     def submit(self, job: Callable, *args) -> None:
         """Run ``job(*args)`` after the jobs already submitted (at once when the pipeline is off)."""
