@@ -1,6 +1,6 @@
 """At the server's pace: of a run's wall time, how much is the server busy answering, restcontract vs the CLI.
 
-    python bench/bench_pace.py [--keep DIR] [--quick] [--runs a,b0,b,a2,b2,d,c]
+    python bench/bench_pace.py [--keep DIR] [--quick] [--runs a,b0,b,a2,b2,b4,b24,d,c]
 
 One embedded Prefect (``EmbeddedServer``, the installed Prefect, SQLite), started once, behind a small
 timing reverse proxy (``TimingProxy``: ``restcontract.testing.proxy.Proxy`` recording when each request
@@ -11,6 +11,9 @@ fuller database):
 (a) ``pytest tests --case-cache none --base-url <proxy>/api``: the whole suite, every case generated;
 (b) the same with ``--case-cache DIR``, twice: the first run generates and stores (a row of its own), the
     second replays the stored cases ("stored cases");
+(b4) (b) with ``--contract-concurrency 4``: the stored cases of read-only operations four at a time (b24: and
+    ``-n 2``). Every other restcontract run is ``--contract-concurrency 1`` (a ``--base-url`` run's default is
+    4 since issue 28's concurrency): each row measures one change;
 (c) the schemathesis CLI on the checked-in document: ``schemathesis run spec/prefect-<v>.json --url
     <proxy>/api -n 10 --seed 1 --phases examples,fuzzing --exclude-path-regex ^/admin -w 1
     --continue-on-failure``; it runs last: it removes nothing it made, and a self-triggering automation
@@ -86,8 +89,10 @@ def pace(intervals: list[tuple[float, float]], began: float, ended: float) -> di
 
 
 def suite(proxy_api: str, work: Path, name: str, *extra: str) -> list[str]:
+    """A whole-suite run through the proxy; one request at a time unless ``extra`` says otherwise (the last
+    ``--contract-concurrency`` given wins)."""
     return [PY, "-m", "pytest", "tests", "--base-url", proxy_api, "--contract-report", str(work / f"{name}.json"),
-            "-p", "no:cacheprovider", "-q", "--no-header", *extra]
+            "-p", "no:cacheprovider", "-q", "--no-header", "--contract-concurrency", "1", *extra]
 
 
 def runs(proxy_api: str, work: Path, quick: bool, keys: set[str]) -> list[tuple[str, str, list[str], dict, Path]]:
@@ -111,6 +116,11 @@ def runs(proxy_api: str, work: Path, quick: bool, keys: set[str]) -> list[tuple[
          suite(proxy_api, work, "a2", "--case-cache", "none", "-n", "2", *narrow), {}, ROOT),
         ("b2", "(b2) = (b) with -n 2: two workers, one server",
          suite(proxy_api, work, "b2", "--case-cache", cases, "-n", "2", *narrow), {}, ROOT),
+        ("b4", "(b4) = (b) with --contract-concurrency 4",
+         suite(proxy_api, work, "b4", "--case-cache", cases, "--contract-concurrency", "4", *narrow), {}, ROOT),
+        ("b24", "(b24) = (b) with -n 2 and --contract-concurrency 4",
+         suite(proxy_api, work, "b24", "--case-cache", cases, "-n", "2", "--contract-concurrency", "4", *narrow), {},
+         ROOT),
         ("d", "(d) = (a) under cProfile",
          suite(proxy_api, work, "d", "--case-cache", "none", "-p", "bench_pace", *narrow), plugin, ROOT),
         # last: the CLI removes nothing it made, and among it can be an automation that triggers itself on its own
@@ -293,7 +303,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", help="keep logs, reports and the profile here (default: a temporary directory)")
     parser.add_argument("--quick", action="store_true", help=f"one operation only ({' '.join(QUICK_OPERATION)})")
-    parser.add_argument("--runs", default="a,b0,b,a2,b2,d,c", help="which runs, in their fixed order (default: all)")
+    parser.add_argument("--runs", default="a,b0,b,a2,b2,b4,b24,d,c",
+                        help="which runs, in their fixed order (default: all)")
     args = parser.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-pace-")).resolve()
     work.mkdir(parents=True, exist_ok=True)

@@ -329,19 +329,26 @@ def oracle_message(ctx: ContractContext, rule: str, case, response, failure: Fai
 @family("conformance", "schema conformance of every operation, invalid data rejected and valid data accepted "
         "(schemathesis examples, bounded coverage, fuzzing)", scope="case")
 def run_case(ctx: ContractContext, case) -> None:
-    """Send one generated case, record the answer, and report every broken check as a finding."""
+    """Prepare one generated case (filled with real objects and judged as sent, on the pipeline's thread in
+    generation order), then send it and report every broken check as a finding (``judge``: beside other
+    cases when the operation only reads, ``--contract-concurrency``; findings in case order either way)."""
     generated = containers(case)
     ctx.fill(case)  # every other case names real objects (restcontract.cases.positive)
     ctx.apply_overrides(case)
     meta = case.meta  # schemathesis re-validates what the rewrite changed: its verdict on what is sent
     mode = meta.generation.mode if meta is not None else None
     violation = violation_of(case, generated)
+    ctx.send_case(lambda: judge(ctx, case, mode, violation))
+
+
+def judge(ctx: ContractContext, case, mode, violation: str | None) -> list[Finding]:
+    """Send a prepared case, record the answer, and return the findings of every broken check (may run on a
+    sender thread: it touches only the case, the thread-safe run state and the target)."""
     response = ctx.call_case(case)
     try:
         case.validate_response(response, checks=CHECKS + oracles(ctx, response, mode, violation))
     except FailureGroup as group:
-        for finding in to_findings(ctx, case, response, group, violation):
-            ctx.report(finding)
+        return to_findings(ctx, case, response, group, violation)
     except Failure as failure:
-        for finding in to_findings(ctx, case, response, FailureGroup([failure]), violation):
-            ctx.report(finding)
+        return to_findings(ctx, case, response, FailureGroup([failure]), violation)
+    return []

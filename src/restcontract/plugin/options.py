@@ -15,7 +15,15 @@ import os
 import pytest
 
 from restcontract.run import config as configfile
-from restcontract.run.options import Options, auth_string, header, positive_int, positive_seconds
+from restcontract.run.options import (
+    EMBEDDED_CONCURRENCY,
+    LIVE_CONCURRENCY,
+    Options,
+    auth_string,
+    header,
+    positive_int,
+    positive_seconds,
+)
 
 OPTIONS_KEY = pytest.StashKey[Options]()
 ALIASES_KEY = pytest.StashKey[tuple]()  # (old names registered, old names another plugin had taken)
@@ -63,6 +71,11 @@ TABLE: dict[str, tuple[bool, dict]] = {
                           "'none' to generate every run)"}),
     "embedded-db": (True, {"choices": ("sqlite", "postgresql"), "default": "sqlite",
                            "help": "database of the embedded server (default sqlite)"}),
+    "concurrency": (False, {"type": positive_int, "default": None, "metavar": "N", "help": "fuzzed cases of "
+                            "read-only operations (GET, POST .../filter|count|...) on the wire at once; writes stay "
+                            "serial and in order; drops to 1 once the server answers 429/503 (default: "
+                            f"{LIVE_CONCURRENCY} with --base-url, {EMBEDDED_CONCURRENCY} on the embedded server "
+                            "or with --contract-max-response-time)"}),
 }
 
 

@@ -3,11 +3,14 @@
 It knows the test's operation and check family, gives the check a recording httpx client, the
 object factories, the ledger and the run state, collects the check's findings (``report``),
 and sends schemathesis cases (``call_case``) with the same retries and recording as every
-other call. ``submit`` runs a check on the harness's pipeline (``restcontract.run.pipeline``).
+other call. ``submit`` runs a check on the harness's pipeline (``restcontract.run.pipeline``), and
+``send_case`` sends a prepared case there, beside others when the operation only reads (``--contract-concurrency``).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,6 +21,7 @@ from restcontract.objects.graph import Graph
 from restcontract.objects.ledger import Ledger
 from restcontract.objects.pool import Pool
 from restcontract.run.options import Options
+from restcontract.run.pipeline import reads_only
 from restcontract.run.results import RunState
 from restcontract.server.records import REQUEST_ID_HEADER
 from restcontract.server.target import Target, send_authorized
@@ -39,6 +43,7 @@ class ContractContext:
         self.findings: list[Finding] = []
         self.exchanges: list = []  # every answer ``client`` got in this test, in order (sequence reproductions)
         self._client = None
+        self._client_lock = threading.Lock()  # sender threads may ask for it at once (``send_case``)
 
     @property
     def target(self) -> Target:
@@ -80,9 +85,10 @@ class ContractContext:
 
     @property
     def client(self):
-        if self._client is None:
-            self._client = self.target.client(self._record)
-        return self._client
+        with self._client_lock:
+            if self._client is None:
+                self._client = self.target.client(self._record)
+            return self._client
 
     def _record(self, response) -> None:
         self.exchanges.append(response)
@@ -100,6 +106,17 @@ class ContractContext:
         """Run ``check(self, *args)`` on the harness's pipeline: after the cases submitted before it,
         while the test goes on (``restcontract.run.pipeline``). The test is judged once all have run."""
         self.harness.pipeline.submit(check, self, *args)
+
+    def send_case(self, work: Callable[[], list[Finding]]) -> None:
+        """Send a case this test prepared (filled, in generation order): ``work()`` sends it and returns its
+        findings. When the operation only reads (``pipeline.reads_only``) and the run's concurrency allows,
+        ``work`` runs on a sender thread beside other reads; the findings are reported in the order of the
+        cases either way (``Pipeline.send``), so the report does not depend on which answer came first."""
+        self.harness.pipeline.send(work, self._report_all, concurrent=reads_only(self.operation))
+
+    def _report_all(self, findings: list[Finding]) -> None:
+        for finding in findings:
+            self.report(finding)
 
     def scrub(self, text: str) -> str:
         return scrub(text, self.target.secrets)
@@ -124,14 +141,18 @@ class ContractContext:
         if self.spec.prefix and base_url.endswith(self.spec.prefix):
             base_url = base_url[: -len(self.spec.prefix)]
 
+        statuses: list[int] = []  # of every attempt (busy: below)
+
         def attempt(extra: dict[str, str]):  # credentials and CSRF headers are added here, never stored
             headers = dict(self.target.headers, **extra, **{REQUEST_ID_HEADER: uuid.uuid4().hex})
             try:
-                return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
+                response = case.call(base_url=base_url, headers=headers, timeout=self.target.timeout)
             except requests.TooManyRedirects:
                 # a redirect loop (2.x: a tag of "\n" redirects to itself): its first answer is the finding
-                return case.call(base_url=base_url, headers=headers, timeout=self.target.timeout,
-                                 allow_redirects=False)
+                response = case.call(base_url=base_url, headers=headers, timeout=self.target.timeout,
+                                     allow_redirects=False)
+            statuses.append(response.status_code)
+            return response
 
         # a create the server answers with 200 even when it creates: was the key free before? (tables.versions)
         absent = self.ledger is not None and self.ledger.key_absent(self.client, self.operation, case.body)
@@ -140,9 +161,19 @@ class ContractContext:
         response = send_authorized(self.target, case.method, f"{case.method} {case.formatted_path}", attempt,
                                    errors=(requests.ConnectionError, requests.Timeout), timeouts=requests.Timeout)
         self.results.record_status(self.operation, response.status_code)
+        if busy(statuses):
+            self.harness.pipeline.slow_down(f"{self.operation} answered {' then '.join(map(str, statuses))}")
         if self.ledger is not None and self.ledger.delete_route_for(self.operation) and response.status_code < 300:
             try:
                 self.ledger.answered(self.operation, response.status_code, response.json(), case.body, absent)
             except ValueError:
                 pass
         return response
+
+
+def busy(statuses: list[int]) -> bool:
+    """Whether the attempts of one request say the server is busy: a 429, or a 503 that a later attempt got
+    past (SQLite's "database is locked"). A 503 that every attempt gets is that request's own answer (Prefect
+    3.8.8 answers some reads of v2 concurrency limits 503 on every attempt, one at a time too): a finding,
+    not a sign of load."""
+    return 429 in statuses or (503 in statuses[:-1] and statuses[-1] != 503)

@@ -29,7 +29,7 @@ from restcontract.objects.graph import Graph
 from restcontract.objects.journal import Journal
 from restcontract.objects.ledger import Ledger
 from restcontract.run.options import Options
-from restcontract.run.pipeline import Pipeline
+from restcontract.run.pipeline import Pipeline, reads_only
 from restcontract.run.results import RunState
 from restcontract.server.auth import credentials
 from restcontract.server.target import Target, check_reachable
@@ -66,7 +66,8 @@ class Harness:
         self._not_served: dict[str, str] | None = None  # operation -> why the server does not serve it
         self._schemathesis_schema = None
         self._database = None
-        self.pipeline = Pipeline()  # conformance cases are sent while the next one is generated
+        # conformance cases are sent while the next one is generated, read-only ones several at once
+        self.pipeline = Pipeline(options.concurrent_sends, self._concurrency_dropped)
         self.case_cache = CaseCache.from_option(options.case_cache, config.rootpath)  # cases generated before
         self.baseline = Baseline(None)
         self.has_contract_tests = False  # some collected test is a contract check (reports are written)
@@ -210,11 +211,23 @@ class Harness:
                 self._not_served = not_served(client, self.version.features)
         return self._not_served
 
+    def _concurrency_dropped(self, note: str) -> None:
+        """The pipeline went down to one request at a time: the notes say so once, and from which request on."""
+        self.results.notes.append(f"{note}, from request {self.results.requests + 1} of this process on")
+
+    def _settle_before_write(self, request: httpx.Request) -> None:
+        """The factories' request hook: a request that writes (a reference object made while cases of a
+        read-only operation are on the wire) waits until they are answered, as in a serial run."""
+        if not reads_only(f"{request.method} {request.url.path}"):
+            self.pipeline.settle()
+
     @property
     def objects(self) -> Objects:
         """The object factories, shared by every test of this process (dependencies are reused)."""
         if self._objects is None:
-            self._objects = Objects(self.target.client(self.record_response), self.spec, version=self.version)
+            client = self.target.client(self.record_response)
+            client.event_hooks = {**client.event_hooks, "request": [self._settle_before_write]}
+            self._objects = Objects(client, self.spec, version=self.version)
             if self.ledger is not None:
                 self.ledger.run_prefix = self._objects.prefix  # names with it are this run's (upserts answering 200)
         return self._objects

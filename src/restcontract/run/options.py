@@ -52,6 +52,24 @@ def auth_string(value: str) -> str:
     return value
 
 
+# --contract-concurrency's default against a --base-url server. A live server is another machine (or at least
+# another process with cores of its own): while one answer is being checked here, it can work on the next
+# reads. 4 keeps a server that serves one team's UI busy, not flooded: it is what a page of Prefect's UI
+# sends at once, far under uvicorn's and a proxy's connection limits, and the run drops to 1 by itself the
+# moment the server answers 429 or 503 (run.pipeline). Measured: docs/performance.md, "Concurrency".
+LIVE_CONCURRENCY = 4
+# On the embedded server there is nothing to gain and findings to risk: the server is one uvicorn process
+# on this machine's cores, which the run's own xdist workers (one per core, each with its server) already
+# keep busy; requests sent at once queue in its one event loop and only add SQLite's "database is locked".
+EMBEDDED_CONCURRENCY = 1
+
+
+def default_concurrency(live: bool) -> int:
+    """``--contract-concurrency``'s default: ``LIVE_CONCURRENCY`` on a ``--base-url`` server, else
+    ``EMBEDDED_CONCURRENCY``."""
+    return LIVE_CONCURRENCY if live else EMBEDDED_CONCURRENCY
+
+
 @dataclass(frozen=True)
 class Options:
     """What the command line and the config file asked of this run (secrets are not in ``repr``)."""
@@ -78,6 +96,7 @@ class Options:
     max_response_time: float | None = None
     case_cache: str = "auto"
     embedded_db: str = "sqlite"
+    concurrency: int | None = None  # read-only cases in flight at once; None: ``default_concurrency``
     base_url: str | None = None  # pytest-base-url's --base-url (None: the embedded server)
     file: FileConfig = field(default_factory=FileConfig, compare=False)  # the config file's per-operation overrides
 
@@ -99,6 +118,15 @@ class Options:
     def is_live(self) -> bool:
         """A server given with ``--base-url`` (not the embedded one)."""
         return bool(self.base_url)
+
+    @property
+    def concurrent_sends(self) -> int:
+        """How many read-only cases may be on the wire at once: ``--contract-concurrency``, else 1 when
+        ``--contract-max-response-time`` times the answers (an answer queued behind three others is slower for
+        a reason of the harness's making), else ``default_concurrency``."""
+        if self.concurrency:
+            return self.concurrency
+        return 1 if self.max_response_time else default_concurrency(self.is_live)
 
     @property
     def writes_reports(self) -> bool:

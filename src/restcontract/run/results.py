@@ -6,6 +6,7 @@ merges them (``RunState.merge``) before writing any report.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
@@ -58,10 +59,13 @@ class RunState:
     requests: int = 0
     notes: list[str] = field(default_factory=list)  # run-level messages (target died, destructive ops excluded)
     extra: dict = field(default_factory=dict)  # per-family summaries (graceful create classes, ...)
+    # answers are counted from the sender threads too (``run.pipeline``, --contract-concurrency)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def record_status(self, operation: str, status: int) -> None:
-        self.statuses[operation][str(status)] += 1
-        self.requests += 1
+        with self._lock:
+            self.statuses[operation][str(status)] += 1
+            self.requests += 1
 
     def record_check(self, operation: str, check: str, result: Result, reason: str = "") -> None:
         self.checks[operation][check] = worse(self.checks[operation].get(check), result)
