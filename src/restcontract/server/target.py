@@ -11,11 +11,13 @@ the one request before anything else.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -45,6 +47,14 @@ BACKOFF = (0.1, 0.4)
 ALIVE_PROBES = (0.0, 0.3, 1.0)
 
 
+@cache
+def ssl_context() -> ssl.SSLContext:
+    """The one SSL context of this process's clients: what httpx builds for ``verify=True`` (certifi's CAs, or
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when set), built once. httpx builds one per client by default, ~55 ms of
+    CPU each, and a run makes a client per test (``run.context``): seconds of a whole-suite run."""
+    return httpx.create_ssl_context()
+
+
 @dataclass
 class Target:
     base_url: str  # the API root, no trailing slash: http://127.0.0.1:4200/api
@@ -66,7 +76,7 @@ class Target:
         """``GET /csrf-token?client=...``: sent like every request (retries), recorded nowhere."""
         def attempt() -> httpx.Response:
             return httpx.get(self.base_url + "/csrf-token", params={"client": client_id}, headers=self.headers,
-                             timeout=self.timeout)
+                             timeout=self.timeout, verify=ssl_context())
 
         return send_with_retries(self, "GET /csrf-token", attempt, errors=httpx.TransportError,
                                  timeouts=httpx.TimeoutException)
@@ -85,7 +95,8 @@ class Target:
         for pause in ALIVE_PROBES:
             time.sleep(pause)
             try:
-                httpx.get(self.base_url + "/health", headers=self.headers, timeout=min(5.0, max(self.timeout, 1.0)))
+                httpx.get(self.base_url + "/health", headers=self.headers, timeout=min(5.0, max(self.timeout, 1.0)),
+                          verify=ssl_context())
                 return True
             except httpx.HTTPError:
                 continue
@@ -113,7 +124,7 @@ def check_reachable(base_url: str, headers: dict[str, str], timeout: float, api_
     response = None
     for number in range(RETRIES):
         try:
-            response = httpx.get(url + "/version", headers=headers, timeout=timeout)
+            response = httpx.get(url + "/version", headers=headers, timeout=timeout, verify=ssl_context())
         except httpx.TimeoutException as exc:
             raise TargetError(f"cannot reach {url}: {describe_http_error(exc)}") from None
         except httpx.HTTPError as exc:
@@ -131,7 +142,7 @@ def check_reachable(base_url: str, headers: dict[str, str], timeout: float, api_
         return str(response.json())
     if not url.endswith("/api"):
         try:
-            probe = httpx.get(url + "/api/health", headers=headers, timeout=timeout)
+            probe = httpx.get(url + "/api/health", headers=headers, timeout=timeout, verify=ssl_context())
             if probe.status_code == 200 and "json" in probe.headers.get("content-type", ""):
                 raise TargetError(f"{url} is not the API root: did you mean {option} {url}/api ?")
         except httpx.HTTPError:
@@ -147,7 +158,8 @@ class ContractClient(httpx.Client):
     """httpx client for the checks: request ids, auth headers, 429/503 retries, death detection."""
 
     def __init__(self, target: Target, on_response: Callable[[httpx.Response], None] | None):
-        super().__init__(base_url=target.base_url, headers=target.headers, timeout=target.timeout)
+        super().__init__(base_url=target.base_url, headers=target.headers, timeout=target.timeout,
+                         verify=ssl_context())
         self.target = target
         self.on_response = on_response
 
