@@ -356,6 +356,48 @@ def broken_sequences(shared_run):
                       faults=[*fault_sets("methods"), *fault_sets("leakage"), *fault_sets("hierarchy")])
 
 
+@dataclass
+class LiveRun:
+    """``seeded_live_run``: the run, the seeded objects (label -> GET route) read before and after it, and every
+    collection counted (``census``) before and after it."""
+    run: SuiteRun
+    routes: dict[str, str]
+    before: dict
+    after: dict
+    census_before: dict
+    census_after: dict
+
+
+@costly
+def seeded_live_run(prefect_server, tmp_path_factory):
+    """One child run, two proofs on the self-test server playing a live target (``--base-url``):
+    ``test_live_safety`` (objects seeded with httpx survive the conformance family on every operation that
+    can change something, ``writes``) and ``test_nothing_left_behind`` (every family on the operations that
+    create objects, ``CREATING``, leaves every collection's count as it was). The run is both runs at once:
+    the suite on ``writes``, every family but conformance deselected on the writes that do not create; three
+    cases each. The seeded objects are read, and the collections counted, before and after it."""
+    import uuid
+
+    import httpx
+
+    from census import census
+    from restcontract.checks.registry import FAMILIES
+    from test_live_safety import seed, snapshot, writes
+    from test_nothing_left_behind import CREATING, SPEC
+
+    selection = writes(SPEC)
+    assert set(CREATING) <= set(selection), set(CREATING) - set(selection)
+    others = [f"tests/test_contracts.py::test_{name}[{op}]" for name in FAMILIES if name != "conformance"
+              for op in selection if op not in CREATING]  # a prefix that names no test deselects nothing
+    with httpx.Client(base_url=prefect_server.base_url, timeout=30) as client:
+        routes = seed(client, uuid.uuid4().hex[:6])
+        before, census_before = snapshot(client, routes), census(client, SPEC)
+        run = run_pytest(["tests", "--base-url", prefect_server.base_url, "--baseline", "none", "--max-examples", "3",
+                          *_pairs("--operation", selection), *_pairs("--deselect", others)],
+                         tmp_path_factory.mktemp("live"))
+        return LiveRun(run, routes, before, snapshot(client, routes), census_before, census(client, SPEC))
+
+
 @pytest.fixture
 def run_suite(prefect_server, tmp_path):
     """Run ``tests/`` (or the given test files) against the self-test server; no baseline."""
