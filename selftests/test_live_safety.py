@@ -3,7 +3,8 @@
 The self-test server plays a live server (``--base-url``). Objects are seeded directly with
 httpx (not through the harness, and not named ``rc-...``), read back, the conformance suite runs
 on every operation that can change something (``writes``), and every seeded object must still be
-there and unchanged.
+there and unchanged. The run is shared with ``test_nothing_left_behind`` (``conftest.seeded_live_run``): the
+other families run in it too, on the operations that create objects.
 
 Why not every operation: an operation that only reads cannot change a seeded object, so running it
 proves nothing here and cost half the run (89 of 187 operations of Prefect 3.8.8 only read). ``writes`` keeps
