@@ -197,17 +197,17 @@ def module_groups() -> dict[str, str]:
     return {f"selftests/{module.name}": root(f"selftests/{module.name}") for module in modules}
 
 
-# Modules that take long (CPU seconds on a 2-core machine, measured 2026-12-07, their fixtures' child runs and
-# servers included): their work units are handed out first, longest first (a unit: the sum of its modules), so
-# that the two workers end together instead of one of them running a long unit alone at the end. A module not
-# listed counts as its number of tests times 0.2 s. Only the order depends on these numbers, never a result.
+# Modules that take long (CPU seconds on a 2-core machine, measured 2026-12-07 under -n 2, their fixtures' child runs
+# and servers included; a shared @costly fixture counts where it is built first): their work units are handed out
+# first, longest first (a unit: the sum of its modules), so that the two workers end together instead of one of
+# them running a long unit alone at the end. A module not listed counts as its number of tests times 0.2 s. Only
+# the order depends on these numbers, never a result.
 COST = {f"selftests/test_{name}.py": seconds for name, seconds in {
-    "template_db": 80, "live_safety": 55, "nothing_left_behind": 55, "startup": 50, "shipped_cases": 40,
-    "plugins_beside": 40, "network": 38, "drift_gate": 36, "auth": 35, "case_cache": 26, "config": 25,
-    "errors": 22, "parallel": 22, "versions": 20, "orchestration": 20, "baseline": 19, "outcome": 18,
-    "diagnosis": 18, "conformance": 17, "journal": 15, "diff": 15, "hierarchy": 14, "stateful": 13,
-    "ignored_auth": 12, "filtering": 12, "package": 12, "never_green": 11, "compat": 11, "reports": 11,
-    "selection": 11,
+    "live_safety": 90, "template_db": 70, "plugins_beside": 40, "parallel": 38, "shipped_cases": 35, "auth": 32,
+    "network": 32, "drift_gate": 30, "startup": 23, "orchestration": 22, "case_cache": 20, "config": 18,
+    "versions": 16, "baseline": 15, "diagnosis": 15, "package": 14, "outcome": 14, "journal": 13, "conformance": 11,
+    "errors": 10, "compat": 10, "filtering": 9, "nothing_left_behind": 7, "interrupt": 7, "hierarchy": 7,
+    "selection": 7, "stateful": 7, "reports": 6, "diff": 6, "never_green": 5, "ignored_auth": 4,
 }.items()}
 
 
