@@ -21,6 +21,12 @@ from conftest import CHILD_FLAGS, ROOT, SuiteRun
 from restcontract.reporting.model import undeclared
 
 
+def python_path(folder: Path | str) -> str:
+    """``PYTHONPATH`` with ``folder`` in front of this process's own (the checkout's ``src`` when the self-tests run
+    with ``PYTHONPATH=src``: a child that replaced it would import the installed restcontract instead)."""
+    return os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+
+
 def child_env(env: dict | None) -> dict[str, str]:
     out = dict(os.environ)
     for name, value in (env or {}).items():

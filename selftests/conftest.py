@@ -137,13 +137,14 @@ def kill_mid_run(server: EmbeddedServer, args: list[str], timeout: float = 180) 
     child = forkserver.popen([*args, "--base-url", server.base_url, *CHILD_FLAGS], cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and child.poll() is None:
-        try:
-            if len(httpx.post(server.base_url + "/flows/filter", json={}, timeout=5).json()) >= 3:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
+    with httpx.Client(timeout=5) as client:  # one for the poll: each client builds an SSL context (~55 ms of CPU)
+        while time.monotonic() < deadline and child.poll() is None:
+            try:
+                if len(client.post(server.base_url + "/flows/filter", json={}).json()) >= 3:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
     assert child.poll() is None, "the run ended before the server could be killed"
     server.process.kill()
     output, _ = child.communicate(timeout=timeout)
@@ -196,17 +197,17 @@ def module_groups() -> dict[str, str]:
     return {f"selftests/{module.name}": root(f"selftests/{module.name}") for module in modules}
 
 
-# Modules that take long (CPU seconds on a 2-core machine, measured 2026-12-07, their fixtures' child runs and
-# servers included): their work units are handed out first, longest first (a unit: the sum of its modules), so
-# that the two workers end together instead of one of them running a long unit alone at the end. A module not
-# listed counts as its number of tests times 0.2 s. Only the order depends on these numbers, never a result.
+# Modules that take long (CPU seconds on a 2-core machine, measured 2026-12-07 under -n 2, their fixtures' child runs
+# and servers included; a shared @costly fixture counts where it is built first): their work units are handed out
+# first, longest first (a unit: the sum of its modules), so that the two workers end together instead of one of
+# them running a long unit alone at the end. A module not listed counts as its number of tests times 0.2 s. Only
+# the order depends on these numbers, never a result.
 COST = {f"selftests/test_{name}.py": seconds for name, seconds in {
-    "template_db": 80, "live_safety": 55, "nothing_left_behind": 55, "startup": 50, "shipped_cases": 40,
-    "plugins_beside": 40, "network": 38, "drift_gate": 36, "auth": 35, "case_cache": 26, "config": 25,
-    "errors": 22, "parallel": 22, "versions": 20, "orchestration": 20, "baseline": 19, "outcome": 18,
-    "diagnosis": 18, "conformance": 17, "journal": 15, "diff": 15, "hierarchy": 14, "stateful": 13,
-    "ignored_auth": 12, "filtering": 12, "package": 12, "never_green": 11, "compat": 11, "reports": 11,
-    "selection": 11,
+    "live_safety": 90, "template_db": 70, "plugins_beside": 40, "parallel": 38, "shipped_cases": 35, "auth": 32,
+    "network": 32, "drift_gate": 30, "startup": 23, "orchestration": 22, "case_cache": 20, "config": 18,
+    "versions": 16, "baseline": 15, "diagnosis": 15, "package": 14, "outcome": 14, "journal": 13, "conformance": 11,
+    "errors": 10, "compat": 10, "filtering": 9, "nothing_left_behind": 7, "interrupt": 7, "hierarchy": 7,
+    "selection": 7, "stateful": 7, "reports": 6, "diff": 6, "never_green": 5, "ignored_auth": 4,
 }.items()}
 
 
@@ -354,6 +355,48 @@ def unbroken_sequences(shared_run):
 def broken_sequences(shared_run):
     return shared_run([*SEQUENCE_TESTS, *_pairs("--operation", SEQUENCE_OPERATIONS)],
                       faults=[*fault_sets("methods"), *fault_sets("leakage"), *fault_sets("hierarchy")])
+
+
+@dataclass
+class LiveRun:
+    """``seeded_live_run``: the run, the seeded objects (label -> GET route) read before and after it, and every
+    collection counted (``census``) before and after it."""
+    run: SuiteRun
+    routes: dict[str, str]
+    before: dict
+    after: dict
+    census_before: dict
+    census_after: dict
+
+
+@costly
+def seeded_live_run(prefect_server, tmp_path_factory):
+    """One child run, two proofs on the self-test server playing a live target (``--base-url``):
+    ``test_live_safety`` (objects seeded with httpx survive the conformance family on every operation that
+    can change something, ``writes``) and ``test_nothing_left_behind`` (every family on the operations that
+    create objects, ``CREATING``, leaves every collection's count as it was). The run is both runs at once:
+    the suite on ``writes``, every family but conformance deselected on the writes that do not create; three
+    cases each. The seeded objects are read, and the collections counted, before and after it."""
+    import uuid
+
+    import httpx
+
+    from census import census
+    from restcontract.checks.registry import FAMILIES
+    from test_live_safety import seed, snapshot, writes
+    from test_nothing_left_behind import CREATING, SPEC
+
+    selection = writes(SPEC)
+    assert set(CREATING) <= set(selection), set(CREATING) - set(selection)
+    others = [f"tests/test_contracts.py::test_{name}[{op}]" for name in FAMILIES if name != "conformance"
+              for op in selection if op not in CREATING]  # a prefix that names no test deselects nothing
+    with httpx.Client(base_url=prefect_server.base_url, timeout=30) as client:
+        routes = seed(client, uuid.uuid4().hex[:6])
+        before, census_before = snapshot(client, routes), census(client, SPEC)
+        run = run_pytest(["tests", "--base-url", prefect_server.base_url, "--baseline", "none", "--max-examples", "3",
+                          *_pairs("--operation", selection), *_pairs("--deselect", others)],
+                         tmp_path_factory.mktemp("live"))
+        return LiveRun(run, routes, before, snapshot(client, routes), census_before, census(client, SPEC))
 
 
 @pytest.fixture

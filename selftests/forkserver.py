@@ -19,7 +19,7 @@ instant ``kill()`` returns starts it with ``fork=False``).
 Started the ordinary way instead (``popen`` decides): a command that is not ``python -m pytest``; a child
 whose environment differs from the server's in anything but the variables read when a run starts rather
 than at import (``RUNTIME``: ``PREFECT_API_KEY`` is an option's default at import, so a child with it
-changed is started fresh) and ``PYTHONPATH`` where the server has none (its folders go where the
+changed is started fresh) and a ``PYTHONPATH`` that adds folders to the server's (``extends``: they go where the
 interpreter puts them, after ``sys.path[0]``: plugins no child of the server imported before); every
 child when ``RESTCONTRACT_SELFTEST_FORK=0``.
 """
@@ -43,7 +43,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # Variables a child may set or change and still be forked: read by the run (the plugin's options, the
 # journal's directory, the positive share, the base URL plugin's default), never while importing.
 RUNTIME = {"PYTEST_CURRENT_TEST", "PREFECT_API_URL", "PYTEST_BASE_URL", "RESTCONTRACT_STATE_DIR",
-           "RESTCONTRACT_POSITIVE_SHARE", "PYTEST_ADDOPTS"}
+           "RESTCONTRACT_POSITIVE_SHARE", "PYTEST_ADDOPTS",
+           # xdist's worker variables (set by xdist on a worker after its imports; a child run of
+           # test_startup goes without them) and what self-test plugins loaded by the child read
+           "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID", "PYTEST_XDIST_WORKER_COUNT", "STARTUP_RECORD",
+           "SHIPPED_PROBE_OUT"}
 ENABLED = os.environ.get("RESTCONTRACT_SELFTEST_FORK", "1") != "0"
 
 STUB = r"""
@@ -121,15 +125,18 @@ def child(request: dict, fds: list[int]) -> None:
         for signum in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(signum, signal.SIG_DFL)
         os.chdir(request["cwd"])
-        own_path = os.environ.get("PYTHONPATH")
+        own, wanted = path_entries(os.environ.get("PYTHONPATH")), path_entries(request["env"].get("PYTHONPATH"))
         os.environ.clear()
         os.environ.update(request["env"])
         sys.path[0] = os.getcwd()
-        if not own_path and request["env"].get("PYTHONPATH"):  # as the interpreter: after sys.path[0]
-            sys.path[1:1] = [entry for entry in request["env"]["PYTHONPATH"].split(os.pathsep) if entry]
+        if wanted != own:  # as the interpreter: the PYTHONPATH folders right after sys.path[0]
+            sys.path[1:1 + len(own)] = list(dict.fromkeys(wanted))
             import importlib
 
             importlib.invalidate_caches()
+        xdist_plugin = sys.modules.get("xdist.plugin")
+        if xdist_plugin is not None:  # the sys.path xdist hands its local workers: frozen at its import, as here
+            xdist_plugin._sys_path = list(sys.path)
         sys.argv = ["pytest", *request["args"]]
         import runpy
 
@@ -157,6 +164,23 @@ def child(request: dict, fds: list[int]) -> None:
                 signal.signal(-status, signal.SIG_DFL)
                 os.kill(os.getpid(), -status)
             os._exit(status)
+
+
+def path_entries(value: str | None) -> list[str]:
+    return [entry for entry in (value or "").split(os.pathsep) if entry]
+
+
+def extends(own: str | None, wanted: str | None) -> bool:
+    """Whether a child with ``PYTHONPATH=wanted`` can be forked from a server started with ``own``: ``wanted``
+    holds every folder of ``own`` in the same order, and only absolute folders (the interpreter put ``own``'s
+    right after ``sys.path[0]``, where the child puts ``wanted``'s; nothing imported is un-imported)."""
+    mine, theirs = path_entries(own), path_entries(wanted)
+    if not mine:
+        return True
+    if not all(os.path.isabs(entry) for entry in (*mine, *theirs)):
+        return False
+    rest = iter(theirs)
+    return all(entry in rest for entry in mine)  # a subsequence, in order
 
 
 def exit_code(code: object) -> int:
@@ -246,7 +270,7 @@ class Server:
 
     def usable_for(self, env: dict[str, str]) -> bool:
         differ = {k for k in env.keys() | self.env.keys() if env.get(k) != self.env.get(k)}
-        allowed = RUNTIME | ({"PYTHONPATH"} if not self.env.get("PYTHONPATH") else set())
+        allowed = RUNTIME | ({"PYTHONPATH"} if extends(self.env.get("PYTHONPATH"), env.get("PYTHONPATH")) else set())
         return self.ready and self.process.poll() is None and differ <= allowed
 
     def stop(self) -> None:

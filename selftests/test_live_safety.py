@@ -3,7 +3,8 @@
 The self-test server plays a live server (``--base-url``). Objects are seeded directly with
 httpx (not through the harness, and not named ``rc-...``), read back, the conformance suite runs
 on every operation that can change something (``writes``), and every seeded object must still be
-there and unchanged.
+there and unchanged. The run is shared with ``test_nothing_left_behind`` (``conftest.seeded_live_run``): the
+other families run in it too, on the operations that create objects.
 
 Why not every operation: an operation that only reads cannot change a seeded object, so running it
 proves nothing here and cost half the run (89 of 187 operations of Prefect 3.8.8 only read). ``writes`` keeps
@@ -30,7 +31,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from conftest import CHILD_FLAGS, ROOT, default_sigint, run_pytest
+from conftest import CHILD_FLAGS, ROOT, default_sigint
 from restcontract.spec.document import default_spec_path, load_spec
 from restcontract.spec.routes import QUERY_ACTIONS, READ_ONLY_ACTIONS, last_action
 from restcontract.tables.safety import DESTRUCTIVE
@@ -164,21 +165,17 @@ def test_the_selection_holds_every_destructive_and_writing_operation():
     assert missing_from(set(selection) - {"DELETE /variables/{id}"}, spec) == {"DELETE /variables/{id}"}
 
 
-def test_seeded_objects_survive_the_whole_suite(prefect_server, tmp_path):
+def test_seeded_objects_survive_the_whole_suite(seeded_live_run):
+    """``seeded_live_run``: about 50 objects seeded with httpx, then the conformance family on every operation
+    of ``writes`` (and the other families on the creating ones, ``test_nothing_left_behind``'s half)."""
     spec = load_spec(default_spec_path(ROOT / "spec"))
     selection = writes(spec)
     assert missing_from(selection, spec) == set(), "a destructive or writing operation is not in the selection"
-    with httpx.Client(base_url=prefect_server.base_url, timeout=30) as client:
-        routes = seed(client, uuid.uuid4().hex[:6])
-        assert len(routes) >= 50
-        before = snapshot(client, routes)
-        assert all(isinstance(v, dict) for v in before.values()), before
-
-        run = run_pytest(["tests/test_contracts.py::test_conformance", "--base-url", prefect_server.base_url,
-                          "--baseline", "none", "--max-examples", "3",
-                          *[arg for op in selection for arg in ("--operation", op)]], tmp_path)
-        assert run.report, run.output[-3000:]
-        after = snapshot(client, routes)
+    live = seeded_live_run
+    routes, before, after, run = live.routes, live.before, live.after, live.run
+    assert len(routes) >= 50
+    assert all(isinstance(v, dict) for v in before.values()), before
+    assert run.report, run.output[-3000:]
 
     changed = {label: (before[label], after[label]) for label in routes if before[label] != after[label]}
     assert not changed, f"{len(changed)} seeded objects changed or vanished: {changed}"
@@ -190,7 +187,8 @@ def test_seeded_objects_survive_the_whole_suite(prefect_server, tmp_path):
     for op in destructive:
         assert op in report["excluded"] and "destructive on a live target" in report["excluded"][op]
         assert report["operations"][op]["statuses"] == {}, f"{op} was called: {report['operations'][op]['statuses']}"
-        assert report["operations"][op]["checks"] == {"conformance": "excluded"}
+        checks = report["operations"][op]["checks"]  # conformance, and the families deselected in the shared run
+        assert checks["conformance"] == "excluded" and set(checks.values()) == {"excluded"}, checks
     # Every other operation of the selection was tested (not excluded, not left out).
     untested = [op for op in selection if op not in destructive
                 and report["operations"][op]["checks"].get("conformance") in (None, "excluded")]

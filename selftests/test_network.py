@@ -127,8 +127,9 @@ def test_an_outage_ends_the_run_with_the_results_so_far(prefect_server, tmp_path
     before = flow_ids(prefect_server.base_url)
     with Proxy(prefect_server.base_url.removesuffix("/api"), faults=Faults(outage_after=40)) as proxy:
         run = run_through(proxy.url_of(prefect_server.base_url), tmp_path, "--contract-html", str(html))
-    for flow in flow_ids(prefect_server.base_url) - before:  # the run could not clean up behind the outage
-        httpx.delete(f"{prefect_server.base_url}/flows/{flow}")
+    with httpx.Client(base_url=prefect_server.base_url) as client:  # the run could not clean up behind the outage
+        for flow in flow_ids(prefect_server.base_url) - before:
+            client.delete(f"/flows/{flow}")
     assert run.returncode == INTERRUPTED, run.output[-3000:]
     assert "Traceback" not in run.output, run.output[-3000:]
     assert_one_clear_line(run, "stopped answering", "mid-run; the reports hold the results so far")

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from children import Child
+from children import Child, python_path
 from restcontract.reporting import outcome
 
 CRASH = "def pytest_collection_finish(session):\n    raise RuntimeError('boom in a hook')\n"
@@ -37,7 +37,7 @@ def runs(tmp_path_factory) -> dict:
     (plugins / "no_prefect.py").write_text(NO_PREFECT)
     (plugins / "gate_crash.py").write_text(GATE_CRASH)
     (plugins / "check_crash.py").write_text(CHECK_CRASH)
-    env = {"PYTHONPATH": str(plugins)}
+    env = {"PYTHONPATH": python_path(plugins)}
     out = tmp_path_factory.mktemp("crash")
     started = {
         "crash": (Child([GUIDELINES, "-p", "crash_plugin", "--contract-operation", "GET /health",

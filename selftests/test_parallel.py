@@ -11,6 +11,7 @@ entries, writes the report, and prints the terminal summary once. Request counts
 """
 
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -44,7 +45,8 @@ def runs(prefect_server, tmp_path_factory):
     baseline, reviewed = tmp / "baseline.json", tmp / "reviewed.json"
     base = [*ARGS, "--base-url", prefect_server.base_url]
     # The serial run also records the imports made on the pipeline's thread (test_pipeline_thread_imports_nothing).
-    recorder = {"RECORD_IMPORTS": str(tmp / "imports.txt"), "PYTHONPATH": str(ROOT / "selftests")}
+    recorder = {"RECORD_IMPORTS": str(tmp / "imports.txt"),
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "selftests"), os.environ.get("PYTHONPATH")]))}
     prefect_server.activate(*FAULTS)
     try:
         serial = run_pytest([*base, "--baseline", "none", "-n", "0", "-p", "import_recorder"], tmp, env=recorder)
@@ -154,12 +156,14 @@ def test_pipeline_sends_what_a_case_by_case_run_sends(runs):
 def nodeids() -> list[str]:
     """The whole suite's node ids, as a collection prints them (offline: no server starts)."""
     import subprocess
-    import sys
 
+    import forkserver
     from conftest import ROOT
 
-    listed = subprocess.run([sys.executable, "-m", "pytest", "tests", "--collect-only", "-q", "-p", "no:cacheprovider"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300, check=True).stdout
+    child = forkserver.popen(["tests", "--collect-only", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    listed, errors = child.communicate(timeout=300)
+    assert child.returncode == 0, listed[-2000:] + errors[-2000:]
     return [line for line in listed.splitlines() if "::" in line]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import forkserver
-from children import Child
+from children import Child, python_path
 from conftest import ROOT
 
 PLUGINS = ("pytest-spec", "pytest-randomly", "pytest-timeout", "pytest-cov", "pytest-rerunfailures")
@@ -62,7 +62,7 @@ def runs(tmp_path_factory):
             *[a for op in OPERATIONS for a in ("--contract-operation", op)]]
     alone = Child(args, tmp_path_factory.mktemp("alone"))
     beside = Child([*args, "-p", "randomly", "--timeout", "900", "--reruns", "0"],
-                   tmp_path_factory.mktemp("beside"), {"PYTHONPATH": str(directory)})
+                   tmp_path_factory.mktemp("beside"), {"PYTHONPATH": python_path(directory)})
     return alone.result(900), beside.result(900)
 
 
@@ -73,7 +73,7 @@ def fingerprints(run) -> list[tuple[str, str, str, str]]:
 def test_pytest_starts_beside_them_and_the_taken_names_stay_theirs():
     """pytest-spec's ``--spec`` is a flag of its own: restcontract's is ``--contract-spec`` only; the
     aliases no other plugin took still work (``--seed``)."""
-    env = {**os.environ, "PYTHONPATH": str(plugins_directory())}
+    env = {**os.environ, "PYTHONPATH": python_path(plugins_directory())}
     child = forkserver.popen(["-p", "no:cacheprovider", "--help"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     stdout, stderr = child.communicate(timeout=300)

@@ -17,10 +17,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
+import forkserver
 from conftest import ROOT, run_pytest
 from restcontract.cases import shipped
 from restcontract.cases.fuzzing import schemathesis_schema
@@ -71,9 +71,9 @@ def collections(tmp_path_factory):
     children = {}
     for document in DOCUMENTS:
         out = folder / f"{document.stem}.json"
-        command = [sys.executable, "-m", "pytest", "tests", "-m", "conformance", "--collect-only", "-q",
-                   "-p", "no:cacheprovider", "-p", "shipped_probe", "--contract-spec", str(document)]
-        children[document.name] = (out, subprocess.Popen(command, cwd=ROOT, env=dict(env, SHIPPED_PROBE_OUT=str(out)),
+        args = ["tests", "-m", "conformance", "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "shipped_probe",
+                "--contract-spec", str(document)]
+        children[document.name] = (out, forkserver.popen(args, cwd=ROOT, env=dict(env, SHIPPED_PROBE_OUT=str(out)),
                                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     answers = {}
     for name, (out, child) in children.items():

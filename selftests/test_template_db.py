@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
+from functools import cache
 from importlib.metadata import version
 
 import pytest
@@ -32,8 +33,9 @@ REPLAYED = sorted(v for v, how in EMPTY_DATABASE.items() if how == REPLAY_SCHEMA
 LOCAL = version("prefect") if version("prefect") in REPLAYED else REPLAYED[-1]  # for the in-process tests
 
 
+@cache
 def python_with(prefect_version: str) -> str | None:
-    """An interpreter whose Prefect is ``prefect_version``: this one, or a tox environment's."""
+    """An interpreter whose Prefect is ``prefect_version``: this one, or a tox environment's (asked once)."""
     if version("prefect") == prefect_version:
         return sys.executable
     for python in sorted((ROOT / ".tox").glob("*/bin/python")):

@@ -256,14 +256,16 @@ def register(path: Path, timeout: float = 300.0) -> dict[str, str]:
                               stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + timeout
-        while server.poll() is None and time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"the server registering the blocks did not answer (exit code {server.poll()})")
+        # one client for the whole poll: each httpx.get() builds an SSL context (~55 ms of CPU, a fifth of a poll)
+        with httpx.Client(timeout=2) as client:
+            while server.poll() is None and time.monotonic() < deadline:
+                try:
+                    if client.get(f"http://127.0.0.1:{port}/api/health").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            else:
+                raise RuntimeError(f"the server registering the blocks did not answer (exit code {server.poll()})")
     finally:
         server.terminate()
         server.wait(timeout=30)
