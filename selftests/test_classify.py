@@ -20,8 +20,9 @@ from restcontract.checks.graceful_create import (
     table_disagreement,
 )
 from restcontract.checks.not_found import judge_malformed, judge_missing
-from restcontract.checks.support import differences, is_read_only_post, volatile_fields
+from restcontract.checks.support import differences, volatile_fields
 from restcontract.findings import SERVER_DEFECT, SPEC_GAP
+from restcontract.spec.routes import is_read_only_post
 from restcontract.tables.keys import BROKEN, GRACEFUL, NO_KEY, STRICT, UPSERT, Key
 
 NAME = Key(("name",), GRACEFUL)

@@ -24,8 +24,9 @@ import uuid
 from typing import TYPE_CHECKING
 
 from restcontract.checks.registry import family
-from restcontract.checks.support import NotApplicable, finding, is_read_only_post, valid_body
+from restcontract.checks.support import NotApplicable, finding, valid_body
 from restcontract.findings import SERVER_DEFECT
+from restcontract.spec.routes import is_read_only_post
 from restcontract.tables.public import PUBLIC
 
 if TYPE_CHECKING:

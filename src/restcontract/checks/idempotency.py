@@ -32,7 +32,6 @@ from restcontract.checks.registry import family
 from restcontract.checks.support import (
     NotApplicable,
     differences,
-    is_read_only_post,
     json_of,
     real_parameters,
     schema_value,
@@ -41,7 +40,7 @@ from restcontract.checks.support import (
     volatile_fields,
 )
 from restcontract.findings import SERVER_DEFECT
-from restcontract.spec.routes import expand
+from restcontract.spec.routes import expand, is_read_only_post
 
 if TYPE_CHECKING:
     from restcontract.run.context import ContractContext

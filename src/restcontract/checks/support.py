@@ -33,7 +33,6 @@ from restcontract.errors import ObjectError
 from restcontract.findings import Finding, Kind, curl
 from restcontract.objects.graph import Graph
 from restcontract.server.records import REQUEST_ID_HEADER
-from restcontract.spec.routes import READ_ONLY_SEGMENT
 from restcontract.tables import volatile
 from restcontract.tables.keys import KEYS, Key
 from restcontract.tables.references import REFERENCES
@@ -201,13 +200,6 @@ def volatile_fields(operation: str, after_write: bool = False) -> set[str]:
 
 
 # -- requests naming real objects --------------------------------------------------------------
-def is_read_only_post(operation: str) -> bool:
-    """Whether ``operation`` is a read-only ``POST`` action (``/flows/filter``, ``.../count``)."""
-    method, route = operation.split(" ", 1)
-    literals = [s for s in route.strip("/").split("/") if not s.startswith("{")]
-    return method == "POST" and bool(literals) and READ_ONLY_SEGMENT.match(literals[-1]) is not None
-
-
 def schema_value(ctx: ContractContext, param: dict) -> Any:
     """A value for a parameter no object names: its first enum value, its default, else a unique string."""
     for branch in ctx.spec.branches(param.get("schema", {}), ("anyOf",)):

@@ -64,12 +64,6 @@ LIVE_CONCURRENCY = 4
 EMBEDDED_CONCURRENCY = 1
 
 
-def default_concurrency(live: bool) -> int:
-    """``--contract-concurrency``'s default: ``LIVE_CONCURRENCY`` on a ``--base-url`` server, else
-    ``EMBEDDED_CONCURRENCY``."""
-    return LIVE_CONCURRENCY if live else EMBEDDED_CONCURRENCY
-
-
 @dataclass(frozen=True)
 class Options:
     """What the command line and the config file asked of this run (secrets are not in ``repr``)."""
@@ -96,7 +90,7 @@ class Options:
     max_response_time: float | None = None
     case_cache: str = "auto"
     embedded_db: str = "sqlite"
-    concurrency: int | None = None  # read-only cases in flight at once; None: ``default_concurrency``
+    concurrency: int | None = None  # read-only cases in flight at once; None: ``concurrent_sends`` decides
     base_url: str | None = None  # pytest-base-url's --base-url (None: the embedded server)
     file: FileConfig = field(default_factory=FileConfig, compare=False)  # the config file's per-operation overrides
 
@@ -123,10 +117,13 @@ class Options:
     def concurrent_sends(self) -> int:
         """How many read-only cases may be on the wire at once: ``--contract-concurrency``, else 1 when
         ``--contract-max-response-time`` times the answers (an answer queued behind three others is slower for
-        a reason of the harness's making), else ``default_concurrency``."""
+        a reason of the harness's making), else ``LIVE_CONCURRENCY`` on a ``--base-url`` server and
+        ``EMBEDDED_CONCURRENCY`` on the embedded one."""
         if self.concurrency:
             return self.concurrency
-        return 1 if self.max_response_time else default_concurrency(self.is_live)
+        if self.max_response_time:
+            return 1
+        return LIVE_CONCURRENCY if self.is_live else EMBEDDED_CONCURRENCY
 
     @property
     def writes_reports(self) -> bool:

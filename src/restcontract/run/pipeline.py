@@ -50,7 +50,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 
 from restcontract.run import interrupt
-from restcontract.spec.routes import READ_ONLY_SEGMENT
+from restcontract.spec.routes import is_read_only_post
 
 DEPTH = 2  # cases generated ahead of the one on the wire
 # How long the generating thread may hold the GIL when the sending thread wants it (Python's
@@ -65,11 +65,11 @@ def reads_only(operation: str | None) -> bool:
     ``WRITING_GETS``), or a ``POST`` whose last literal segment is a read-only action (the guidelines'
     ``filter``, ``count``, ``history``, ``paginate`` and Prefect's computed reads, ``READ_ONLY_SEGMENT``;
     not the polling reads ``get_scheduled_flow_runs``, ``work_queue_check``, which record the poll)."""
-    method, _, route = (operation or "").partition(" ")
-    if method == "GET":
+    if operation is None:
+        return False
+    if operation.startswith("GET "):
         return operation not in WRITING_GETS
-    literals = [s for s in route.strip("/").split("/") if s and not s.startswith("{")]
-    return method == "POST" and bool(literals) and READ_ONLY_SEGMENT.match(literals[-1]) is not None
+    return is_read_only_post(operation)
 
 
 class Senders:

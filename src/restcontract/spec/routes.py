@@ -11,7 +11,8 @@ The read-only vocabulary lives here, once, as the families use it:
 - ``READ_ONLY_ACTIONS``: action segments after which the resource graph treats a ``POST`` as a
   read (its path objects may be shared, it creates no child collection): the query actions and
   Prefect's own polling/status reads;
-- ``READ_ONLY_SEGMENT``: the segments the idempotency family holds to the ``GET`` rule: the query
+- ``READ_ONLY_SEGMENT`` (``is_read_only_post``): the segments the idempotency family holds to the ``GET`` rule,
+  the auth family reads without credentials and ``--contract-concurrency`` sends side by side: the query
   actions and Prefect's computed reads (``lateness``, ``next-runs``, ``*-count``...). It leaves out
   the polling reads above on purpose: ``get_scheduled_flow_runs`` and ``work_queue_check`` record
   that a worker polled, so two calls need not answer the same.
@@ -28,6 +29,14 @@ FILTER_ACTIONS = ("filter", "count", "paginate")
 READ_ONLY_ACTIONS = frozenset(QUERY_ACTIONS) | {"work_queue_check", "get_scheduled_flow_runs", "concurrency_status",
                                                 "get_runs"}
 READ_ONLY_SEGMENT = re.compile(r"^(filter|count|history|paginate|lateness|next-runs|counts|count-.+|.+-count)$")
+
+
+def is_read_only_post(operation: str) -> bool:
+    """Whether ``operation`` (``METHOD /route``) is a read-only ``POST`` action: its last literal segment is a
+    ``READ_ONLY_SEGMENT`` (``/flows/filter``, ``.../count``)."""
+    method, _, route = operation.partition(" ")
+    literals = [s for s in route.strip("/").split("/") if s and not s.startswith("{")]
+    return method == "POST" and bool(literals) and READ_ONLY_SEGMENT.match(literals[-1]) is not None
 
 
 def expand(route: str, params: dict[str, Any]) -> str:
