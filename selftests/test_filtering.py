@@ -77,6 +77,27 @@ def test_oracle_semantics():
     assert ids({"name": {"any_": ["RC-X-ALPHA-1"]}}) == []  # any_ is exact
 
 
+def test_each_version_has_its_own_model():
+    """``flow_runs.start_time`` is filtered as the server's version filters it (``Version.run_start_time``),
+    through the world's model: a 3.0.11/2.x model never leaks into another run's, and ``COLLECTIONS`` stays."""
+    from restcontract.checks.filtering import oracle
+    from restcontract.checks.filtering.model import COLLECTIONS, World, for_version
+    from restcontract.tables.versions import PREFECT_2, PREFECT_3, PREFECT_3_0
+
+    scheduled = {"id": "s", "start_time": None, "expected_start_time": "2030-01-01T00:00:00+00:00"}
+    window = {"flow_runs": {"start_time": {"after_": "2029-12-31T00:00:00+00:00"}}}
+    models = {v.run_start_time: for_version(v.run_start_time) for v in (PREFECT_2, PREFECT_3, PREFECT_3_0)}
+    assert len(models) == 2, models.keys()  # 3.8.8's coalesce, and start_time alone
+
+    def selected(model):
+        return [o["id"] for o in oracle.expected(model["flow_runs"], window, World(flow_runs=[scheduled], model=model))]
+
+    assert selected(models[("start_time", "expected_start_time")]) == ["s"]
+    assert selected(models[("start_time",)]) == []
+    assert selected(COLLECTIONS) == ["s"]  # unchanged by either
+    assert for_version(("start_time",)) is models[("start_time",)]  # made once
+
+
 def test_a_body_splits_into_its_single_criteria():
     """What ``locate`` tries one by one when a body selects the wrong objects."""
     from restcontract.checks.filtering.matching import criteria_of, fields_of

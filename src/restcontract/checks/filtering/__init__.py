@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from restcontract.checks.filtering import counting, matching, pagination, seed, sorting
 from restcontract.checks.filtering.bodies import body_strategy, nonnull, scope_body
-from restcontract.checks.filtering.model import COLLECTIONS, use_version
+from restcontract.checks.filtering.model import COLLECTIONS
 from restcontract.checks.filtering.probe import Probe, run_examples
 from restcontract.checks.registry import family
 from restcontract.checks.support import NotApplicable
@@ -71,7 +71,6 @@ def operations(spec: Spec) -> list[str]:
 @family("filtering", "filter/count/paginate answers agree with an oracle evaluated on seeded objects",
         operations=operations)
 def run(ctx: ContractContext) -> None:
-    use_version(ctx.harness.version.run_start_time)
     try:
         _run(ctx)
     except seed.SeedError as exc:
@@ -121,7 +120,7 @@ def _related_scope(probe: Probe) -> dict:
         return {"artifacts": {"key": {"any_": keys}}}
     for name in ("task_runs", "block_documents"):
         if name in probe.props and name in COLLECTIONS:
-            coll = COLLECTIONS[name]
-            return scope_body(coll, seed.world(probe.ctx, name))
+            world = seed.world(probe.ctx, name)
+            return scope_body(world.model[name], world)
     return {}
 

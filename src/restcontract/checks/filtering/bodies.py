@@ -202,7 +202,7 @@ def body_strategy(coll: Coll, body_schema: dict, world: World, spec: Spec, prefi
     related = {}
     for name in coll.relations:
         if name in props and name in COLLECTIONS and world.of(name):
-            strategy = collection_criteria(COLLECTIONS[name], props[name], world, spec, prefix, "and", scope=False)
+            strategy = collection_criteria(world.model[name], props[name], world, spec, prefix, "and", scope=False)
             if strategy is not None:
                 related[name] = strategy
     fallback = st.just(scope_body(coll, world)[coll.name])

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 
@@ -84,15 +84,23 @@ class Coll:
     read: Callable[[dict], str] | None = None  # GET route that reads one object back
 
 
-def use_version(run_start_time: tuple[str, ...]) -> None:
-    """Model ``flow_runs.start_time`` as the server's version filters it (``tables.versions.Version.run_start_time``):
-    the first of those fields that is not null. One server per run, so the model is set once for the process."""
-    COLLECTIONS["flow_runs"].fields["start_time"] = Field("time", coalesce(*run_start_time),
-                                                          null_getter=get("start_time"))
+@cache
+def for_version(run_start_time: tuple[str, ...]) -> dict[str, Coll]:
+    """The collections as the server's version filters them (``tables.versions.Version.run_start_time``):
+    ``flow_runs.start_time`` is the first of those fields that is not null. Each version's model is its own
+    object (made once); ``COLLECTIONS`` itself is never changed."""
+    runs = COLLECTIONS["flow_runs"]
+    start_time = Field("time", coalesce(*run_start_time), null_getter=get("start_time"))
+    return {**COLLECTIONS, "flow_runs": replace(runs, fields={**runs.fields, "start_time": start_time})}
 
 
 class World(dict):
-    """collection -> the seeded objects, as the server returns them."""
+    """collection -> the seeded objects, as the server returns them; ``model``: the collections' model the
+    oracle evaluates them with (``for_version`` of the server's version; ``COLLECTIONS`` when not given)."""
+
+    def __init__(self, *args, model: dict[str, Coll] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model = COLLECTIONS if model is None else model
 
     def of(self, collection: str) -> list[dict]:
         return self.get(collection, [])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from restcontract.checks.filtering.model import COLLECTIONS, Coll, Field, Group, World, ilike, parse_time
+from restcontract.checks.filtering.model import Coll, Field, Group, World, ilike, parse_time
 
 SKIP = None  # an operator with an argument that makes it no criterion
 
@@ -101,7 +101,7 @@ def selects(coll: Coll, obj: dict, body: dict, world: World) -> bool:
     for related, crit in body.items():
         if related == coll.name or related not in coll.relations or crit is None:
             continue
-        other = COLLECTIONS[related]
+        other = world.model[related]
         if not any(matches(other, r, crit, world) for r in coll.relations[related](obj, world)):
             return False
     return True

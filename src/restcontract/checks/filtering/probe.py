@@ -35,8 +35,9 @@ class Probe:
         self.schema = ctx.spec.body_schema(operation)
         self.props = nonnull(ctx.spec, self.schema).get("properties", {})
         name = self.base.strip("/")
-        self.coll: Coll | None = COLLECTIONS.get(name) if name in self.props else None
-        self.world: World | None = seed.world(ctx, name) if self.coll else None
+        modelled = name in self.props and name in COLLECTIONS
+        self.world: World | None = seed.world(ctx, name) if modelled else None
+        self.coll: Coll | None = self.world.model[name] if modelled else None  # as the server's version filters
 
     def route(self, action: str | None = None) -> str:
         return f"{self.base}/{action or self.action}"

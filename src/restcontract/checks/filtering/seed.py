@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from restcontract.checks.filtering.model import COLLECTIONS, World
+from restcontract.checks.filtering.model import COLLECTIONS, World, for_version
 from restcontract.errors import ObjectError, SeedError
 
 if TYPE_CHECKING:
@@ -34,10 +34,16 @@ ORDER = ["delta", "alpha", "charlie", "bravo", "echo", "foxtrot", "golf"]  # cre
 SEED_ATTEMPTS = 2
 
 
+def run_world(ctx: ContractContext) -> World:
+    """This run's seeded objects (one world a run), modelled as the server's version filters them."""
+    if ctx.objects.run_id not in _WORLDS:
+        _WORLDS[ctx.objects.run_id] = World(model=for_version(ctx.harness.version.run_start_time))
+    return _WORLDS[ctx.objects.run_id]
+
+
 def world(ctx: ContractContext, collection: str) -> World:
     """The seeded world with ``collection`` (and what it depends on) in it."""
-    objects = ctx.objects
-    seeded = _WORLDS.setdefault(objects.run_id, World())
+    seeded = run_world(ctx)
     group = next((g for g, colls in GROUPS.items() if collection in colls), None)
     if group is None:
         raise KeyError(collection)
@@ -190,7 +196,7 @@ _SEEDERS = {"runs": _runs, "variables": _variables, "artifacts": _artifacts, "wo
 def plain(ctx, route: str) -> str:
     """A few objects for a collection the oracle does not model, so pagination has pages to cut;
     returns the concrete base route (path parameters filled)."""
-    store = _WORLDS.setdefault(ctx.objects.run_id, World())
+    store = run_world(ctx)
     key = f"_plain {route}"
     if key in store:
         return store[key]
