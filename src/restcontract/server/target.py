@@ -55,6 +55,11 @@ def ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def get(url: str, **kwargs) -> httpx.Response:
+    """One GET outside a run's client (probes, CSRF tokens), with the process's SSL context."""
+    return httpx.get(url, verify=ssl_context(), **kwargs)
+
+
 @dataclass
 class Target:
     base_url: str  # the API root, no trailing slash: http://127.0.0.1:4200/api
@@ -75,8 +80,8 @@ class Target:
     def _fetch_csrf_token(self, client_id: str) -> httpx.Response:
         """``GET /csrf-token?client=...``: sent like every request (retries), recorded nowhere."""
         def attempt() -> httpx.Response:
-            return httpx.get(self.base_url + "/csrf-token", params={"client": client_id}, headers=self.headers,
-                             timeout=self.timeout, verify=ssl_context())
+            return get(self.base_url + "/csrf-token", params={"client": client_id}, headers=self.headers,
+                       timeout=self.timeout)
 
         return send_with_retries(self, "GET /csrf-token", attempt, errors=httpx.TransportError,
                                  timeouts=httpx.TimeoutException)
@@ -95,8 +100,7 @@ class Target:
         for pause in ALIVE_PROBES:
             time.sleep(pause)
             try:
-                httpx.get(self.base_url + "/health", headers=self.headers, timeout=min(5.0, max(self.timeout, 1.0)),
-                          verify=ssl_context())
+                get(self.base_url + "/health", headers=self.headers, timeout=min(5.0, max(self.timeout, 1.0)))
                 return True
             except httpx.HTTPError:
                 continue
@@ -124,7 +128,7 @@ def check_reachable(base_url: str, headers: dict[str, str], timeout: float, api_
     response = None
     for number in range(RETRIES):
         try:
-            response = httpx.get(url + "/version", headers=headers, timeout=timeout, verify=ssl_context())
+            response = get(url + "/version", headers=headers, timeout=timeout)
         except httpx.TimeoutException as exc:
             raise TargetError(f"cannot reach {url}: {describe_http_error(exc)}") from None
         except httpx.HTTPError as exc:
@@ -142,7 +146,7 @@ def check_reachable(base_url: str, headers: dict[str, str], timeout: float, api_
         return str(response.json())
     if not url.endswith("/api"):
         try:
-            probe = httpx.get(url + "/api/health", headers=headers, timeout=timeout, verify=ssl_context())
+            probe = get(url + "/api/health", headers=headers, timeout=timeout)
             if probe.status_code == 200 and "json" in probe.headers.get("content-type", ""):
                 raise TargetError(f"{url} is not the API root: did you mean {option} {url}/api ?")
         except httpx.HTTPError:
