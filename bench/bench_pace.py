@@ -428,23 +428,28 @@ def in_app(wall: float, counted: list[dict], measured: list[float]) -> dict:
             "wall_x_servers_per_in_app": ratio(wall * len(counted)), "measured_per_in_app": ratio(sum(measured))}
 
 
+def server_row(line: dict, began: float, ended: float) -> dict:
+    """One server of an embedded run: its counters, and ``pace`` of its own client's requests over the run's
+    wall time (idle before its first request: the process's start-up, the server's too; after its last: the
+    other worker still running, cleanup, reports, exit)."""
+    seconds = line.get("server_seconds")
+    own = pace([tuple(i) for i in line["sent"]], began, ended)
+    return {"worker": line["worker"], "requests": line.get("requests"), "in_app_busy_s": round(seconds or 0.0, 1),
+            "client_busy_s": own["server_busy_s"], "wall_per_in_app": round((ended - began) / seconds, 2)
+            if seconds else None, "process_wall_s": round(line["stopped"] - line["configured"], 1),
+            "configured_at_s": round(line["configured"] - began, 1), "stopped_at_s": round(line["stopped"] - began, 1),
+            **{k: own[k] for k in ("idle_before_first_s", "idle_between_s", "longest_gap_s", "idle_after_last_s")},
+            "slow": line.get("slow", [])}
+
+
 def embedded_row(lines: list[dict], began: float, ended: float) -> dict:
     """An embedded run's numbers from its servers' lines (``ServerWatch``): ``pace`` of every client's requests
-    (the servers as one target), ``in_app``, and each server's own."""
+    (the servers as one target), ``in_app``, and each server's own (``server_row``)."""
     counted = [line for line in lines if "requests" in line]
     sent = [(b, e) for line in lines for b, e in line["sent"]]
-    per_server = [{"worker": line["worker"], "requests": line.get("requests"),
-                   "in_app_busy_s": round(line.get("server_seconds", 0.0), 1),
-                   "client_busy_s": round(covered(line["sent"]), 1),
-                   "wall_per_in_app": round((ended - began) / line["server_seconds"], 2)
-                   if line.get("server_seconds") else None,
-                   "process_wall_s": round(line["stopped"] - line["configured"], 1),
-                   "configured_at_s": round(line["configured"] - began, 1),
-                   "first_request_at_s": round(min((b for b, _ in line["sent"]), default=began) - began, 1),
-                   "last_request_at_s": round(max((e for _, e in line["sent"]), default=began) - began, 1),
-                   "stopped_at_s": round(line["stopped"] - began, 1)} for line in lines]
     measured = [covered(line["sent"]) for line in counted]
-    return {**pace(sent, began, ended), **in_app(ended - began, counted, measured), "per_server": per_server}
+    return {**pace(sent, began, ended), **in_app(ended - began, counted, measured),
+            "per_server": [server_row(line, began, ended) for line in lines]}
 
 
 def run_embedded(work: Path, quick: bool, keys: set[str]) -> list[dict]:
@@ -457,11 +462,12 @@ def run_embedded(work: Path, quick: bool, keys: set[str]) -> list[dict]:
     for key, name, cmd, extra_env, cwd in chosen:
         out = Path(extra_env["BENCH_SERVERS"])
         out.unlink(missing_ok=True)
+        load = round(os.getloadavg()[0], 2)
         began = time.perf_counter()
         code, _ = timed(cmd, work / f"{key}.log", child_env(extra_env), cwd=cwd)
         ended = time.perf_counter()
         lines = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
-        rows.append({"run": name, "exit": code, "load_1min": round(os.getloadavg()[0], 2),
+        rows.append({"run": name, "exit": code, "load_1min_before": load, "load_1min": round(os.getloadavg()[0], 2),
                      **embedded_row(lines, began, ended)})
         print(json.dumps({k: v for k, v in rows[-1].items() if k != "per_server"}), flush=True)
     return rows
@@ -482,13 +488,15 @@ def run_live(work: Path, quick: bool, keys: set[str]) -> list[dict]:
             for key, name, cmd, extra_env, cwd in runs(proxy.origin + "/api", work, quick, keys):
                 seen = len(proxy.intervals)  # the warm-up's requests are not any run's
                 before = counters(origin)  # straight to the server, not through the proxy
+                load = round(os.getloadavg()[0], 2)
                 began = time.perf_counter()
                 code, _ = timed(cmd, work / f"{key}.log", child_env(extra_env), cwd=cwd)
                 ended = time.perf_counter()
                 after = counters(origin)
                 counted = {field: after[field] - before[field] for field in ("requests", "server_seconds")}
                 row = pace(proxy.intervals[seen:], began, ended)
-                rows.append({"run": name, "exit": code, "load_1min": round(os.getloadavg()[0], 2), **row,
+                rows.append({"run": name, "exit": code, "load_1min_before": load,
+                             "load_1min": round(os.getloadavg()[0], 2), **row,
                              **in_app(ended - began, [counted], [covered(proxy.intervals[seen:])])})
                 print(json.dumps(rows[-1]), flush=True)
     finally:
@@ -508,21 +516,22 @@ def table(rows: list[dict]) -> str:
     """Every run's row (see the docstring), then each server of the embedded runs."""
     lines = ["| run | wall s | servers | requests | busy s (union) | wall / busy | idle before 1st request s | "
              "idle between s (longest gap) | idle after last s | Σ in-app busy s | (i) wall / Σ in-app | "
-             "(ii) wall × servers / Σ in-app | measured / in-app |", "|---" * 13 + "|"]
+             "(ii) wall × servers / Σ in-app | measured / in-app | load (1 min) before → after |", "|---" * 14 + "|"]
     for r in rows:
         lines.append(f"| {r['run']} | {r['wall_s']} | {r['servers']} | {r['requests']} | {r['server_busy_s']} | "
                      f"{r['wall_per_busy']} | {r['idle_before_first_s']} | {r['idle_between_s']} "
                      f"({r['longest_gap_s']}) | {r['idle_after_last_s']} | {r['in_app_busy_s']} | "
-                     f"{r['wall_per_in_app']} | {r['wall_x_servers_per_in_app']} | {r['measured_per_in_app']} |")
+                     f"{r['wall_per_in_app']} | {r['wall_x_servers_per_in_app']} | {r['measured_per_in_app']} | "
+                     f"{r['load_1min_before']} → {r['load_1min']} |")
     servers = [(r["run"].split(" ", 1)[0], s) for r in rows for s in r.get("per_server", [])]
     if servers:
         lines += ["", "| run | process | requests (in-app) | in-app busy s | client busy s | run wall / in-app | "
-                  "process wall s | configured at s | first request at s | last request at s | server stopped at s |",
-                  "|---" * 11 + "|"]
+                  "process wall s | configured at s | idle before 1st request s | idle between s (longest gap) | "
+                  "idle after last s | server stopped at s |", "|---" * 12 + "|"]
         lines += [f"| {run} | {s['worker']} | {s['requests']} | {s['in_app_busy_s']} | {s['client_busy_s']} | "
                   f"{s['wall_per_in_app']} | {s['process_wall_s']} | {s['configured_at_s']} | "
-                  f"{s['first_request_at_s']} | {s['last_request_at_s']} | {s['stopped_at_s']} |"
-                  for run, s in servers]
+                  f"{s['idle_before_first_s']} | {s['idle_between_s']} ({s['longest_gap_s']}) | "
+                  f"{s['idle_after_last_s']} | {s['stopped_at_s']} |" for run, s in servers]
     return "\n".join(lines)
 
 
