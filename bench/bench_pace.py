@@ -1,8 +1,24 @@
 """At the server's pace: of a run's wall time, how much is the server busy answering, restcontract vs the CLI.
 
-    python bench/bench_pace.py [--keep DIR] [--quick] [--runs a,b0,b,a2,b2,b4,b24,d,c]
+    python bench/bench_pace.py [--keep DIR] [--quick] [--runs e1,e,es,a,b0,b,a2,b2,b4,b24,d,c]
 
-One embedded Prefect (``EmbeddedServer``, the installed Prefect, SQLite), started once, behind a small
+First the embedded target, as a user runs it: no ``--base-url``, ``pytest tests`` starts a server of its own
+in each process (by default one xdist worker per core, ``restcontract.plugin.workers``: two on 2 cores), no
+proxy. These run before the bench starts its own server, so nothing else of the bench's runs beside them:
+
+(e1) ``pytest tests --case-cache none -n 0``: one process, one server, every case generated (compare (b0));
+(e) the same with the default workers: every case generated;
+(es) ``--case-cache DIR`` with the default workers, twice: the first run generates into an empty store (row
+    es0), the second replays the stored cases (row es).
+
+Each of their processes loads this file as a pytest plugin (``-p bench_pace`` with ``BENCH_SERVERS``,
+``ServerWatch``): it records its requests in flight as the client sees them (each ``httpx.Client.send`` and
+``requests.Session.send``, until the answer is read) and, when its embedded server stops, reads that server's
+own counters (``ErrorLog`` at ``records.ERRORS_PATH``: requests answered, seconds spent inside the app on
+them); one JSON line per server. The server's in-app seconds leave out uvicorn's HTTP parsing and the
+loopback legs, which the proxy's (and the clients') measure includes.
+
+Then one embedded Prefect (``EmbeddedServer``, the installed Prefect, SQLite), started once, behind a small
 timing reverse proxy (``TimingProxy``: ``restcontract.testing.proxy.Proxy`` recording when each request
 it forwards leaves for the server and when the whole answer is back). Every run below goes through the
 proxy, one after the other, on that one server (each leaves logs and events behind: later runs meet a
@@ -28,10 +44,26 @@ Before (a), untimed (``warm_up``): a collection, so that bytecode and pytest's r
 for every run alike, and one request for the server's OpenAPI document, which Prefect builds on its first
 request for it. The runs get this environment without ``PYTHONDONTWRITEBYTECODE`` (``child_env``).
 
-Per run: wall time; requests (forwarded by the proxy); server busy (the union of the requests' in-flight
-intervals: concurrent requests count once); wall / server busy; and where the server was idle: before
-the first request (interpreter, imports, collection, the document), between requests, after the last
-one (cleanup, reports, exit). Not a test: run it by hand, on a quiet machine if there is one.
+Per run: wall time (the bench's, from starting the command to its exit); requests (forwarded by the proxy;
+on the embedded target sent by the clients); busy (the union of the requests' in-flight intervals, as the proxy
+sees them or, on the embedded target, as the clients see them, over every server: the servers taken as one
+target; concurrent requests count once); wall / busy; and where that target was idle: before the first request
+(interpreter, imports, collection, server start-up, the document), between requests, after the last one
+(cleanup, reports, exit). Then the servers' own measure, Σ in-app busy (each server's ``server_seconds``
+counted during the run, summed over the servers; a live run's server is read before and after it), and:
+
+- (i) wall / Σ in-app busy: the servers taken as one target (two servers busy at once count twice here,
+  where the union above counts once);
+- (ii) wall × servers / Σ in-app busy: the mean over the servers of each one's wall / its own busy: each
+  server's idle share, stricter than (i) when there are several;
+- measured / in-app: Σ over the servers of the proxy's (clients') busy of that server / its in-app busy: what
+  uvicorn, the loopback and (clients) reading the answer add, to compare the live rows with the embedded ones
+  (a calibration for serial runs; with concurrent requests the in-app seconds sum what the union counts once).
+
+Per server of an embedded run: its requests and in-app busy, its client's busy, its process's wall (from this
+plugin's ``pytest_configure``, after the interpreter's start and pytest's imports, to the server's stop) and
+when its first and last request went, from the bench's start. Not a test: run it by hand, on a quiet machine if
+there is one.
 """
 
 from __future__ import annotations
@@ -47,14 +79,17 @@ import threading
 import time
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from bench_parallel import covered, machine, timed
+from bench_parallel import counters, covered, machine, timed
 from restcontract.testing.proxy import Proxy
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 SCHEMATHESIS = str(Path(PY).with_name("schemathesis"))
 QUICK_OPERATION = ("GET", "/flows/{id}")  # --quick: one operation, to try the bench itself
+EMBEDDED_KEYS = ("e1", "e", "es")  # runs on the embedded target (the others: on the bench's server)
+SLOW_S = 1.0  # an embedded run's requests this slow are named in its servers' lines (``ServerWatch``)
 
 
 class TimingProxy(Proxy):
@@ -88,11 +123,40 @@ def pace(intervals: list[tuple[float, float]], began: float, ended: float) -> di
             "busy_ms_per_request": round(1000 * busy / len(intervals), 2) if intervals else None}
 
 
+def whole_suite(work: Path, name: str, *extra: str) -> list[str]:
+    """``pytest tests`` with its report in ``work`` and ``extra``."""
+    return [PY, "-m", "pytest", "tests", "--contract-report", str(work / f"{name}.json"), "-p", "no:cacheprovider",
+            "-q", "--no-header", *extra]
+
+
 def suite(proxy_api: str, work: Path, name: str, *extra: str) -> list[str]:
     """A whole-suite run through the proxy; one request at a time unless ``extra`` says otherwise (the last
     ``--contract-concurrency`` given wins)."""
-    return [PY, "-m", "pytest", "tests", "--base-url", proxy_api, "--contract-report", str(work / f"{name}.json"),
-            "-p", "no:cacheprovider", "-q", "--no-header", "--contract-concurrency", "1", *extra]
+    return whole_suite(work, name, "--base-url", proxy_api, "--contract-concurrency", "1", *extra)
+
+
+def embedded_runs(work: Path, quick: bool, keys: set[str]) -> list[tuple[str, str, list[str], dict, Path]]:
+    """The runs on the embedded target, as ``runs`` gives the others; each process loads this file as a plugin
+    (``ServerWatch``) writing to ``<key>.servers.jsonl``. ``--quick`` narrows them to one operation, which
+    alone would keep a run in one process (``plugin.workers``): its (e) and (es) ask for ``-n 2`` instead, so
+    that the several-servers path is tried too."""
+    narrow = ["--contract-operation", " ".join(QUICK_OPERATION)] if quick else []
+    workers = ["-n", "2"] if quick else []  # the default on this 2-core machine, which narrowing turns off
+    cases = str(work / "cases-embedded")
+
+    def run(key: str, row: str, *extra: str) -> tuple[str, str, list[str], dict, Path]:
+        env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench"), os.environ.get("PYTHONPATH")])),
+               "BENCH_SERVERS": str(work / f"{key}.servers.jsonl")}
+        return key, row, whole_suite(work, key, "-p", "bench_pace", *extra, *narrow), env, ROOT
+
+    chosen = [
+        run("e1", "(e1) embedded, generating, -n 0: one process, one server", "--case-cache", "none", "-n", "0"),
+        run("e", "(e) embedded, generating, default workers (a server each)", "--case-cache", "none", *workers),
+        run("es0", "(es0) embedded, generating into an empty store, default workers", "--case-cache", cases,
+            *workers),
+        run("es", "(es) embedded, stored cases (second run), default workers", "--case-cache", cases, *workers),
+    ]
+    return [r for r in chosen if r[0] in keys or (r[0] == "es0" and "es" in keys)]
 
 
 def runs(proxy_api: str, work: Path, quick: bool, keys: set[str]) -> list[tuple[str, str, list[str], dict, Path]]:
@@ -130,13 +194,86 @@ def runs(proxy_api: str, work: Path, quick: bool, keys: set[str]) -> list[tuple[
     return [run for run in chosen if run[0] in keys]
 
 
-# -- the profile (this file as a pytest plugin) ------------------------------------------------
+# -- this file as a pytest plugin: the servers' counters, the profile -------------------------
+class ServerWatch:
+    """In one pytest process of an embedded run (``BENCH_SERVERS`` names the output): its requests in flight as
+    the client sees them, and its embedded server's own counters, appended to the output as one JSON line when
+    the server stops (``EmbeddedServer.stop``), not at ``pytest_sessionfinish``: the run's cleanup, the
+    ledger's deletes, are requests ``Harness.finish`` sends just before it stops the server."""
+
+    def __init__(self, out: str):
+        self.out = out
+        self.configured = time.perf_counter()  # CLOCK_MONOTONIC: comparable with the bench's own times
+        self.sent: list[tuple[float, float]] = []  # appended from the test's thread and the pipeline's
+        self.slow: list[tuple[float, str]] = []  # (seconds, "METHOD path") of the requests of SLOW_S or more
+        self.recording = True
+
+    def wrap_send(self, owner: type) -> None:
+        """Time ``owner.send`` (httpx's and requests' clients: both read the whole answer before returning)."""
+        original, watch = owner.send, self
+
+        def send(client, request, *args, **kwargs):
+            began = time.perf_counter()
+            answer = original(client, request, *args, **kwargs)
+            if watch.recording:
+                watch.sent.append((began, ended := time.perf_counter()))
+                if ended - began >= SLOW_S:
+                    watch.slow.append((round(ended - began, 2), f"{request.method} {urlsplit(str(request.url)).path}"))
+            return answer
+
+        owner.send = send
+
+    def wrap_stop(self, server_class: type) -> None:
+        """Read the server's counters just before ``server_class.stop`` stops a running server."""
+        original, watch = server_class.stop, self
+
+        def stop(server):
+            if server.alive():
+                watch.report(server.base_url.rsplit("/api", 1)[0])
+            original(server)
+
+        server_class.stop = stop
+
+    def report(self, origin: str) -> None:
+        """One JSON line: which process, the server's counters (none when it does not answer), this process's
+        start and the requests it sent."""
+        import httpx
+
+        self.recording = False  # the counters' own request is not the run's
+        try:
+            stats = counters(origin)
+        except (httpx.HTTPError, ValueError) as exc:  # a worker whose server was never ready: its line says so
+            stats = {"unread": str(exc)}
+        line = {"worker": os.environ.get("PYTEST_XDIST_WORKER", "main"), **stats, "configured": self.configured,
+                "stopped": time.perf_counter(), "sent": self.sent, "slow": self.slow}
+        with open(self.out, "a", encoding="utf-8") as fh:  # one write: the workers append to one file
+            fh.write(json.dumps(line) + "\n")
+
+
+def watch_servers(out: str) -> None:
+    import httpx
+    import requests
+
+    from restcontract.server.embedded import EmbeddedServer
+
+    watch = ServerWatch(out)
+    watch.wrap_send(httpx.Client)
+    watch.wrap_send(requests.Session)
+    watch.wrap_stop(EmbeddedServer)
+
+
 _PROFILERS: list[cProfile.Profile] = []
 
 
 def pytest_configure(config):
-    if not os.environ.get("BENCH_PROFILE") or _PROFILERS:
-        return
+    if os.environ.get("BENCH_SERVERS"):
+        watch_servers(os.environ["BENCH_SERVERS"])
+    if os.environ.get("BENCH_PROFILE") and not _PROFILERS:
+        start_profiles()
+
+
+def start_profiles() -> None:
+    """A profiler for the main thread, and one for each thread started from now on."""
 
     def start_in_thread(frame, event, arg):  # threading's profile hook: the first call in each new thread
         sys.setprofile(None)
@@ -255,47 +392,146 @@ def child_env(extra: dict) -> dict:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | extra
 
 
-def warm_up(proxy_api: str, work: Path) -> None:
+def warm_up(proxy_api: str | None, work: Path) -> None:
     """Before the first timed run, what every run but the first would find done: bytecode and pytest's
-    rewritten modules on disk (a collection), and the server's OpenAPI document built (Prefect builds it on
-    its first request for it, seconds)."""
+    rewritten modules on disk (a collection); for the runs through the proxy (``proxy_api``) the server's
+    OpenAPI document built (Prefect builds it on its first request for it, seconds); for the embedded runs the
+    kept database template (``EmbeddedServer`` makes it on its first start: a user's runs after the first
+    find it)."""
     import httpx
 
-    timed([PY, "-m", "pytest", "tests", "--collect-only", "-q", "-p", "no:cacheprovider", "--base-url", proxy_api],
+    live = ["--base-url", proxy_api] if proxy_api else []
+    timed([PY, "-m", "pytest", "tests", "--collect-only", "-q", "-p", "no:cacheprovider", *live],
           work / "warm-up.log", child_env({}), cwd=ROOT)
-    httpx.get(proxy_api + "/openapi.json", timeout=120).raise_for_status()
+    if proxy_api:
+        httpx.get(proxy_api + "/openapi.json", timeout=120).raise_for_status()
+        return
+    from restcontract.server.embedded import EmbeddedServer
+
+    server = EmbeddedServer().start()
+    try:
+        server.wait_ready()
+    finally:
+        server.stop()
 
 
-def run_all(work: Path, quick: bool, keys: set[str]) -> list[dict]:
+def in_app(wall: float, counted: list[dict], measured: list[float]) -> dict:
+    """The servers' own measure of one run: ``counted`` holds each server's requests and ``server_seconds``
+    during it, ``measured`` each server's busy as the proxy or its client saw it (see the docstring)."""
+    busy = sum(c["server_seconds"] for c in counted)
+
+    def ratio(seconds: float) -> float | None:
+        return round(seconds / busy, 2) if busy else None
+
+    return {"servers": len(counted), "in_app_requests": sum(c["requests"] for c in counted),
+            "in_app_busy_s": round(busy, 1), "wall_per_in_app": ratio(wall),
+            "wall_x_servers_per_in_app": ratio(wall * len(counted)), "measured_per_in_app": ratio(sum(measured))}
+
+
+def server_row(line: dict, began: float, ended: float) -> dict:
+    """One server of an embedded run: its counters, and ``pace`` of its own client's requests over the run's
+    wall time (idle before its first request: the process's start-up, the server's too; after its last: the
+    other worker still running, cleanup, reports, exit)."""
+    seconds = line.get("server_seconds")
+    own = pace([tuple(i) for i in line["sent"]], began, ended)
+    return {"worker": line["worker"], "requests": line.get("requests"), "in_app_busy_s": round(seconds or 0.0, 1),
+            "client_busy_s": own["server_busy_s"], "wall_per_in_app": round((ended - began) / seconds, 2)
+            if seconds else None, "process_wall_s": round(line["stopped"] - line["configured"], 1),
+            "configured_at_s": round(line["configured"] - began, 1), "stopped_at_s": round(line["stopped"] - began, 1),
+            **{k: own[k] for k in ("idle_before_first_s", "idle_between_s", "longest_gap_s", "idle_after_last_s")},
+            "slow": line.get("slow", [])}
+
+
+def embedded_row(lines: list[dict], began: float, ended: float) -> dict:
+    """An embedded run's numbers from its servers' lines (``ServerWatch``): ``pace`` of every client's requests
+    (the servers as one target), ``in_app``, and each server's own (``server_row``)."""
+    counted = [line for line in lines if "requests" in line]
+    sent = [(b, e) for line in lines for b, e in line["sent"]]
+    measured = [covered(line["sent"]) for line in counted]
+    return {**pace(sent, began, ended), **in_app(ended - began, counted, measured),
+            "per_server": [server_row(line, began, ended) for line in lines]}
+
+
+def run_embedded(work: Path, quick: bool, keys: set[str]) -> list[dict]:
+    """The embedded runs (``embedded_runs``), one after the other, each process reporting its server."""
+    chosen = embedded_runs(work, quick, keys)
+    if not chosen:
+        return []
+    warm_up(None, work)
+    rows = []
+    for key, name, cmd, extra_env, cwd in chosen:
+        out = Path(extra_env["BENCH_SERVERS"])
+        out.unlink(missing_ok=True)
+        load = round(os.getloadavg()[0], 2)
+        began = time.perf_counter()
+        code, _ = timed(cmd, work / f"{key}.log", child_env(extra_env), cwd=cwd)
+        ended = time.perf_counter()
+        lines = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+        rows.append({"run": name, "exit": code, "load_1min_before": load, "load_1min": round(os.getloadavg()[0], 2),
+                     **embedded_row(lines, began, ended)})
+        print(json.dumps({k: v for k, v in rows[-1].items() if k != "per_server"}), flush=True)
+    return rows
+
+
+def run_live(work: Path, quick: bool, keys: set[str]) -> list[dict]:
+    """The runs on the bench's server through the proxy; its own counters read before and after each."""
     from restcontract.server.embedded import EmbeddedServer
 
     rows = []
     server = EmbeddedServer().start()
+    origin = server.base_url.rsplit("/api", 1)[0]
     try:
         started = server.wait_ready()
         print(f"server ready in {started:.1f} s ({server.source})", flush=True)
-        with TimingProxy(server.base_url.rsplit("/api", 1)[0]) as proxy:
+        with TimingProxy(origin) as proxy:
             warm_up(proxy.origin + "/api", work)
             for key, name, cmd, extra_env, cwd in runs(proxy.origin + "/api", work, quick, keys):
                 seen = len(proxy.intervals)  # the warm-up's requests are not any run's
+                before = counters(origin)  # straight to the server, not through the proxy
+                load = round(os.getloadavg()[0], 2)
                 began = time.perf_counter()
                 code, _ = timed(cmd, work / f"{key}.log", child_env(extra_env), cwd=cwd)
                 ended = time.perf_counter()
-                rows.append({"run": name, "exit": code, "load_1min": round(os.getloadavg()[0], 2),
-                             **pace(proxy.intervals[seen:], began, ended)})
+                after = counters(origin)
+                counted = {field: after[field] - before[field] for field in ("requests", "server_seconds")}
+                row = pace(proxy.intervals[seen:], began, ended)
+                rows.append({"run": name, "exit": code, "load_1min_before": load,
+                             "load_1min": round(os.getloadavg()[0], 2), **row,
+                             **in_app(ended - began, [counted], [covered(proxy.intervals[seen:])])})
                 print(json.dumps(rows[-1]), flush=True)
     finally:
         server.stop()
     return rows
 
 
+def run_all(work: Path, quick: bool, keys: set[str]) -> list[dict]:
+    """The embedded runs first (before the bench's own server starts), then the runs on that server."""
+    rows = run_embedded(work, quick, keys)
+    if keys - set(EMBEDDED_KEYS):
+        rows += run_live(work, quick, keys)
+    return rows
+
+
 def table(rows: list[dict]) -> str:
-    lines = ["| run | wall s | requests | server busy s | wall / server busy | idle before 1st request s | "
-             "idle between s (longest gap) | idle after last s |", "|---|---|---|---|---|---|---|---|"]
+    """Every run's row (see the docstring), then each server of the embedded runs."""
+    lines = ["| run | wall s | servers | requests | busy s (union) | wall / busy | idle before 1st request s | "
+             "idle between s (longest gap) | idle after last s | Σ in-app busy s | (i) wall / Σ in-app | "
+             "(ii) wall × servers / Σ in-app | measured / in-app | load (1 min) before → after |", "|---" * 14 + "|"]
     for r in rows:
-        lines.append(f"| {r['run']} | {r['wall_s']} | {r['requests']} | {r['server_busy_s']} | {r['wall_per_busy']} | "
-                     f"{r['idle_before_first_s']} | {r['idle_between_s']} ({r['longest_gap_s']}) | "
-                     f"{r['idle_after_last_s']} |")
+        lines.append(f"| {r['run']} | {r['wall_s']} | {r['servers']} | {r['requests']} | {r['server_busy_s']} | "
+                     f"{r['wall_per_busy']} | {r['idle_before_first_s']} | {r['idle_between_s']} "
+                     f"({r['longest_gap_s']}) | {r['idle_after_last_s']} | {r['in_app_busy_s']} | "
+                     f"{r['wall_per_in_app']} | {r['wall_x_servers_per_in_app']} | {r['measured_per_in_app']} | "
+                     f"{r['load_1min_before']} → {r['load_1min']} |")
+    servers = [(r["run"].split(" ", 1)[0], s) for r in rows for s in r.get("per_server", [])]
+    if servers:
+        lines += ["", "| run | process | requests (in-app) | in-app busy s | client busy s | run wall / in-app | "
+                  "process wall s | configured at s | idle before 1st request s | idle between s (longest gap) | "
+                  "idle after last s | server stopped at s |", "|---" * 12 + "|"]
+        lines += [f"| {run} | {s['worker']} | {s['requests']} | {s['in_app_busy_s']} | {s['client_busy_s']} | "
+                  f"{s['wall_per_in_app']} | {s['process_wall_s']} | {s['configured_at_s']} | "
+                  f"{s['idle_before_first_s']} | {s['idle_between_s']} ({s['longest_gap_s']}) | "
+                  f"{s['idle_after_last_s']} | {s['stopped_at_s']} |" for run, s in servers]
     return "\n".join(lines)
 
 
@@ -303,8 +539,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", help="keep logs, reports and the profile here (default: a temporary directory)")
     parser.add_argument("--quick", action="store_true", help=f"one operation only ({' '.join(QUICK_OPERATION)})")
-    parser.add_argument("--runs", default="a,b0,b,a2,b2,b4,b24,d,c",
-                        help="which runs, in their fixed order (default: all)")
+    parser.add_argument("--runs", default="e1,e,es,a,b0,b,a2,b2,b4,b24,d,c",
+                        help="which runs, in their fixed order (default: all; es: es0 then es)")
     args = parser.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-pace-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
