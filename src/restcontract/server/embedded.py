@@ -100,7 +100,7 @@ class EmbeddedServer:
         self.source = self._prepare_database()
         env = ({k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
                | READY_DATABASE.get(self.source, {}) | self.settings)
-        src = str(Path(__file__).resolve().parents[2])  # the folder holding the package, not the package
+        src = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
         self.started_at = time.monotonic()
         with open(self.log_path, "wb") as log:
