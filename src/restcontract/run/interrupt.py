@@ -8,8 +8,11 @@ Ctrl-C presses at random moments was lost that way.
 
 ``install()`` replaces Python's default SIGINT handler with one that does the same (raises
 ``KeyboardInterrupt``) and also remembers the signal; ``raise_if_lost()``, called before each
-test and each case is handed on, raises it again if it was swallowed. pytest's own handling
-(cleanup in ``pytest_sessionfinish``, a second Ctrl-C stops it) is unchanged.
+test and each case is handed on, raises it again if it was swallowed. A signal that lands while a gc callback
+runs (the interrupted frame is one of ``gc.callbacks``') is not raised there at all: it would be swallowed and
+printed as an unraisable-exception warning, a traceback after the run's last line (seen once in CI on SIGTERM);
+it stays pending for ``raise_if_lost``. pytest's own handling (cleanup in ``pytest_sessionfinish``, a second
+Ctrl-C stops it) is unchanged.
 
 CI runners cancel a job with SIGTERM, whose default ends the process at once: no cleanup, no report,
 the run's objects left on a shared server. ``install()`` also takes SIGTERM (when nobody else has): it
@@ -20,6 +23,7 @@ cleanup runs (a runner that will not wait sends SIGKILL).
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 
@@ -32,10 +36,21 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM: the run was cancelled (handled as Ctrl-C is)."""
 
 
+def _in_gc_callback(frame) -> bool:
+    """Whether ``frame`` (where a signal interrupted the main thread) runs inside a gc callback."""
+    codes = {getattr(callback, "__code__", None) for callback in gc.callbacks} - {None}
+    while frame is not None and codes:
+        if frame.f_code in codes:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _on_sigint(signum, frame):
     global _pending, _received
     _pending, _received = KeyboardInterrupt, KeyboardInterrupt()
-    raise KeyboardInterrupt
+    if not _in_gc_callback(frame):
+        raise KeyboardInterrupt
 
 
 def _on_sigterm(signum, frame):
@@ -43,7 +58,8 @@ def _on_sigterm(signum, frame):
     if _terminated:  # the first one is being handled: the cleanup goes on
         return
     _terminated, _pending, _received = True, Terminated, Terminated("SIGTERM")
-    raise Terminated("SIGTERM")
+    if not _in_gc_callback(frame):
+        raise Terminated("SIGTERM")
 
 
 def install() -> dict | None:
