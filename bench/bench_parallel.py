@@ -209,9 +209,12 @@ def machine() -> str:
 
 
 def counters(origin: str) -> dict:
+    """The embedded server's own counters (``ErrorLog`` at ``ERRORS_PATH``: requests, ``server_seconds``)."""
     import httpx
 
-    return httpx.get(origin + "/__restcontract__/errors", timeout=10).json()
+    from restcontract.server.records import ERRORS_PATH
+
+    return httpx.get(origin + ERRORS_PATH, timeout=10).json()
 
 
 def timed(cmd: list[str], log: Path, env: dict | None = None, cwd: Path = ROOT) -> tuple[int, float]:

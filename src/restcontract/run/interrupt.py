@@ -9,10 +9,10 @@ Ctrl-C presses at random moments was lost that way.
 ``install()`` replaces Python's default SIGINT handler with one that does the same (raises
 ``KeyboardInterrupt``) and also remembers the signal; ``raise_if_lost()``, called before each
 test and each case is handed on, raises it again if it was swallowed. A signal that lands while a gc callback
-runs (the interrupted frame is one of ``gc.callbacks``') is not raised there at all: it would be swallowed and
-printed as an unraisable-exception warning, a traceback after the run's last line (seen once in CI on SIGTERM);
-it stays pending for ``raise_if_lost``. pytest's own handling (cleanup in ``pytest_sessionfinish``, a second
-Ctrl-C stops it) is unchanged.
+runs (the interrupted frame's chain holds the code of one of ``gc.callbacks``) is not raised there at all: it
+would be swallowed and printed as an unraisable-exception warning, a traceback after the run's last line (seen
+once in CI on SIGTERM); it stays pending for ``raise_if_lost``. pytest's own handling (cleanup in
+``pytest_sessionfinish``, a second Ctrl-C stops it) is unchanged.
 
 CI runners cancel a job with SIGTERM, whose default ends the process at once: no cleanup, no report,
 the run's objects left on a shared server. ``install()`` also takes SIGTERM (when nobody else has): it
