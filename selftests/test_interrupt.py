@@ -52,12 +52,22 @@ def test_without_the_handler_it_is_lost():
     assert run(install=False).splitlines() == ["the run goes on", "nothing raised"]
 
 
+# The same callback run by a weakref's death instead of the collector: another place Python cannot raise in.
+WEAKREF = ("class Dying:\n    pass\n\ndying = Dying()\n"
+           "ref = weakref.ref(dying, lambda _: callback('start', None))\ndel dying")
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_inside_a_gc_callback_prints_no_traceback(signum):
-    """Raised inside the callback, the interrupt would be "unraisable": Python prints ``Exception ignored in``
-    and a traceback (pytest, a PytestUnraisableExceptionWarning after the run's last line: seen once in CI on
-    SIGTERM). The handler leaves it pending there instead, for ``raise_if_lost``."""
+@pytest.mark.parametrize("place", ["gc", "weakref"])
+def test_a_swallowed_signal_prints_no_traceback(signum, place):
+    """Raised inside a gc or weakref callback, the interrupt is "unraisable": Python prints ``Exception ignored
+    in`` and a traceback (pytest, a PytestUnraisableExceptionWarning after the run's last line: seen in CI and on a
+    live run, on SIGTERM). It is pending for ``raise_if_lost``, so ``quiet_unraisable`` keeps it from being printed."""
     script = SCRIPT.format(install=True).replace("signal.SIGINT", f"signal.{signum.name}")
+    if place == "weakref":
+        script = script.replace("import gc,", "import weakref, gc,").replace(
+            "gc.callbacks.append(callback)\ngc.collect()\ngc.callbacks.remove(callback)", WEAKREF)
+        assert "weakref.ref" in script
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                           preexec_fn=default_signals)
     assert done.stdout.splitlines() == ["the run goes on", "KeyboardInterrupt raised again"], done.stderr

@@ -80,6 +80,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """The embedded server is launched before collection when the run will need it (``fixtures.start_early``)."""
+    if session.config.stash.get(stash.SIGNALS, None):
+        interrupt.quiet_unraisable()  # over pytest's hook, set after ``install`` ran
     start_early(session)
 
 

@@ -8,10 +8,11 @@ Ctrl-C presses at random moments was lost that way.
 
 ``install()`` replaces Python's default SIGINT handler with one that does the same (raises
 ``KeyboardInterrupt``) and also remembers the signal; ``raise_if_lost()``, called before each
-test and each case is handed on, raises it again if it was swallowed. A signal that lands while a gc callback
-runs (the interrupted frame's chain holds the code of one of ``gc.callbacks``) is not raised there at all: it
-would be swallowed and printed as an unraisable-exception warning, a traceback after the run's last line (seen
-once in CI on SIGTERM); it stays pending for ``raise_if_lost``. pytest's own handling (cleanup in
+test and each case is handed on, raises it again if it was swallowed. Swallowed where Python cannot raise (a
+gc callback, a weakref callback, a finalizer), the interrupt also reaches ``sys.unraisablehook``, which prints it
+(pytest: a PytestUnraisableExceptionWarning with a traceback, after the run's last line; seen in CI and on a live
+run, on SIGTERM, in Hypothesis's gc callback and in a ``WeakKeyDictionary``'s): ``quiet_unraisable`` keeps the
+interrupts this module raised out of it, since they are pending, not lost. pytest's own handling (cleanup in
 ``pytest_sessionfinish``, a second Ctrl-C stops it) is unchanged.
 
 CI runners cancel a job with SIGTERM, whose default ends the process at once: no cleanup, no report,
@@ -23,8 +24,8 @@ cleanup runs (a runner that will not wait sends SIGKILL).
 
 from __future__ import annotations
 
-import gc
 import signal
+import sys
 import threading
 
 _pending: type[KeyboardInterrupt] | None = None  # the interrupt a gc callback may have swallowed
@@ -36,21 +37,10 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM: the run was cancelled (handled as Ctrl-C is)."""
 
 
-def _in_gc_callback(frame) -> bool:
-    """Whether ``frame`` (where a signal interrupted the main thread) runs inside a gc callback."""
-    codes = {getattr(callback, "__code__", None) for callback in gc.callbacks} - {None}
-    while frame is not None and codes:
-        if frame.f_code in codes:
-            return True
-        frame = frame.f_back
-    return False
-
-
 def _on_sigint(signum, frame):
     global _pending, _received
     _pending, _received = KeyboardInterrupt, KeyboardInterrupt()
-    if not _in_gc_callback(frame):
-        raise KeyboardInterrupt
+    raise _received
 
 
 def _on_sigterm(signum, frame):
@@ -58,8 +48,20 @@ def _on_sigterm(signum, frame):
     if _terminated:  # the first one is being handled: the cleanup goes on
         return
     _terminated, _pending, _received = True, Terminated, Terminated("SIGTERM")
-    if not _in_gc_callback(frame):
-        raise Terminated("SIGTERM")
+    raise _received
+
+
+def quiet_unraisable() -> None:
+    """Wrap ``sys.unraisablehook`` (pytest's, once its ``pytest_configure`` set it): an interrupt this module
+    raised and Python swallowed is pending for ``raise_if_lost``, not an error to print; anything else goes on to
+    the hook it wraps. Called by ``install`` and again at the session's start, after pytest replaced the hook."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if unraisable.exc_value is None or unraisable.exc_value is not _received:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def install() -> dict | None:
@@ -72,6 +74,8 @@ def install() -> dict | None:
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_sigint)
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _on_sigterm)
+    if previous:
+        quiet_unraisable()
     return previous or None
 
 
