@@ -11,7 +11,9 @@ later write that replaces its tags, heals every read.
 - ``stateful_three_steps``: ``PATCH /variables/name/{name}`` poisons the variable only on the third of
   three writes in this order: one that sets ``value``, then one that sets ``tags``, then one that sets
   ``value`` again (writes in between that do not advance it change nothing). The progress is kept in
-  this module (one test runs at a time; ``POST /variables/``, a new variable, starts it again).
+  this module (one test runs at a time; ``POST /variables/``, a new variable, starts it again) and moves
+  only when Prefect accepted the write: a write the client sends again (a 503 "database is locked" under
+  load) advances it once, as it changes the variable once.
   ``GET /variables/{id}`` then answers the poisoned variable without its ``name``, which the document
   requires: a body breaking its schema. Shrinking must bring any longer sequence down to those three.
 - ``stateful_flaky_listing_500``: ``stateful_listing_500`` behind a flaky network: every other answer of
@@ -24,7 +26,7 @@ from restcontract.testing.faults import Fault
 ONE_STEP = "rc-fault-poison-1"
 THREE_STEPS = "rc-fault-poison-3"
 ORDER = ("value", "tags", "value")  # what each of the three writes must set, in order
-PROGRESS = {"stage": 0}  # how far the newest variable got through ORDER
+PROGRESS = {"stage": 0, "next": 0}  # how far the newest variable got through ORDER; where this write takes it
 
 
 def _tagged(body, marker):
@@ -38,18 +40,25 @@ def poison_on_tags(body):
 
 
 def restart(body):
-    PROGRESS["stage"] = 0
+    PROGRESS.update(stage=0, next=0)
     return body
 
 
 def poison_on_third(body):
-    """Advance through ORDER; the write that completes it stores the three-step marker."""
-    if not isinstance(body, dict):
-        return body
+    """Where this write takes the progress through ORDER; the write that completes it stores the
+    three-step marker."""
     stage = PROGRESS["stage"]
-    if stage < len(ORDER) and body.get(ORDER[stage]) is not None:
-        PROGRESS["stage"] = stage = stage + 1
-    return _tagged(body, THREE_STEPS) if stage >= len(ORDER) else body
+    if isinstance(body, dict) and stage < len(ORDER) and body.get(ORDER[stage]) is not None:
+        stage += 1
+    PROGRESS["next"] = stage
+    return _tagged(body, THREE_STEPS) if isinstance(body, dict) and stage >= len(ORDER) else body
+
+
+def advance_if_accepted(status, body):
+    """The write's progress counts once Prefect accepted it (2xx)."""
+    if 200 <= status < 300:
+        PROGRESS["stage"] = PROGRESS["next"]
+    return status, body
 
 
 def _carries(item, marker):
@@ -82,7 +91,8 @@ FAULTS = {
     "stateful_listing_500": [Fault("PATCH /variables/{id}", request=poison_on_tags),
                              Fault("POST /variables/filter", response=listing_500)],
     "stateful_three_steps": [Fault("POST /variables/", request=restart),
-                             Fault("PATCH /variables/name/{name}", request=poison_on_third),
+                             Fault("PATCH /variables/name/{name}", request=poison_on_third,
+                                   response=advance_if_accepted, empty=True),
                              Fault("GET /variables/{id}", response=read_without_name)],
     "stateful_flaky_listing_500": [Fault("PATCH /variables/{id}", request=poison_on_tags),
                                    Fault("POST /variables/filter", response=flaky(listing_500))],

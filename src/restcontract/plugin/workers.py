@@ -15,9 +15,15 @@ what earlier tests left on its server (a limit made by one test slows another's 
 server per worker the verdict would depend on which worker happened to be free. Instead every test of
 one resource (``/flows/``, ``/v2/concurrency_limits/`` and ``/concurrency_limits/``, ``/ui/flow_runs/``
 with ``/flow_runs/``: ``resource``) goes to one worker, the resources spread over the workers by their
-estimated cost (``COST``, largest first, ties by name), and each worker runs its tests in collection
-order: on each server the same tests in the same order, whatever the timing. A worker that dies falls
-back to xdist's own rescheduling.
+estimated cost (``cost``: seconds, largest first, ties by name), and each worker runs its tests in
+collection order: on each server the same tests in the same order, whatever the timing. A worker that
+dies falls back to xdist's own rescheduling.
+
+The estimate is measured (``SECONDS``: the seconds each resource's tests took, per test), so that the
+workers end together: estimated by their families' scope alone (``COST``), the split of 2026-12-07 gave
+one worker 62.6 s of tests and the other 83.5 s; with ``SECONDS``, 67.6 and 67.5. A resource the table
+does not know (another server's) is estimated by scope. Only the split depends on these numbers, never
+a result.
 """
 
 from __future__ import annotations
@@ -36,7 +42,18 @@ NARROWING = (("keyword", ""), ("markexpr", ""), ("contract_operation", []), ("co
 # Options under which one process is right: (dest, its value when not given).
 SERIAL = (("collectonly", False), ("usepdb", False), ("trace", False), ("help", False), ("version", 0),
           ("tx", []), ("dist", "no"), ("looponfail", False))
-COST = {"case": 4.0, "operation": 1.0, "run": 25.0}  # a test's estimated cost by its family's scope
+COST = {"case": 0.3, "operation": 0.1, "run": 4.0}  # seconds a test takes, by its family's scope
+# resource -> (seconds its tests took, how many): ``pytest tests --durations=0``, Prefect 3.8.8, stored cases,
+# 2026-12-08, each test's setup, call and teardown summed by ``resource`` (the first test's wait for its
+# worker's server left out: every worker has one).
+SECONDS = {
+    "deployments": (25.4, 98), "concurrency_limits": (21.4, 84), "flow_runs": (16.6, 119), "task_runs": (9.6, 66),
+    "work_pools": (7.2, 83), "block_documents": (5.1, 31), "artifacts": (5.1, 48), "automations": (4.7, 46),
+    "work_queues": (4.4, 44), "variables": (4.4, 46), "flows": (4.2, 56), "test_drift": (3.9, 1),
+    "block_types": (3.5, 43), "block_schemas": (3.3, 26), "admin": (1.4, 21), "events": (1.4, 18),
+    "saved_searches": (1.1, 22), "logs": (1.0, 10), "flow_run_states": (0.4, 10), "task_run_states": (0.4, 10),
+    "collections": (0.4, 4),
+}
 PREFIXES = ("v2", "ui", "api")  # path segments that do not name a resource
 
 
@@ -90,8 +107,11 @@ def resource(nodeid: str) -> str:
 
 
 def cost(nodeid: str) -> float:
+    """The seconds ``nodeid`` is expected to take: its resource's measured mean, else by its family's scope."""
+    if (measured := SECONDS.get(resource(nodeid))) is not None:
+        return measured[0] / measured[1]
     family = FAMILIES.get(nodeid.rsplit("::", 1)[-1].partition("[")[0].removeprefix("test_"))
-    return COST[family.scope] if family else 1.0
+    return COST[family.scope] if family else COST["operation"]
 
 
 def shards(nodeids: list[str], count: int) -> list[list[int]]:
