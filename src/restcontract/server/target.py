@@ -71,6 +71,8 @@ class Target:
     # a --base-url server run by restcontract.serve: request id -> its exception (records.remote_errors)
     error_lookup: Callable[[str], dict | None] | None = None
     retries: int = 0  # "try again later" answers retried, by every client and case of this process
+    # "METHOD /path" of requests whose last answer was a 503 on every attempt (``send_with_retries``)
+    unavailable: set[str] = field(default_factory=set, repr=False, compare=False)
     _retries_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     csrf: Csrf = field(init=False, repr=False, compare=False)
 
@@ -207,6 +209,13 @@ def send_with_retries(target: Target, label: str, attempt: Callable[[], Any], er
     connection (``errors``). Only an answer that persists is returned as such; ``target.retries``
     counts the "try again later" answers that were retried (the report's ``transient_retries``). Raises
     ``TargetDied`` or ``NoAnswer`` when there is no answer to return (``transport_failure``).
+
+    A path whose last request was answered 503 on every attempt (``label`` in ``target.unavailable``)
+    gets its 503 returned at once, until it answers anything else: Prefect answers 503 for a DataError it
+    calls retryable, and a listing that one stored object breaks answers it to every request (3.8.8:
+    ``POST /v2/concurrency_limits/filter``), so each retry there was half a second of an idle server (51
+    back-offs, 11.7 s of a whole serial run). A network that drops or 503s now and then never answers one
+    request 503 three times in a row.
     """
     number = drops = 0  # "try again later" answers, dropped connections
     while True:
@@ -220,7 +229,12 @@ def send_with_retries(target: Target, label: str, attempt: Callable[[], Any], er
             if failure is not None:
                 raise failure from None
             continue
-        if response.status_code not in TRANSIENT or number == RETRIES - 1:
+        unavailable = response.status_code == 503
+        if not unavailable:
+            target.unavailable.discard(label)
+        if response.status_code not in TRANSIENT or number == RETRIES - 1 or label in target.unavailable:
+            if unavailable and number == RETRIES - 1:
+                target.unavailable.add(label)
             return response
         target.count_retry()
         time.sleep(retry_after(response.headers.get("retry-after"), number))
