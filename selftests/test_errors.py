@@ -337,8 +337,8 @@ def test_schemathesis_cases_retry_the_same_way():
 
 
 def test_a_path_that_answers_503_every_time_is_not_retried_until_it_answers_again(monkeypatch):
-    """In-process: once a request got 503 on every attempt, its path's next 503 comes back at once (no
-    back-off on a server that says the same each time); any other answer there brings the retries back."""
+    """In-process: once two requests in a row got 503 on every attempt, the path's next 503 comes back at once
+    (no back-off on a server that says the same each time); any other answer there brings the retries back."""
     monkeypatch.setattr("restcontract.server.target.time.sleep", lambda seconds: None)
     target = Target("http://127.0.0.1:9/api")
     answers: list[int] = []
@@ -352,11 +352,12 @@ def test_a_path_that_answers_503_every_time_is_not_retried_until_it_answers_agai
 
     listing = "POST /api/v2/concurrency_limits/filter"
     assert send(listing, 503, 503, 503) == (503, 3)
+    assert send(listing, 503, 503, 503) == (503, 3)  # once could be SQLite's lock outlasting the back-offs
     assert send(listing, 503, 200) == (503, 1)  # at once: the 200 behind it is not asked for
     assert send("POST /api/flows/filter", 503, 200) == (200, 2)  # another path is retried as before
     assert send(listing, 200) == (200, 1)
     assert send(listing, 503, 200) == (200, 2)  # it answered: retried again
-    assert target.retries == 4
+    assert target.retries == 6
 
 
 def test_retry_pause_follows_retry_after_else_the_backoff():

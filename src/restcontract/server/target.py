@@ -42,6 +42,7 @@ DROP_RETRIES = 5
 # first retry; the 503s that persist (a DataError Prefect calls retryable) never do, so each
 # second of pause is lost. 0.5 s fixed cost 14 s of a 63 s run.
 BACKOFF = (0.1, 0.4)
+SETTLED = 2  # requests in a row answered 503 on every attempt, after which a path's 503 is not retried
 # Is the server still there, after a request got no answer: this many health probes, this far apart.
 # One probe lost on a flaky network must not end the run (a proxy that drops every 11th connection).
 ALIVE_PROBES = (0.0, 0.3, 1.0)
@@ -71,8 +72,8 @@ class Target:
     # a --base-url server run by restcontract.serve: request id -> its exception (records.remote_errors)
     error_lookup: Callable[[str], dict | None] | None = None
     retries: int = 0  # "try again later" answers retried, by every client and case of this process
-    # "METHOD /path" of requests whose last answer was a 503 on every attempt (``send_with_retries``)
-    unavailable: set[str] = field(default_factory=set, repr=False, compare=False)
+    # "METHOD /path" -> how many requests in a row were answered 503 on every attempt (``send_with_retries``)
+    unavailable: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     _retries_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     csrf: Csrf = field(init=False, repr=False, compare=False)
 
@@ -210,12 +211,13 @@ def send_with_retries(target: Target, label: str, attempt: Callable[[], Any], er
     counts the "try again later" answers that were retried (the report's ``transient_retries``). Raises
     ``TargetDied`` or ``NoAnswer`` when there is no answer to return (``transport_failure``).
 
-    A path whose last request was answered 503 on every attempt (``label`` in ``target.unavailable``)
+    A path whose last ``SETTLED`` requests were each answered 503 on every attempt (``target.unavailable``)
     gets its 503 returned at once, until it answers anything else: Prefect answers 503 for a DataError it
     calls retryable, and a listing that one stored object breaks answers it to every request (3.8.8:
     ``POST /v2/concurrency_limits/filter``), so each retry there was half a second of an idle server (51
     back-offs, 11.7 s of a whole serial run). A network that drops or 503s now and then never answers one
-    request 503 three times in a row.
+    request 503 three times in a row; SQLite's "database is locked" (the same 503 body) seldom outlasts
+    two requests' back-offs (a live ``prefect server start``: 85 locks in a whole run, every one retried well).
     """
     number = drops = 0  # "try again later" answers, dropped connections
     while True:
@@ -231,10 +233,11 @@ def send_with_retries(target: Target, label: str, attempt: Callable[[], Any], er
             continue
         unavailable = response.status_code == 503
         if not unavailable:
-            target.unavailable.discard(label)
-        if response.status_code not in TRANSIENT or number == RETRIES - 1 or label in target.unavailable:
+            target.unavailable.pop(label, None)
+        settled = target.unavailable.get(label, 0) >= SETTLED
+        if response.status_code not in TRANSIENT or number == RETRIES - 1 or (unavailable and settled):
             if unavailable and number == RETRIES - 1:
-                target.unavailable.add(label)
+                target.unavailable[label] = target.unavailable.get(label, 0) + 1
             return response
         target.count_retry()
         time.sleep(retry_after(response.headers.get("retry-after"), number))
