@@ -2,16 +2,17 @@
 
 The request is repaired before Prefect sees it (the field the check broke is dropped), Prefect
 applies it, and the answer says 422: exactly a server that changes data and reports a rejection.
-``leakage_update`` answers the first broken update of a run with a 500 instead, and does not carry
-it out (Prefect gets it unrepaired and refuses it): a server error is no rejection, and the check must
-ask again rather than pass on it.
+``leakage_update`` answers the first broken update this server gets with a 500 instead, and does not
+carry it out (Prefect gets it unrepaired and refuses it): a server error is no rejection, and the check
+must ask again rather than pass on it. Once per server process (``FAILED_ONCE`` is never reset): one child
+run a session switches this set on (``conftest.broken_sequences``, cached by ``shared_run``).
 """
 
 from restcontract.checks.leakage import WRONG, WRONG_FOR_STRING
 from restcontract.testing.faults import Fault
 
 REPAIRED = {"last": False}  # whether the request being answered had a broken field (one request at a time)
-FAILED_ONCE = {"last": False, "done": False}  # the first broken update, answered 500 (``leakage_update``)
+FAILED_ONCE = {"last": False, "done": False}  # the server's first broken update, answered 500
 
 
 def repair(body):

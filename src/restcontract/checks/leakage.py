@@ -22,9 +22,8 @@ family's to judge, and the test is skipped with the reason. A server error (5xx,
 "database is locked" under load) is no rejection either: an update or action answered one is sent
 again (two errors at most, then skipped). A difference after a rejected update or action is
 confirmed by a second rejected request (a background service, such as Prefect's late-runs marker,
-changes an object once). Every leak is a ``server_defect``: the
-server said it did nothing and did something. The finding reproduces the whole sequence as
-one script.
+changes an object once). Every leak is a ``server_defect``: the server said it did nothing and did
+something. The finding reproduces the whole sequence as one script.
 """
 
 from __future__ import annotations

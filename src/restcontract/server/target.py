@@ -231,13 +231,13 @@ def send_with_retries(target: Target, label: str, attempt: Callable[[], Any], er
             if failure is not None:
                 raise failure from None
             continue
-        unavailable = response.status_code == 503
-        if not unavailable:
+        if response.status_code != 503:
             target.unavailable.pop(label, None)
-        settled = target.unavailable.get(label, 0) >= SETTLED
-        if response.status_code not in TRANSIENT or number == RETRIES - 1 or (unavailable and settled):
-            if unavailable and number == RETRIES - 1:
-                target.unavailable[label] = target.unavailable.get(label, 0) + 1
+        elif number == RETRIES - 1:  # a 503 on every attempt: one more request in a row
+            target.unavailable[label] = target.unavailable.get(label, 0) + 1
+        elif target.unavailable.get(label, 0) >= SETTLED:  # the path answers 503 to everything: no back-off
+            return response
+        if response.status_code not in TRANSIENT or number == RETRIES - 1:
             return response
         target.count_retry()
         time.sleep(retry_after(response.headers.get("retry-after"), number))
